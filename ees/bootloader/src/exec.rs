@@ -1,0 +1,1 @@
+//! The runner loop over an explicit stack of suspended EE frames.

@@ -1,0 +1,21 @@
+//! The bootloader: owns the world state and the call stack, processes
+//! transactions, and drives execution-environment frames from one
+//! preemption point to the next.
+//!
+//! Module map:
+//! - [`state`]: accounts, storage and the journal that rolls back a frame's writes.
+//! - [`tx`]: transaction validation, intrinsic gas, fees and refunds.
+//! - [`exec`]: the runner loop over an explicit stack of suspended EE frames.
+//! - [`precompiles`]: the precompiled contracts 0x01–0x0a.
+//! - [`trie`]: Merkle-Patricia state root and logs hash.
+
+pub mod exec;
+pub mod precompiles;
+pub mod rlp;
+pub mod state;
+pub mod trie;
+pub mod tx;
+
+pub use state::{Account, WorldState};
+pub use trie::{logs_hash, state_root};
+pub use tx::{blob_base_fee, execute_transaction, ExecutionLimits, Transaction, TxError, TxOutcome};

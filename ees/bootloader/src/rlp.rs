@@ -1,0 +1,1 @@
+//! Recursive-length-prefix encoding.
