@@ -201,7 +201,13 @@ pub trait ExecutionEnvironment {
     /// Checks init code before a deployment (size limits).
     fn check_init_code(&self, init_code: &[u8]) -> Result<(), HaltReason>;
     /// The address a deployment creates.
-    fn deployment_address(&self, deployer: Address, deployer_nonce: u64, scheme: CreateScheme, init_code: &[u8]) -> Address;
+    fn deployment_address(
+        &self,
+        deployer: Address,
+        deployer_nonce: u64,
+        scheme: CreateScheme,
+        init_code: &[u8],
+    ) -> Address;
     /// Turns a constructor's output into code to store, charging its deposit
     /// from `gas_left`. Returns the code and the gas that remains.
     fn finish_deployment(&self, output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason>;

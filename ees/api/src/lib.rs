@@ -17,8 +17,8 @@ mod types;
 
 pub use fork::Fork;
 pub use frame::{
-    CallModifier, CallRequest, CallResult, DeploymentRequest, DeploymentResult, ExecutionEnvironment, ExitStatus,
-    Frame, FrameOutcome, HaltReason, LaunchParams, Preemption, CreateScheme,
+    CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest, DeploymentResult, ExecutionEnvironment,
+    ExitStatus, Frame, FrameOutcome, HaltReason, LaunchParams, Preemption,
 };
 pub use host::{BlockEnv, Host, Log, SstoreSlot, TxEnv};
 pub use types::{keccak_empty, Address, Bytecode, Bytes, EeKind, B256, U256};

@@ -1,6 +1,6 @@
 //! Merkle-Patricia trie roots.
-use ee_api::{Log, B256};
 use crate::WorldState;
+use ee_api::{Log, B256};
 
 /// Root of the state trie.
 pub fn state_root(state: &WorldState) -> B256 {

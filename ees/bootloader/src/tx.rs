@@ -48,11 +48,17 @@ pub struct TxOutcome {
 /// Why a transaction is invalid and cannot be included (the state is left unchanged).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxError {
-    NonceMismatch { expected: u64, got: U256 },
+    NonceMismatch {
+        expected: u64,
+        got: U256,
+    },
     NonceMax,
     SenderNotEoa,
     InsufficientFunds,
-    IntrinsicGasTooLow { intrinsic: u64, limit: U256 },
+    IntrinsicGasTooLow {
+        intrinsic: u64,
+        limit: U256,
+    },
     GasLimitAboveBlock,
     GasLimitTooHigh,
     FeeCapBelowBaseFee,
@@ -72,11 +78,15 @@ pub enum TxError {
 impl std::fmt::Display for TxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TxError::NonceMismatch { expected, got } => write!(f, "nonce mismatch: account has {expected}, tx has {got}"),
+            TxError::NonceMismatch { expected, got } => {
+                write!(f, "nonce mismatch: account has {expected}, tx has {got}")
+            }
             TxError::NonceMax => f.write_str("sender nonce is at its maximum"),
             TxError::SenderNotEoa => f.write_str("sender has code (EIP-3607)"),
             TxError::InsufficientFunds => f.write_str("insufficient funds for gas * price + value"),
-            TxError::IntrinsicGasTooLow { intrinsic, limit } => write!(f, "intrinsic gas {intrinsic} above gas limit {limit}"),
+            TxError::IntrinsicGasTooLow { intrinsic, limit } => {
+                write!(f, "intrinsic gas {intrinsic} above gas limit {limit}")
+            }
             TxError::GasLimitAboveBlock => f.write_str("gas limit above block gas limit"),
             TxError::GasLimitTooHigh => f.write_str("gas limit above 2^64-1"),
             TxError::FeeCapBelowBaseFee => f.write_str("max fee per gas below base fee"),
