@@ -209,6 +209,7 @@ impl<'s> JournaledState<'s> {
             self.state.accounts.insert(a, Account::default());
             self.journal.push(Entry::AccountCreated(a));
         }
+        self.touch(a);
     }
 
     /// Marks an account touched for EIP-161 clean-up at the end of the transaction.

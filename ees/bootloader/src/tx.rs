@@ -4,6 +4,11 @@ use std::time::Instant;
 
 use ee_api::{Address, BlockEnv, Bytes, ExitStatus, Fork, Log, B256, U256};
 
+use ee_api::{CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, TxEnv};
+
+use crate::exec::{run, Context, TopLevel};
+use crate::precompiles;
+use crate::state::JournaledState;
 use crate::WorldState;
 
 /// A transaction as the state tests give it: the sender is known, no signature is checked.
@@ -125,6 +130,131 @@ fn fake_exponential(factor: u128, numerator: u128, denominator: u128) -> U256 {
     output / denominator
 }
 
+/// Gas a transaction pays before any code runs.
+fn intrinsic_gas(tx: &Transaction, fork: Fork) -> u64 {
+    let mut gas: u64 = 21_000;
+    let nonzero_cost = if fork >= Fork::Istanbul { 16 } else { 68 };
+    for b in tx.data.iter() {
+        gas += if *b == 0 { 4 } else { nonzero_cost };
+    }
+    if tx.to.is_none() {
+        if fork >= Fork::Homestead {
+            gas += 32_000;
+        }
+        if fork >= Fork::Shanghai {
+            gas += 2 * (tx.data.len() as u64).div_ceil(32);
+        }
+    }
+    for (_, keys) in &tx.access_list {
+        gas += 2_400 + 1_900 * keys.len() as u64;
+    }
+    gas
+}
+
+/// Gas per blob (EIP-4844).
+const GAS_PER_BLOB: u64 = 131_072;
+const MAX_BLOBS_PER_BLOCK: usize = 6;
+
+/// Prices the transaction settled on before execution.
+struct Pricing {
+    gas_limit: u64,
+    /// Price per gas paid by the sender.
+    effective_gas_price: U256,
+    /// Price per gas the coinbase receives.
+    priority_fee: U256,
+    /// What the sender is charged up front (gas and blob gas).
+    upfront_cost: U256,
+}
+
+/// Every check that decides whether the transaction can be included at all.
+fn validate(state: &WorldState, block: &BlockEnv, tx: &Transaction, fork: Fork) -> Result<Pricing, TxError> {
+    let supported = match tx.tx_type {
+        0 => true,
+        1 => fork >= Fork::Berlin,
+        2 => fork >= Fork::London,
+        3 => fork >= Fork::Cancun,
+        _ => false,
+    };
+    if !supported {
+        return Err(TxError::TypeNotSupported(tx.tx_type));
+    }
+    let gas_limit: u64 = tx.gas_limit.try_into().map_err(|_| TxError::GasLimitTooHigh)?;
+    if tx.gas_limit > block.gas_limit {
+        return Err(TxError::GasLimitAboveBlock);
+    }
+
+    let sender = state.get(&tx.sender);
+    let account_nonce = sender.map_or(0, |a| a.nonce);
+    if account_nonce == u64::MAX {
+        return Err(TxError::NonceMax);
+    }
+    if tx.nonce != U256::from(account_nonce) {
+        return Err(TxError::NonceMismatch { expected: account_nonce, got: tx.nonce });
+    }
+    if sender.is_some_and(|a| !a.code.is_empty()) {
+        return Err(TxError::SenderNotEoa);
+    }
+
+    // Fee cap and priority fee per gas, whatever the transaction type.
+    let (fee_cap, tip_cap) = match (tx.gas_price, tx.max_fee_per_gas) {
+        (Some(price), _) => (price, price),
+        (None, Some(max_fee)) => (max_fee, tx.max_priority_fee_per_gas.unwrap_or(U256::ZERO)),
+        (None, None) => (U256::ZERO, U256::ZERO),
+    };
+    if tip_cap > fee_cap {
+        return Err(TxError::PriorityFeeAboveFeeCap);
+    }
+    let (effective_gas_price, priority_fee) = if fork >= Fork::London {
+        if fee_cap < block.base_fee {
+            return Err(TxError::FeeCapBelowBaseFee);
+        }
+        let tip = tip_cap.min(fee_cap - block.base_fee);
+        (block.base_fee + tip, tip)
+    } else {
+        (fee_cap, fee_cap)
+    };
+
+    let mut max_cost = U256::from(gas_limit).checked_mul(fee_cap).ok_or(TxError::FeeTooHigh)?;
+    let mut upfront_cost = U256::from(gas_limit) * effective_gas_price;
+    if tx.tx_type == 3 {
+        if tx.to.is_none() {
+            return Err(TxError::BlobCreate);
+        }
+        if tx.blob_hashes.is_empty() {
+            return Err(TxError::NoBlobs);
+        }
+        if tx.blob_hashes.len() > MAX_BLOBS_PER_BLOCK {
+            return Err(TxError::TooManyBlobs);
+        }
+        if tx.blob_hashes.iter().any(|h| h.0[0] != 0x01) {
+            return Err(TxError::InvalidBlobVersion);
+        }
+        let max_blob_fee = tx.max_fee_per_blob_gas.unwrap_or(U256::ZERO);
+        if max_blob_fee < block.blob_base_fee {
+            return Err(TxError::BlobGasPriceTooLow);
+        }
+        let blob_gas = U256::from(GAS_PER_BLOB * tx.blob_hashes.len() as u64);
+        max_cost = blob_gas.checked_mul(max_blob_fee).and_then(|c| c.checked_add(max_cost)).ok_or(TxError::FeeTooHigh)?;
+        upfront_cost += blob_gas * block.blob_base_fee;
+    }
+    max_cost = max_cost.checked_add(tx.value).ok_or(TxError::FeeTooHigh)?;
+    if sender.map_or(U256::ZERO, |a| a.balance) < max_cost {
+        return Err(TxError::InsufficientFunds);
+    }
+
+    if fork >= Fork::Shanghai && tx.to.is_none() && tx.data.len() > MAX_INITCODE_SIZE {
+        return Err(TxError::InitCodeTooLarge);
+    }
+    let intrinsic = intrinsic_gas(tx, fork);
+    if intrinsic > gas_limit {
+        return Err(TxError::IntrinsicGasTooLow { intrinsic, limit: tx.gas_limit });
+    }
+    Ok(Pricing { gas_limit, effective_gas_price, priority_fee, upfront_cost })
+}
+
+/// EIP-3860 limit on init code.
+const MAX_INITCODE_SIZE: usize = 49_152;
+
 /// Runs one transaction against `state`. On `Err` the state is unchanged.
 pub fn execute_transaction(
     state: &mut WorldState,
@@ -133,6 +263,100 @@ pub fn execute_transaction(
     fork: Fork,
     limits: ExecutionLimits,
 ) -> Result<TxOutcome, TxError> {
-    let _ = (state, block, tx, fork, limits);
-    unimplemented!("transaction processing is being written")
+    let pricing = validate(state, block, tx, fork)?;
+    let intrinsic = intrinsic_gas(tx, fork);
+    let nonce = state.get(&tx.sender).map_or(0, |a| a.nonce);
+
+    let tx_env = TxEnv { origin: tx.sender, gas_price: pricing.effective_gas_price, blob_hashes: tx.blob_hashes.clone() };
+    let mut js = JournaledState::new(state);
+    js.set_nonce(tx.sender, nonce + 1);
+    let balance = js.balance(&tx.sender);
+    js.set_balance(tx.sender, balance - pricing.upfront_cost);
+
+    if fork >= Fork::Berlin {
+        js.prewarm_account(tx.sender);
+        if let Some(to) = tx.to {
+            js.prewarm_account(to);
+        }
+        for p in precompiles::addresses(fork) {
+            js.prewarm_account(p);
+        }
+        for (address, keys) in &tx.access_list {
+            js.prewarm_account(*address);
+            for k in keys {
+                js.prewarm_slot(*address, k.to_word());
+            }
+        }
+    }
+    if fork >= Fork::Shanghai {
+        js.prewarm_account(block.coinbase);
+    }
+
+    let gas = pricing.gas_limit - intrinsic;
+    let mut ctx = Context::new(js, block, tx_env, fork, limits.deadline);
+    let top = match tx.to {
+        Some(to) => TopLevel::Call(CallRequest {
+            modifier: CallModifier::Call,
+            caller: tx.sender,
+            address: to,
+            code_address: to,
+            value: tx.value,
+            input: tx.data.clone(),
+            gas,
+            is_static: false,
+        }),
+        None => TopLevel::Deploy(
+            DeploymentRequest {
+                deployer: tx.sender,
+                value: tx.value,
+                init_code: tx.data.clone(),
+                scheme: CreateScheme::Create,
+                gas,
+            },
+            nonce,
+        ),
+    };
+    let outcome = run(&mut ctx, top);
+    if outcome.status == ExitStatus::Halt(HaltReason::Interrupted) {
+        // Dropping the context without finalizing leaves `state` partly
+        // written; the caller discards it, as the case has failed anyway.
+        return Err(TxError::Interrupted);
+    }
+
+    let mut js = ctx.js;
+    let gas_used_before_refund = pricing.gas_limit - outcome.gas_left;
+    let refund_quotient = if fork >= Fork::London { 5 } else { 2 };
+    let refund = (js.refund.max(0) as u64).min(gas_used_before_refund / refund_quotient);
+    let gas_left = outcome.gas_left + refund;
+    let gas_used = pricing.gas_limit - gas_left;
+
+    js.add_balance(tx.sender, U256::from(gas_left) * pricing.effective_gas_price);
+    js.add_balance(block.coinbase, U256::from(gas_used) * pricing.priority_fee);
+
+    let (logs, _) = js.finalize(fork >= Fork::SpuriousDragon);
+    let logs = if outcome.status.is_success() { logs } else { Vec::new() };
+    Ok(TxOutcome { status: outcome.status, gas_used, logs, output: outcome.output, created: outcome.created })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_base_fee_matches_eip4844() {
+        assert_eq!(blob_base_fee(0), U256::from(1));
+        // One target's worth of excess (393216) raises the fee by about e^(393216/3338477).
+        assert_eq!(blob_base_fee(393_216), U256::from(1));
+        assert_eq!(blob_base_fee(10_000_000), U256::from(19));
+    }
+
+    #[test]
+    fn intrinsic_gas_per_fork() {
+        let tx = Transaction { data: std::sync::Arc::from(&[0u8, 1, 2][..]), to: Some(Address::ZERO), ..Default::default() };
+        assert_eq!(intrinsic_gas(&tx, Fork::Byzantium), 21_000 + 4 + 68 * 2);
+        assert_eq!(intrinsic_gas(&tx, Fork::Istanbul), 21_000 + 4 + 16 * 2);
+        let create = Transaction { to: None, ..tx };
+        assert_eq!(intrinsic_gas(&create, Fork::Frontier), 21_000 + 4 + 68 * 2);
+        assert_eq!(intrinsic_gas(&create, Fork::Shanghai), 53_000 + 4 + 16 * 2 + 2);
+    }
 }
