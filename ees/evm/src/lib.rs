@@ -1,1 +1,145 @@
+//! The EVM execution environment (Frontier through Cancun).
+//!
+//! [`Evm`] answers the bootloader's per-EE questions (address derivation,
+//! code deposit, 63/64 rule) and launches [`EvmFrame`]s: interpreters that
+//! yield at every CALL-family and CREATE-family instruction instead of
+//! recursing, so the bootloader owns the call stack.
 
+mod frame;
+mod gas;
+mod tables;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
+
+use ee_api::{
+    Address, Bytecode, Bytes, CallModifier, CreateScheme, EeKind, ExecutionEnvironment, Fork, Frame, HaltReason,
+    LaunchParams, B256,
+};
+
+pub use frame::EvmFrame;
+pub use gas::{memory_cost, sstore_cost};
+
+/// EIP-170 limit on deployed code.
+pub const MAX_CODE_SIZE: usize = 24576;
+/// EIP-3860 limit on init code.
+pub const MAX_INITCODE_SIZE: usize = 2 * MAX_CODE_SIZE;
+/// Gas per byte of deployed code.
+pub const CODE_DEPOSIT_GAS: u64 = 200;
+
+/// The EVM under one fork; cheap to create (the opcode table is shared per fork).
+pub struct Evm {
+    fork: Fork,
+    table: &'static tables::OpTable,
+}
+
+impl Evm {
+    pub fn new(fork: Fork) -> Evm {
+        Evm { fork, table: tables::table(fork) }
+    }
+
+    pub fn fork(&self) -> Fork {
+        self.fork
+    }
+}
+
+/// RLP of `[address, nonce]`, the CREATE address preimage.
+fn rlp_address_nonce(address: &Address, nonce: u64) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(32);
+    payload.push(0x80 + 20);
+    payload.extend_from_slice(&address.0);
+    if nonce == 0 {
+        payload.push(0x80);
+    } else if nonce < 0x80 {
+        payload.push(nonce as u8);
+    } else {
+        let be = nonce.to_be_bytes();
+        let skip = be.iter().take_while(|b| **b == 0).count();
+        payload.push(0x80 + (8 - skip) as u8);
+        payload.extend_from_slice(&be[skip..]);
+    }
+    // The payload is at most 30 bytes, so the short list form always applies.
+    let mut out = Vec::with_capacity(payload.len() + 1);
+    out.push(0xc0 + payload.len() as u8);
+    out.extend_from_slice(&payload);
+    out
+}
+
+fn address_from_hash(hash: B256) -> Address {
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&hash.0[12..]);
+    Address(a)
+}
+
+impl ExecutionEnvironment for Evm {
+    fn kind(&self) -> EeKind {
+        EeKind::Evm
+    }
+
+    fn supports_modifier(&self, modifier: CallModifier) -> bool {
+        match modifier {
+            CallModifier::Delegate => self.fork >= Fork::Homestead,
+            CallModifier::Static => self.fork >= Fork::Byzantium,
+            _ => true,
+        }
+    }
+
+    fn callee_resources(&self, available: u64, requested: u64) -> u64 {
+        if self.fork >= Fork::Tangerine {
+            requested.min(available - available / 64)
+        } else {
+            requested
+        }
+    }
+
+    fn check_init_code(&self, init_code: &[u8]) -> Result<(), HaltReason> {
+        if self.fork >= Fork::Shanghai && init_code.len() > MAX_INITCODE_SIZE {
+            return Err(HaltReason::InitCodeSizeLimit);
+        }
+        Ok(())
+    }
+
+    fn deployment_address(
+        &self,
+        deployer: Address,
+        deployer_nonce: u64,
+        scheme: CreateScheme,
+        init_code: &[u8],
+    ) -> Address {
+        match scheme {
+            CreateScheme::Create => address_from_hash(B256::keccak(&rlp_address_nonce(&deployer, deployer_nonce))),
+            CreateScheme::Create2 { salt } => {
+                let mut pre = Vec::with_capacity(85);
+                pre.push(0xff);
+                pre.extend_from_slice(&deployer.0);
+                pre.extend_from_slice(&salt.0);
+                pre.extend_from_slice(&B256::keccak(init_code).0);
+                address_from_hash(B256::keccak(&pre))
+            }
+        }
+    }
+
+    fn finish_deployment(&self, output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
+        if self.fork >= Fork::SpuriousDragon && output.len() > MAX_CODE_SIZE {
+            return Err(HaltReason::CodeSizeLimit);
+        }
+        if self.fork >= Fork::London && output.first() == Some(&0xEF) {
+            return Err(HaltReason::InvalidCodePrefix);
+        }
+        let cost = CODE_DEPOSIT_GAS * output.len() as u64;
+        if gas_left < cost {
+            // Frontier keeps the account but stores no code when the deposit is unaffordable.
+            return if self.fork >= Fork::Homestead {
+                Err(HaltReason::OutOfGas)
+            } else {
+                Ok((Bytecode::empty(), gas_left))
+            };
+        }
+        Ok((Bytecode::new(output.clone()), gas_left - cost))
+    }
+
+    fn launch(&self, params: LaunchParams) -> Box<dyn Frame> {
+        Box::new(EvmFrame::new(self.fork, self.table, params))
+    }
+}

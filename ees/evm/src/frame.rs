@@ -1,0 +1,818 @@
+//! The interpreter frame: one `match` dispatch loop that runs until a
+//! preemption point (a call, a deployment, or the frame's end).
+
+use std::sync::Arc;
+
+use ee_api::{
+    Address, Bytecode, Bytes, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest, DeploymentResult,
+    ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log, Preemption, B256, U256,
+};
+
+use crate::gas::{memory_cost, sstore_cost};
+use crate::tables::{OpTable, STACK_LIMIT};
+use crate::MAX_INITCODE_SIZE;
+
+/// Code padded with STOPs (so PUSH data and running off the end need no bounds
+/// logic) and its valid jump destinations; computed once per code object.
+pub(crate) struct Analysis {
+    padded: Box<[u8]>,
+    jumpdests: Box<[bool]>,
+}
+
+impl Analysis {
+    fn new(code: &[u8]) -> Analysis {
+        let mut padded = Vec::with_capacity(code.len() + 33);
+        padded.extend_from_slice(code);
+        padded.resize(code.len() + 33, 0);
+        let mut jumpdests = vec![false; code.len()];
+        let mut i = 0;
+        while i < code.len() {
+            let op = code[i];
+            if op == 0x5b {
+                jumpdests[i] = true;
+            } else if (0x60..=0x7f).contains(&op) {
+                i += (op - 0x5f) as usize;
+            }
+            i += 1;
+        }
+        Analysis { padded: padded.into_boxed_slice(), jumpdests: jumpdests.into_boxed_slice() }
+    }
+}
+
+/// Memory beyond this is refused (OutOfGas) even when the gas would pay for it.
+const MEMORY_LIMIT: u64 = 1 << 34;
+/// Instructions between polls of [`Host::interrupted`].
+const INTERRUPT_MASK: u32 = 0xFFFF;
+
+const SIGN_BIT: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
+
+struct Stack {
+    data: Box<[U256]>,
+    len: usize,
+}
+
+impl Stack {
+    fn new() -> Stack {
+        Stack { data: vec![U256::ZERO; STACK_LIMIT].into_boxed_slice(), len: 0 }
+    }
+    #[inline(always)]
+    fn pop(&mut self) -> U256 {
+        self.len -= 1;
+        self.data[self.len]
+    }
+    #[inline(always)]
+    fn push(&mut self, v: U256) {
+        self.data[self.len] = v;
+        self.len += 1;
+    }
+    #[inline(always)]
+    fn top(&mut self) -> &mut U256 {
+        &mut self.data[self.len - 1]
+    }
+}
+
+/// Why the loop stopped without halting.
+enum Exit {
+    Done(ExitStatus, Bytes),
+    Call(CallRequest),
+    Deploy(DeploymentRequest),
+}
+
+type R<T> = Result<T, HaltReason>;
+
+/// A U256 as u64, or `u64::MAX` when it does not fit.
+#[inline(always)]
+fn sat_u64(v: U256) -> u64 {
+    let l = v.as_limbs();
+    if (l[1] | l[2] | l[3]) != 0 {
+        u64::MAX
+    } else {
+        l[0]
+    }
+}
+
+#[inline(always)]
+fn u64_or_oog(v: U256) -> R<u64> {
+    let l = v.as_limbs();
+    if (l[1] | l[2] | l[3]) != 0 {
+        Err(HaltReason::OutOfGas)
+    } else {
+        Ok(l[0])
+    }
+}
+
+#[inline(always)]
+fn words(len: usize) -> u64 {
+    (len as u64).div_ceil(32)
+}
+
+fn bool_word(b: bool) -> U256 {
+    if b {
+        U256::from(1u8)
+    } else {
+        U256::ZERO
+    }
+}
+
+/// Copies `src[src_off..src_off + dst.len()]` into `dst`, zero-filling past the end of `src`.
+fn copy_padded(dst: &mut [u8], src: &[u8], src_off: u64) {
+    let start = (src_off.min(src.len() as u64)) as usize;
+    let n = (src.len() - start).min(dst.len());
+    dst[..n].copy_from_slice(&src[start..start + n]);
+    dst[n..].fill(0);
+}
+
+fn negate(v: U256) -> U256 {
+    v.wrapping_neg()
+}
+
+fn is_neg(v: U256) -> bool {
+    v.bit(255)
+}
+
+fn abs(v: U256) -> U256 {
+    if is_neg(v) {
+        negate(v)
+    } else {
+        v
+    }
+}
+
+fn sdiv(a: U256, b: U256) -> U256 {
+    if b.is_zero() {
+        return U256::ZERO;
+    }
+    let q = abs(a) / abs(b);
+    if is_neg(a) != is_neg(b) {
+        negate(q)
+    } else {
+        q
+    }
+}
+
+fn smod(a: U256, b: U256) -> U256 {
+    if b.is_zero() {
+        return U256::ZERO;
+    }
+    let r = abs(a) % abs(b);
+    if is_neg(a) {
+        negate(r)
+    } else {
+        r
+    }
+}
+
+fn signextend(b: U256, x: U256) -> U256 {
+    if b >= U256::from(31u8) {
+        return x;
+    }
+    let bit = (sat_u64(b) as usize) * 8 + 7;
+    let mask = (U256::from(1u8) << (bit + 1)) - U256::from(1u8);
+    if x.bit(bit) {
+        x | !mask
+    } else {
+        x & mask
+    }
+}
+
+/// A suspended or running EVM activation.
+pub struct EvmFrame {
+    fork: Fork,
+    table: &'static OpTable,
+    analysis: Arc<Analysis>,
+    code: Arc<Bytecode>,
+    pc: usize,
+    gas: u64,
+    stack: Stack,
+    memory: Vec<u8>,
+    return_data: Bytes,
+    /// Memory region (offset, len) awaiting a callee's output.
+    ret_region: (usize, usize),
+    steps: u32,
+    caller: Address,
+    address: Address,
+    value: U256,
+    input: Bytes,
+    modifier: CallModifier,
+    is_static: bool,
+}
+
+impl EvmFrame {
+    pub(crate) fn new(fork: Fork, table: &'static OpTable, params: LaunchParams) -> EvmFrame {
+        let analysis = params.code.analysis(Analysis::new);
+        EvmFrame {
+            fork,
+            table,
+            analysis,
+            code: params.code,
+            pc: 0,
+            gas: params.gas,
+            stack: Stack::new(),
+            memory: Vec::new(),
+            return_data: Arc::from(&[][..]),
+            ret_region: (0, 0),
+            steps: 0,
+            caller: params.caller,
+            address: params.address,
+            value: params.value,
+            input: params.input,
+            modifier: params.modifier,
+            is_static: params.is_static,
+        }
+    }
+
+    /// Gas the frame still holds.
+    pub fn gas_left(&self) -> u64 {
+        self.gas
+    }
+
+    #[inline(always)]
+    fn charge(&mut self, amount: u64) -> R<()> {
+        if self.gas < amount {
+            return Err(HaltReason::OutOfGas);
+        }
+        self.gas -= amount;
+        Ok(())
+    }
+
+    /// Expands memory to cover `[offset, offset + size)` and returns it as
+    /// usizes; a zero size touches nothing whatever the offset.
+    #[inline(always)]
+    fn mem_range(&mut self, offset: U256, size: U256) -> R<(usize, usize)> {
+        if size.is_zero() {
+            return Ok((0, 0));
+        }
+        let size = u64_or_oog(size)?;
+        let offset = u64_or_oog(offset)?;
+        let end = offset.checked_add(size).ok_or(HaltReason::OutOfGas)?;
+        if end > self.memory.len() as u64 {
+            self.grow(end)?;
+        }
+        Ok((offset as usize, size as usize))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, end: u64) -> R<()> {
+        if end > MEMORY_LIMIT {
+            return Err(HaltReason::OutOfGas);
+        }
+        let new_words = end.div_ceil(32);
+        let old_words = self.memory.len() as u64 / 32;
+        self.charge(memory_cost(new_words) - memory_cost(old_words))?;
+        self.memory.resize(new_words as usize * 32, 0);
+        Ok(())
+    }
+
+    fn outcome(&self, status: ExitStatus, output: Bytes) -> Preemption {
+        let gas_left = if matches!(status, ExitStatus::Halt(_)) { 0 } else { self.gas };
+        let out = FrameOutcome { status, gas_left, output };
+        if self.modifier == CallModifier::Constructor {
+            Preemption::DeploymentCompleted(out)
+        } else {
+            Preemption::CallCompleted(out)
+        }
+    }
+
+    fn run(&mut self, host: &mut dyn Host) -> Preemption {
+        match self.interpret(host) {
+            Ok(Exit::Done(status, output)) => self.outcome(status, output),
+            Ok(Exit::Call(req)) => Preemption::Call(req),
+            Ok(Exit::Deploy(req)) => Preemption::Deploy(req),
+            Err(reason) => {
+                self.gas = 0;
+                self.outcome(ExitStatus::Halt(reason), Arc::from(&[][..]))
+            }
+        }
+    }
+
+    /// Account access cost beyond the table's warm cost (EIP-2929).
+    #[inline]
+    fn access_account(&mut self, host: &mut dyn Host, address: Address) -> R<()> {
+        if self.fork >= Fork::Berlin && host.warm_account(address) {
+            self.charge(2500)?;
+        }
+        Ok(())
+    }
+
+    fn interpret(&mut self, host: &mut dyn Host) -> R<Exit> {
+        let analysis = self.analysis.clone();
+        let code: &[u8] = &analysis.padded;
+        let jumpdests: &[bool] = &analysis.jumpdests;
+        let table = self.table;
+        let mut pc = self.pc;
+
+        macro_rules! pop {
+            () => {
+                self.stack.pop()
+            };
+        }
+        macro_rules! push {
+            ($v:expr) => {{
+                let v = $v;
+                self.stack.push(v)
+            }};
+        }
+        macro_rules! binop {
+            (|$a:ident, $b:ident| $e:expr) => {{
+                let $a = pop!();
+                let top = self.stack.top();
+                let $b = *top;
+                *top = $e;
+            }};
+        }
+        macro_rules! unop {
+            (|$a:ident| $e:expr) => {{
+                let top = self.stack.top();
+                let $a = *top;
+                *top = $e;
+            }};
+        }
+        macro_rules! static_guard {
+            () => {
+                if self.is_static {
+                    return Err(HaltReason::StaticStateChange);
+                }
+            };
+        }
+        macro_rules! jump {
+            ($dest:expr) => {{
+                let dest = sat_u64($dest);
+                if dest < jumpdests.len() as u64 && jumpdests[dest as usize] {
+                    pc = dest as usize;
+                } else {
+                    return Err(HaltReason::InvalidJump);
+                }
+            }};
+        }
+
+        loop {
+            self.steps = self.steps.wrapping_add(1);
+            if self.steps & INTERRUPT_MASK == 0 && host.interrupted() {
+                return Err(HaltReason::Interrupted);
+            }
+            let op = code[pc];
+            let info = table[op as usize];
+            if !info.valid {
+                return Err(HaltReason::InvalidOpcode(op));
+            }
+            let len = self.stack.len;
+            if len < info.min_stack as usize {
+                return Err(HaltReason::StackUnderflow);
+            }
+            if len > info.max_stack as usize {
+                return Err(HaltReason::StackOverflow);
+            }
+            self.charge(info.gas as u64)?;
+            pc += 1;
+
+            match op {
+                0x00 => return Ok(Exit::Done(ExitStatus::Success, Arc::from(&[][..]))),
+                0x01 => binop!(|a, b| a.wrapping_add(b)),
+                0x02 => binop!(|a, b| a.wrapping_mul(b)),
+                0x03 => binop!(|a, b| a.wrapping_sub(b)),
+                0x04 => binop!(|a, b| a.checked_div(b).unwrap_or(U256::ZERO)),
+                0x05 => binop!(|a, b| sdiv(a, b)),
+                0x06 => binop!(|a, b| a.checked_rem(b).unwrap_or(U256::ZERO)),
+                0x07 => binop!(|a, b| smod(a, b)),
+                0x08 => {
+                    let a = pop!();
+                    let b = pop!();
+                    unop!(|m| a.add_mod(b, m));
+                }
+                0x09 => {
+                    let a = pop!();
+                    let b = pop!();
+                    unop!(|m| a.mul_mod(b, m));
+                }
+                0x0a => {
+                    let base = pop!();
+                    let exp = *self.stack.top();
+                    let per_byte = if self.fork >= Fork::SpuriousDragon { 50 } else { 10 };
+                    self.charge(per_byte * exp.byte_len() as u64)?;
+                    *self.stack.top() = base.wrapping_pow(exp);
+                }
+                0x0b => binop!(|b, x| signextend(b, x)),
+                0x10 => binop!(|a, b| bool_word(a < b)),
+                0x11 => binop!(|a, b| bool_word(a > b)),
+                0x12 => binop!(|a, b| bool_word((a ^ SIGN_BIT) < (b ^ SIGN_BIT))),
+                0x13 => binop!(|a, b| bool_word((a ^ SIGN_BIT) > (b ^ SIGN_BIT))),
+                0x14 => binop!(|a, b| bool_word(a == b)),
+                0x15 => unop!(|a| bool_word(a.is_zero())),
+                0x16 => binop!(|a, b| a & b),
+                0x17 => binop!(|a, b| a | b),
+                0x18 => binop!(|a, b| a ^ b),
+                0x19 => unop!(|a| !a),
+                0x1a => binop!(|i, x| {
+                    let i = sat_u64(i);
+                    if i < 32 {
+                        U256::from(x.byte(31 - i as usize))
+                    } else {
+                        U256::ZERO
+                    }
+                }),
+                0x1b => binop!(|s, x| {
+                    let s = sat_u64(s);
+                    if s < 256 {
+                        x.wrapping_shl(s as usize)
+                    } else {
+                        U256::ZERO
+                    }
+                }),
+                0x1c => binop!(|s, x| {
+                    let s = sat_u64(s);
+                    if s < 256 {
+                        x.wrapping_shr(s as usize)
+                    } else {
+                        U256::ZERO
+                    }
+                }),
+                0x1d => binop!(|s, x| {
+                    let s = sat_u64(s);
+                    if s < 256 {
+                        x.arithmetic_shr(s as usize)
+                    } else if is_neg(x) {
+                        U256::MAX
+                    } else {
+                        U256::ZERO
+                    }
+                }),
+                0x20 => {
+                    let offset = pop!();
+                    let size = *self.stack.top();
+                    let (off, n) = self.mem_range(offset, size)?;
+                    self.charge(6 * words(n))?;
+                    let hash = if n == 0 { ee_api::keccak_empty() } else { B256::keccak(&self.memory[off..off + n]) };
+                    *self.stack.top() = hash.to_word();
+                }
+                0x30 => push!(self.address.to_word()),
+                0x31 => {
+                    let addr = Address::from_word(*self.stack.top());
+                    self.access_account(host, addr)?;
+                    *self.stack.top() = host.balance(addr);
+                }
+                0x32 => push!(host.tx().origin.to_word()),
+                0x33 => push!(self.caller.to_word()),
+                0x34 => push!(self.value),
+                0x35 => {
+                    let off = sat_u64(*self.stack.top());
+                    let mut buf = [0u8; 32];
+                    copy_padded(&mut buf, &self.input, off);
+                    *self.stack.top() = U256::from_be_bytes(buf);
+                }
+                0x36 => push!(U256::from(self.input.len())),
+                0x37 | 0x39 => {
+                    let dst = pop!();
+                    let src = sat_u64(pop!());
+                    let size = pop!();
+                    let (off, n) = self.mem_range(dst, size)?;
+                    self.charge(3 * words(n))?;
+                    if n > 0 {
+                        let source: &[u8] = if op == 0x37 { &self.input } else { &self.code.bytes };
+                        copy_padded(&mut self.memory[off..off + n], source, src);
+                    }
+                }
+                0x38 => push!(U256::from(self.code.bytes.len())),
+                0x3a => push!(host.tx().gas_price),
+                0x3b => {
+                    let addr = Address::from_word(*self.stack.top());
+                    self.access_account(host, addr)?;
+                    *self.stack.top() = U256::from(host.code(addr).bytes.len());
+                }
+                0x3c => {
+                    let addr = Address::from_word(pop!());
+                    let dst = pop!();
+                    let src = sat_u64(pop!());
+                    let size = pop!();
+                    let (off, n) = self.mem_range(dst, size)?;
+                    self.charge(3 * words(n))?;
+                    self.access_account(host, addr)?;
+                    if n > 0 {
+                        let ext = host.code(addr);
+                        copy_padded(&mut self.memory[off..off + n], &ext.bytes, src);
+                    }
+                }
+                0x3d => push!(U256::from(self.return_data.len())),
+                0x3e => {
+                    let dst = pop!();
+                    let src = pop!();
+                    let size = pop!();
+                    match src.checked_add(size) {
+                        Some(end) if end <= U256::from(self.return_data.len()) => {}
+                        _ => return Err(HaltReason::ReturnDataOutOfBounds),
+                    }
+                    let (off, n) = self.mem_range(dst, size)?;
+                    self.charge(3 * words(n))?;
+                    if n > 0 {
+                        let s = sat_u64(src) as usize;
+                        self.memory[off..off + n].copy_from_slice(&self.return_data[s..s + n]);
+                    }
+                }
+                0x3f => {
+                    let addr = Address::from_word(*self.stack.top());
+                    self.access_account(host, addr)?;
+                    *self.stack.top() =
+                        if host.is_empty_account(addr) { U256::ZERO } else { host.code(addr).hash.to_word() };
+                }
+                0x40 => {
+                    let n = *self.stack.top();
+                    *self.stack.top() = host.block_hash(n).to_word();
+                }
+                0x41 => push!(host.block().coinbase.to_word()),
+                0x42 => push!(host.block().timestamp),
+                0x43 => push!(host.block().number),
+                0x44 => {
+                    let block = host.block();
+                    let v = match block.prevrandao {
+                        Some(r) if self.fork >= Fork::Paris => r.to_word(),
+                        _ => block.difficulty,
+                    };
+                    push!(v)
+                }
+                0x45 => push!(host.block().gas_limit),
+                0x46 => push!(host.block().chain_id),
+                0x47 => push!(host.balance(self.address)),
+                0x48 => push!(host.block().base_fee),
+                0x49 => {
+                    let i = sat_u64(*self.stack.top());
+                    let hashes = &host.tx().blob_hashes;
+                    *self.stack.top() = if i < hashes.len() as u64 { hashes[i as usize].to_word() } else { U256::ZERO };
+                }
+                0x4a => push!(host.block().blob_base_fee),
+                0x50 => {
+                    pop!();
+                }
+                0x51 => {
+                    let offset = *self.stack.top();
+                    let (off, _) = self.mem_range(offset, U256::from(32u8))?;
+                    *self.stack.top() = U256::from_be_slice(&self.memory[off..off + 32]);
+                }
+                0x52 => {
+                    let offset = pop!();
+                    let v = pop!();
+                    let (off, _) = self.mem_range(offset, U256::from(32u8))?;
+                    self.memory[off..off + 32].copy_from_slice(&v.to_be_bytes::<32>());
+                }
+                0x53 => {
+                    let offset = pop!();
+                    let v = pop!();
+                    let (off, _) = self.mem_range(offset, U256::from(1u8))?;
+                    self.memory[off] = v.as_limbs()[0] as u8;
+                }
+                0x54 => {
+                    let key = *self.stack.top();
+                    if self.fork >= Fork::Berlin && host.warm_slot(self.address, key) {
+                        self.charge(2000)?;
+                    }
+                    *self.stack.top() = host.sload(self.address, key);
+                }
+                0x55 => {
+                    static_guard!();
+                    let key = pop!();
+                    let new = pop!();
+                    if self.fork >= Fork::Istanbul && self.gas <= 2300 {
+                        return Err(HaltReason::OutOfGas);
+                    }
+                    let mut cost = 0;
+                    if self.fork >= Fork::Berlin && host.warm_slot(self.address, key) {
+                        cost += 2100;
+                    }
+                    // Writing before charging is fine: a halt rolls the frame's writes back.
+                    let slot = host.sstore(self.address, key, new);
+                    let (gas, refund) = sstore_cost(self.fork, slot.original, slot.present, new);
+                    self.charge(cost + gas)?;
+                    if refund != 0 {
+                        host.add_refund(refund);
+                    }
+                }
+                0x56 => {
+                    let dest = pop!();
+                    jump!(dest);
+                }
+                0x57 => {
+                    let dest = pop!();
+                    let cond = pop!();
+                    if !cond.is_zero() {
+                        jump!(dest);
+                    }
+                }
+                0x58 => push!(U256::from(pc - 1)),
+                0x59 => push!(U256::from(self.memory.len())),
+                0x5a => push!(U256::from(self.gas)),
+                0x5b => {}
+                0x5c => {
+                    let key = *self.stack.top();
+                    *self.stack.top() = host.tload(self.address, key);
+                }
+                0x5d => {
+                    static_guard!();
+                    let key = pop!();
+                    let v = pop!();
+                    host.tstore(self.address, key, v);
+                }
+                0x5e => {
+                    let dst = pop!();
+                    let src = pop!();
+                    let size = pop!();
+                    let (d, n) = self.mem_range(dst, size)?;
+                    let (s, _) = self.mem_range(src, size)?;
+                    self.charge(3 * words(n))?;
+                    if n > 0 {
+                        self.memory.copy_within(s..s + n, d);
+                    }
+                }
+                0x5f => push!(U256::ZERO),
+                0x60 => {
+                    push!(U256::from(code[pc]));
+                    pc += 1;
+                }
+                0x61..=0x67 => {
+                    // Short pushes read one big-endian u64; the padding keeps the read in bounds.
+                    let n = (op - 0x5f) as usize;
+                    let word: [u8; 8] = code[pc..pc + 8].try_into().expect("8 bytes");
+                    push!(U256::from(u64::from_be_bytes(word) >> (64 - 8 * n)));
+                    pc += n;
+                }
+                0x68..=0x7f => {
+                    let n = (op - 0x5f) as usize;
+                    let mut buf = [0u8; 32];
+                    buf[32 - n..].copy_from_slice(&code[pc..pc + n]);
+                    push!(U256::from_be_bytes(buf));
+                    pc += n;
+                }
+                0x80..=0x8f => {
+                    let n = (op - 0x7f) as usize;
+                    let v = self.stack.data[self.stack.len - n];
+                    push!(v);
+                }
+                0x90..=0x9f => {
+                    let n = (op - 0x8f) as usize;
+                    let top = self.stack.len - 1;
+                    self.stack.data.swap(top, top - n);
+                }
+                0xa0..=0xa4 => {
+                    static_guard!();
+                    let n = (op - 0xa0) as usize;
+                    let offset = pop!();
+                    let size = pop!();
+                    let (off, len) = self.mem_range(offset, size)?;
+                    self.charge(8 * len as u64)?;
+                    let topics = (0..n).map(|_| B256::from_word(pop!())).collect();
+                    let data: Bytes = Arc::from(&self.memory[off..off + len]);
+                    host.log(Log { address: self.address, topics, data });
+                }
+                0xf0 | 0xf5 => {
+                    static_guard!();
+                    let value = pop!();
+                    let offset = pop!();
+                    let size = pop!();
+                    let salt = if op == 0xf5 { Some(B256::from_word(pop!())) } else { None };
+                    let (off, n) = self.mem_range(offset, size)?;
+                    if self.fork >= Fork::Shanghai {
+                        if n > MAX_INITCODE_SIZE {
+                            return Err(HaltReason::InitCodeSizeLimit);
+                        }
+                        self.charge(2 * words(n))?;
+                    }
+                    if salt.is_some() {
+                        self.charge(6 * words(n))?;
+                    }
+                    let child = if self.fork >= Fork::Tangerine { self.gas - self.gas / 64 } else { self.gas };
+                    self.gas -= child;
+                    let init_code: Bytes = Arc::from(&self.memory[off..off + n]);
+                    let scheme = match salt {
+                        Some(salt) => CreateScheme::Create2 { salt },
+                        None => CreateScheme::Create,
+                    };
+                    self.pc = pc;
+                    return Ok(Exit::Deploy(DeploymentRequest {
+                        deployer: self.address,
+                        value,
+                        init_code,
+                        scheme,
+                        gas: child,
+                    }));
+                }
+                0xf1 | 0xf2 | 0xf4 | 0xfa => {
+                    let req = self.call(host, op)?;
+                    self.pc = pc;
+                    return Ok(Exit::Call(req));
+                }
+                0xf3 | 0xfd => {
+                    let offset = pop!();
+                    let size = pop!();
+                    let (off, n) = self.mem_range(offset, size)?;
+                    let output: Bytes = Arc::from(&self.memory[off..off + n]);
+                    let status = if op == 0xf3 { ExitStatus::Success } else { ExitStatus::Revert };
+                    return Ok(Exit::Done(status, output));
+                }
+                0xff => {
+                    static_guard!();
+                    let beneficiary = Address::from_word(pop!());
+                    if self.fork >= Fork::Berlin && host.warm_account(beneficiary) {
+                        self.charge(2600)?;
+                    }
+                    let new_account = if self.fork >= Fork::SpuriousDragon {
+                        host.is_empty_account(beneficiary) && !host.balance(self.address).is_zero()
+                    } else if self.fork >= Fork::Tangerine {
+                        !host.account_exists(beneficiary)
+                    } else {
+                        false
+                    };
+                    if new_account {
+                        self.charge(25000)?;
+                    }
+                    let already = host.selfdestruct(self.address, beneficiary);
+                    if !already && self.fork < Fork::London {
+                        host.add_refund(24000);
+                    }
+                    return Ok(Exit::Done(ExitStatus::Success, Arc::from(&[][..])));
+                }
+                _ => return Err(HaltReason::InvalidOpcode(op)),
+            }
+        }
+    }
+
+    /// Prices a CALL-family instruction and builds the request (EIP-150/2929 rules).
+    fn call(&mut self, host: &mut dyn Host, op: u8) -> R<CallRequest> {
+        let requested = self.stack.pop();
+        let to = Address::from_word(self.stack.pop());
+        let value = if op == 0xf1 || op == 0xf2 { self.stack.pop() } else { U256::ZERO };
+        let in_off = self.stack.pop();
+        let in_size = self.stack.pop();
+        let out_off = self.stack.pop();
+        let out_size = self.stack.pop();
+        let transfers = !value.is_zero();
+        if op == 0xf1 && transfers && self.is_static {
+            return Err(HaltReason::StaticStateChange);
+        }
+        self.access_account(host, to)?;
+        let (i_off, i_len) = self.mem_range(in_off, in_size)?;
+        let ret_region = self.mem_range(out_off, out_size)?;
+        let mut extra = 0u64;
+        if transfers {
+            extra += 9000;
+        }
+        if op == 0xf1 {
+            let new_account = if self.fork >= Fork::SpuriousDragon {
+                transfers && host.is_empty_account(to)
+            } else {
+                !host.account_exists(to)
+            };
+            if new_account {
+                extra += 25000;
+            }
+        }
+        self.charge(extra)?;
+        let mut gas = if self.fork >= Fork::Tangerine {
+            let cap = self.gas - self.gas / 64;
+            sat_u64(requested).min(cap)
+        } else {
+            u64_or_oog(requested)?
+        };
+        self.charge(gas)?;
+        if transfers {
+            gas += 2300;
+        }
+        self.ret_region = ret_region;
+        let input: Bytes = Arc::from(&self.memory[i_off..i_off + i_len]);
+        let (modifier, caller, address, value, is_static) = match op {
+            0xf1 => (CallModifier::Call, self.address, to, value, self.is_static),
+            0xf2 => (CallModifier::CallCode, self.address, self.address, value, self.is_static),
+            0xf4 => (CallModifier::Delegate, self.caller, self.address, self.value, self.is_static),
+            _ => (CallModifier::Static, self.address, to, U256::ZERO, true),
+        };
+        Ok(CallRequest { modifier, caller, address, code_address: to, value, input, gas, is_static })
+    }
+}
+
+impl Frame for EvmFrame {
+    fn start(&mut self, host: &mut dyn Host) -> Preemption {
+        self.run(host)
+    }
+
+    fn continue_after_call(&mut self, host: &mut dyn Host, result: CallResult) -> Preemption {
+        self.gas = self.gas.saturating_add(result.gas_left);
+        self.stack.push(bool_word(result.status.is_success()));
+        let (off, len) = self.ret_region;
+        let n = len.min(result.output.len());
+        self.memory[off..off + n].copy_from_slice(&result.output[..n]);
+        self.return_data = result.output;
+        self.run(host)
+    }
+
+    fn continue_after_deployment(&mut self, host: &mut dyn Host, result: DeploymentResult) -> Preemption {
+        self.gas = self.gas.saturating_add(result.gas_left);
+        let word = match (result.status, result.address) {
+            (ExitStatus::Success, Some(a)) => a.to_word(),
+            _ => U256::ZERO,
+        };
+        self.stack.push(word);
+        self.return_data = result.output;
+        self.run(host)
+    }
+
+    fn is_static(&self) -> bool {
+        self.is_static
+    }
+}

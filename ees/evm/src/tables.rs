@@ -1,0 +1,188 @@
+//! Per-fork opcode tables: validity, static gas and stack bounds, so the
+//! dispatch loop does one lookup instead of fork comparisons per instruction.
+
+use std::sync::OnceLock;
+
+use ee_api::Fork;
+
+pub(crate) const STACK_LIMIT: usize = 1024;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpInfo {
+    /// Gas charged before the instruction runs (dynamic parts are charged by the handler).
+    pub gas: u32,
+    /// Stack items the instruction needs.
+    pub min_stack: u16,
+    /// Largest stack length at which the instruction cannot overflow.
+    pub max_stack: u16,
+    pub valid: bool,
+}
+
+pub(crate) type OpTable = [OpInfo; 256];
+
+const INVALID: OpInfo = OpInfo { gas: 0, min_stack: 0, max_stack: 0, valid: false };
+
+fn build(fork: Fork) -> OpTable {
+    let mut t = [INVALID; 256];
+    let mut set = |op: u8, gas: u32, inputs: u16, outputs: u16| {
+        let max = STACK_LIMIT as u16 + inputs - outputs;
+        t[op as usize] = OpInfo { gas, min_stack: inputs, max_stack: max, valid: true };
+    };
+    let at = |f: Fork| fork >= f;
+    let tangerine = at(Fork::Tangerine);
+    let istanbul = at(Fork::Istanbul);
+    let berlin = at(Fork::Berlin);
+    // Account access: Berlin charges the warm cost here and adds the cold surcharge in the handler.
+    let ext_gas = if berlin {
+        100
+    } else if tangerine {
+        700
+    } else {
+        20
+    };
+    let balance_gas = if berlin {
+        100
+    } else if istanbul {
+        700
+    } else if tangerine {
+        400
+    } else {
+        20
+    };
+    let sload_gas = if berlin {
+        100
+    } else if istanbul {
+        800
+    } else if tangerine {
+        200
+    } else {
+        50
+    };
+    let call_gas = if berlin {
+        100
+    } else if tangerine {
+        700
+    } else {
+        40
+    };
+
+    set(0x00, 0, 0, 0);
+    for (op, gas) in [(0x01, 3), (0x02, 5), (0x03, 3), (0x04, 5), (0x05, 5), (0x06, 5), (0x07, 5)] {
+        set(op, gas, 2, 1);
+    }
+    set(0x08, 8, 3, 1);
+    set(0x09, 8, 3, 1);
+    set(0x0a, 10, 2, 1);
+    set(0x0b, 5, 2, 1);
+    for op in 0x10..=0x14 {
+        set(op, 3, 2, 1);
+    }
+    set(0x15, 3, 1, 1);
+    for op in 0x16..=0x18 {
+        set(op, 3, 2, 1);
+    }
+    set(0x19, 3, 1, 1);
+    set(0x1a, 3, 2, 1);
+    if at(Fork::Constantinople) {
+        for op in 0x1b..=0x1d {
+            set(op, 3, 2, 1);
+        }
+    }
+    set(0x20, 30, 2, 1);
+    set(0x30, 2, 0, 1);
+    set(0x31, balance_gas, 1, 1);
+    for op in 0x32..=0x34 {
+        set(op, 2, 0, 1);
+    }
+    set(0x35, 3, 1, 1);
+    set(0x36, 2, 0, 1);
+    set(0x37, 3, 3, 0);
+    set(0x38, 2, 0, 1);
+    set(0x39, 3, 3, 0);
+    set(0x3a, 2, 0, 1);
+    set(0x3b, ext_gas, 1, 1);
+    set(0x3c, ext_gas, 4, 0);
+    if at(Fork::Byzantium) {
+        set(0x3d, 2, 0, 1);
+        set(0x3e, 3, 3, 0);
+    }
+    if at(Fork::Constantinople) {
+        let gas = if berlin {
+            100
+        } else if istanbul {
+            700
+        } else {
+            400
+        };
+        set(0x3f, gas, 1, 1);
+    }
+    set(0x40, 20, 1, 1);
+    for op in 0x41..=0x45 {
+        set(op, 2, 0, 1);
+    }
+    if istanbul {
+        set(0x46, 2, 0, 1);
+        set(0x47, 5, 0, 1);
+    }
+    if at(Fork::London) {
+        set(0x48, 2, 0, 1);
+    }
+    if at(Fork::Cancun) {
+        set(0x49, 3, 1, 1);
+        set(0x4a, 2, 0, 1);
+    }
+    set(0x50, 2, 1, 0);
+    set(0x51, 3, 1, 1);
+    set(0x52, 3, 2, 0);
+    set(0x53, 3, 2, 0);
+    set(0x54, sload_gas, 1, 1);
+    set(0x55, 0, 2, 0);
+    set(0x56, 8, 1, 0);
+    set(0x57, 10, 2, 0);
+    set(0x58, 2, 0, 1);
+    set(0x59, 2, 0, 1);
+    set(0x5a, 2, 0, 1);
+    set(0x5b, 1, 0, 0);
+    if at(Fork::Cancun) {
+        set(0x5c, 100, 1, 1);
+        set(0x5d, 100, 2, 0);
+        set(0x5e, 3, 3, 0);
+    }
+    if at(Fork::Shanghai) {
+        set(0x5f, 2, 0, 1);
+    }
+    for op in 0x60..=0x7f {
+        set(op, 3, 0, 1);
+    }
+    for n in 1..=16u16 {
+        set(0x7f + n as u8, 3, n, n + 1);
+        set(0x8f + n as u8, 3, n + 1, n + 1);
+    }
+    for n in 0..=4u16 {
+        set(0xa0 + n as u8, 375 + 375 * n as u32, n + 2, 0);
+    }
+    set(0xf0, 32000, 3, 1);
+    set(0xf1, call_gas, 7, 1);
+    set(0xf2, call_gas, 7, 1);
+    set(0xf3, 0, 2, 0);
+    if at(Fork::Homestead) {
+        set(0xf4, call_gas, 6, 1);
+    }
+    if at(Fork::Constantinople) {
+        set(0xf5, 32000, 4, 1);
+    }
+    if at(Fork::Byzantium) {
+        set(0xfa, call_gas, 6, 1);
+        set(0xfd, 0, 2, 0);
+    }
+    set(0xff, if tangerine { 5000 } else { 0 }, 1, 0);
+    t
+}
+
+/// The shared table of `fork`, built on first use.
+pub(crate) fn table(fork: Fork) -> &'static OpTable {
+    static TABLES: OnceLock<Vec<OpTable>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| Fork::ALL.iter().map(|f| build(*f)).collect());
+    let idx = Fork::ALL.iter().position(|f| *f == fork).expect("every fork is in Fork::ALL");
+    &tables[idx]
+}
