@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ee_api::{
-    Address, BlockEnv, Bytecode, Bytes, CallModifier, CallRequest, CallResult, DeploymentRequest,
-    DeploymentResult, EeKind, ExecutionEnvironment, ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host,
-    LaunchParams, Log, Preemption, SstoreSlot, TxEnv, B256, MAX_CALL_DEPTH, U256,
+    Address, BlockEnv, Bytecode, Bytes, CallModifier, CallRequest, CallResult, DeploymentRequest, DeploymentResult,
+    EeKind, ExecutionEnvironment, ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log,
+    Preemption, SstoreSlot, TxEnv, B256, MAX_CALL_DEPTH, U256,
 };
 use ee_evm::Evm;
 
@@ -212,7 +212,11 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
             },
             Err(_) => {
                 ctx.js.revert_to(checkpoint);
-                FrameOutcome { status: ExitStatus::Halt(HaltReason::PrecompileFailure), gas_left: 0, output: empty_bytes() }
+                FrameOutcome {
+                    status: ExitStatus::Halt(HaltReason::PrecompileFailure),
+                    gas_left: 0,
+                    output: empty_bytes(),
+                }
             }
         });
     }
@@ -335,7 +339,12 @@ fn complete_deployment(ctx: &mut Context, done: ActiveFrame, outcome: FrameOutco
             match ee.finish_deployment(&outcome.output, outcome.gas_left) {
                 Ok((code, gas_left)) => {
                     ctx.js.set_code(address, Arc::new(code));
-                    DeploymentResult { status: ExitStatus::Success, gas_left, address: Some(address), output: empty_bytes() }
+                    DeploymentResult {
+                        status: ExitStatus::Success,
+                        gas_left,
+                        address: Some(address),
+                        output: empty_bytes(),
+                    }
                 }
                 Err(reason) => {
                     ctx.js.revert_to(done.checkpoint);
@@ -345,7 +354,12 @@ fn complete_deployment(ctx: &mut Context, done: ActiveFrame, outcome: FrameOutco
         }
         ExitStatus::Revert => {
             ctx.js.revert_to(done.checkpoint);
-            DeploymentResult { status: ExitStatus::Revert, gas_left: outcome.gas_left, address: None, output: outcome.output }
+            DeploymentResult {
+                status: ExitStatus::Revert,
+                gas_left: outcome.gas_left,
+                address: None,
+                output: outcome.output,
+            }
         }
         ExitStatus::Halt(reason) => {
             ctx.js.revert_to(done.checkpoint);

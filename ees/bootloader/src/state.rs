@@ -73,7 +73,7 @@ enum Entry {
     WarmSlot(Address, U256),
     Log,
     Refund(i64),
-    Destructed(Address),
+    Destructed,
     CreatedInTx(Address),
     Touched(Address),
 }
@@ -157,7 +157,7 @@ impl<'s> JournaledState<'s> {
                     self.logs.pop();
                 }
                 Entry::Refund(r) => self.refund = r,
-                Entry::Destructed(_) => {
+                Entry::Destructed => {
                     self.destructed.pop();
                 }
                 Entry::CreatedInTx(a) => {
@@ -205,8 +205,8 @@ impl<'s> JournaledState<'s> {
 
     /// Creates an empty account if none exists (journaled).
     pub fn ensure_account(&mut self, a: Address) {
-        if !self.state.accounts.contains_key(&a) {
-            self.state.accounts.insert(a, Account::default());
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.state.accounts.entry(a) {
+            slot.insert(Account::default());
             self.journal.push(Entry::AccountCreated(a));
         }
         self.touch(a);
@@ -340,7 +340,7 @@ impl<'s> JournaledState<'s> {
             return true;
         }
         self.destructed.push(a);
-        self.journal.push(Entry::Destructed(a));
+        self.journal.push(Entry::Destructed);
         false
     }
 

@@ -234,7 +234,8 @@ fn validate(state: &WorldState, block: &BlockEnv, tx: &Transaction, fork: Fork) 
             return Err(TxError::BlobGasPriceTooLow);
         }
         let blob_gas = U256::from(GAS_PER_BLOB * tx.blob_hashes.len() as u64);
-        max_cost = blob_gas.checked_mul(max_blob_fee).and_then(|c| c.checked_add(max_cost)).ok_or(TxError::FeeTooHigh)?;
+        max_cost =
+            blob_gas.checked_mul(max_blob_fee).and_then(|c| c.checked_add(max_cost)).ok_or(TxError::FeeTooHigh)?;
         upfront_cost += blob_gas * block.blob_base_fee;
     }
     max_cost = max_cost.checked_add(tx.value).ok_or(TxError::FeeTooHigh)?;
@@ -267,7 +268,8 @@ pub fn execute_transaction(
     let intrinsic = intrinsic_gas(tx, fork);
     let nonce = state.get(&tx.sender).map_or(0, |a| a.nonce);
 
-    let tx_env = TxEnv { origin: tx.sender, gas_price: pricing.effective_gas_price, blob_hashes: tx.blob_hashes.clone() };
+    let tx_env =
+        TxEnv { origin: tx.sender, gas_price: pricing.effective_gas_price, blob_hashes: tx.blob_hashes.clone() };
     let mut js = JournaledState::new(state);
     js.set_nonce(tx.sender, nonce + 1);
     let balance = js.balance(&tx.sender);
@@ -352,7 +354,8 @@ mod tests {
 
     #[test]
     fn intrinsic_gas_per_fork() {
-        let tx = Transaction { data: std::sync::Arc::from(&[0u8, 1, 2][..]), to: Some(Address::ZERO), ..Default::default() };
+        let tx =
+            Transaction { data: std::sync::Arc::from(&[0u8, 1, 2][..]), to: Some(Address::ZERO), ..Default::default() };
         assert_eq!(intrinsic_gas(&tx, Fork::Byzantium), 21_000 + 4 + 68 * 2);
         assert_eq!(intrinsic_gas(&tx, Fork::Istanbul), 21_000 + 4 + 16 * 2);
         let create = Transaction { to: None, ..tx };

@@ -1,5 +1,28 @@
 //! Precompiled contracts 0x01–0x0a.
+//!
+//! | address | contract            | since     | file                  |
+//! |---------|---------------------|-----------|-----------------------|
+//! | 0x01    | ecrecover           | Frontier  | `ecrecover.rs`        |
+//! | 0x02    | sha256              | Frontier  | `hashes.rs`           |
+//! | 0x03    | ripemd160           | Frontier  | `hashes.rs`           |
+//! | 0x04    | identity            | Frontier  | `hashes.rs`           |
+//! | 0x05    | modexp              | Byzantium | `modexp.rs`           |
+//! | 0x06–08 | bn254 add/mul/pair  | Byzantium | `bn254.rs`            |
+//! | 0x09    | blake2f             | Istanbul  | `blake2f.rs`          |
+//! | 0x0a    | KZG point evaluation| Cancun    | `point_evaluation.rs` |
+//!
+//! No input makes a precompile panic: malformed input is
+//! [`PrecompileError::Failure`] (or, for ecrecover, an empty success).
 use ee_api::{Address, Fork};
+
+mod blake2f;
+mod bn254;
+mod ecrecover;
+mod hashes;
+mod modexp;
+mod point_evaluation;
+
+pub use point_evaluation::kzg_to_versioned_hash;
 
 /// A precompile's successful result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,20 +39,143 @@ pub enum PrecompileError {
     Failure,
 }
 
+/// A precompile's result.
+pub type PrecompileResult = Result<PrecompileOutput, PrecompileError>;
+
+/// How many precompiles (0x01..=n) `fork` has.
+fn count(fork: Fork) -> u8 {
+    if fork >= Fork::Cancun {
+        10
+    } else if fork >= Fork::Istanbul {
+        9
+    } else if fork >= Fork::Byzantium {
+        8
+    } else {
+        4
+    }
+}
+
 /// True when `address` is a precompile active in `fork`.
 pub fn is_precompile(address: &Address, fork: Fork) -> bool {
-    let _ = (address, fork);
-    unimplemented!()
+    matches!(address.low_byte_if_small(), Some(n) if n >= 1 && n <= count(fork))
 }
 
 /// The addresses of the precompiles active in `fork` (warm from the start of every tx since Berlin).
 pub fn addresses(fork: Fork) -> Vec<Address> {
-    let _ = fork;
-    unimplemented!()
+    (1..=count(fork))
+        .map(|n| {
+            let mut a = [0u8; 20];
+            a[19] = n;
+            Address(a)
+        })
+        .collect()
 }
 
 /// Runs the precompile at `address` with `gas_limit`.
 pub fn run(address: &Address, input: &[u8], gas_limit: u64, fork: Fork) -> Result<PrecompileOutput, PrecompileError> {
-    let _ = (address, input, gas_limit, fork);
-    unimplemented!()
+    if !is_precompile(address, fork) {
+        // Not a precompile in this fork: behaves like an account without code.
+        return Ok(PrecompileOutput { gas_used: 0, output: Vec::new() });
+    }
+    match address.low_byte_if_small().unwrap_or(0) {
+        1 => ecrecover::run(input, gas_limit),
+        2 => hashes::sha256(input, gas_limit),
+        3 => hashes::ripemd160(input, gas_limit),
+        4 => hashes::identity(input, gas_limit),
+        5 => modexp::run(input, gas_limit, fork),
+        6 => bn254::add(input, gas_limit, fork),
+        7 => bn254::mul(input, gas_limit, fork),
+        8 => bn254::pairing(input, gas_limit, fork),
+        9 => blake2f::run(input, gas_limit),
+        10 => point_evaluation::run(input, gas_limit),
+        _ => Ok(PrecompileOutput { gas_used: 0, output: Vec::new() }),
+    }
+}
+
+/// Succeeds with `output` after charging `cost`, or fails with `OutOfGas`.
+#[inline]
+fn charged(cost: u64, gas_limit: u64, output: impl FnOnce() -> Vec<u8>) -> PrecompileResult {
+    if cost > gas_limit {
+        return Err(PrecompileError::OutOfGas);
+    }
+    Ok(PrecompileOutput { gas_used: cost, output: output() })
+}
+
+/// `base + per_word * ceil(len / 32)`, saturating.
+#[inline]
+fn linear_cost(len: usize, base: u64, per_word: u64) -> u64 {
+    let words = (len as u64).div_ceil(32);
+    base.saturating_add(per_word.saturating_mul(words))
+}
+
+/// `input[offset..offset + len]`, zero-padded on the right past the end of `input`.
+fn padded<const N: usize>(input: &[u8], offset: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if offset < input.len() {
+        let avail = &input[offset..];
+        let n = avail.len().min(N);
+        out[..n].copy_from_slice(&avail[..n]);
+    }
+    out
+}
+
+#[cfg(test)]
+fn addr(n: u8) -> Address {
+    let mut a = [0u8; 20];
+    a[19] = n;
+    Address(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activation() {
+        assert_eq!(addresses(Fork::Frontier).len(), 4);
+        assert_eq!(addresses(Fork::Homestead).len(), 4);
+        assert_eq!(addresses(Fork::SpuriousDragon).len(), 4);
+        assert_eq!(addresses(Fork::Byzantium).len(), 8);
+        assert_eq!(addresses(Fork::Petersburg).len(), 8);
+        assert_eq!(addresses(Fork::Istanbul).len(), 9);
+        assert_eq!(addresses(Fork::Shanghai).len(), 9);
+        assert_eq!(addresses(Fork::Cancun).len(), 10);
+        assert_eq!(addresses(Fork::Cancun)[9], addr(10));
+        assert!(!is_precompile(&Address::ZERO, Fork::Cancun));
+        assert!(is_precompile(&addr(1), Fork::Frontier));
+        assert!(!is_precompile(&addr(5), Fork::Homestead));
+        assert!(is_precompile(&addr(8), Fork::Byzantium));
+        assert!(!is_precompile(&addr(9), Fork::Petersburg));
+        assert!(!is_precompile(&addr(10), Fork::Shanghai));
+        assert!(is_precompile(&addr(10), Fork::Cancun));
+        assert!(!is_precompile(&addr(11), Fork::Cancun));
+        let mut big = addr(1);
+        big.0[0] = 1;
+        assert!(!is_precompile(&big, Fork::Cancun));
+    }
+
+    #[test]
+    fn no_panics_on_odd_inputs() {
+        let inputs: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0xff; 1],
+            vec![0xff; 31],
+            vec![0xff; 64],
+            vec![0xff; 96],
+            vec![0xff; 128],
+            vec![0xff; 192],
+            vec![0xff; 213],
+            vec![0xff; 300],
+            vec![0x00; 213],
+            vec![0x00; 384],
+        ];
+        for n in 1..=10 {
+            for input in &inputs {
+                for gas in [0, 100, 3000, 100_000, 10_000_000] {
+                    let _ = run(&addr(n), input, gas, Fork::Cancun);
+                    let _ = run(&addr(n), input, gas, Fork::Byzantium);
+                }
+            }
+        }
+    }
 }
