@@ -28,12 +28,15 @@ pub struct Context<'a, 's> {
     pub tx: TxEnv,
     pub fork: Fork,
     pub deadline: Option<Instant>,
+    /// Set when a frame was interrupted by the time bound: the whole
+    /// transaction stops instead of letting the parents run on.
+    aborted: bool,
     evm: Evm,
 }
 
 impl<'a, 's> Context<'a, 's> {
     pub fn new(js: JournaledState<'s>, block: &'a BlockEnv, tx: TxEnv, fork: Fork, deadline: Option<Instant>) -> Self {
-        Context { js, block, tx, fork, deadline, evm: Evm::new(fork) }
+        Context { js, block, tx, fork, deadline, aborted: false, evm: Evm::new(fork) }
     }
 
     /// The EE that runs code of `kind`. Only the EVM exists yet; other
@@ -114,6 +117,14 @@ pub fn run(ctx: &mut Context, top: TopLevel) -> TopLevelOutcome {
     };
 
     loop {
+        if ctx.aborted {
+            return TopLevelOutcome {
+                status: ExitStatus::Halt(HaltReason::Interrupted),
+                gas_left: 0,
+                output: empty_bytes(),
+                created: None,
+            };
+        }
         next = match next {
             Preemption::Call(req) => match begin_call(ctx, req, stack.len()) {
                 Begun::Frame(frame, p) => {
@@ -204,21 +215,27 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
 
     if is_precompile {
         let code_address = req.code_address;
-        return Begun::Call(match precompiles::run(&code_address, &req.input, req.gas, ctx.fork) {
-            Ok(out) => FrameOutcome {
-                status: ExitStatus::Success,
-                gas_left: req.gas - out.gas_used,
-                output: Arc::from(out.output),
-            },
-            Err(_) => {
-                ctx.js.revert_to(checkpoint);
-                FrameOutcome {
-                    status: ExitStatus::Halt(HaltReason::PrecompileFailure),
-                    gas_left: 0,
-                    output: empty_bytes(),
+        let deadline = ctx.deadline;
+        let interrupted = move || deadline.is_some_and(|d| Instant::now() >= d);
+        return Begun::Call(
+            match precompiles::run_interruptible(&code_address, &req.input, req.gas, ctx.fork, &interrupted) {
+                Ok(out) => FrameOutcome {
+                    status: ExitStatus::Success,
+                    gas_left: req.gas - out.gas_used,
+                    output: Arc::from(out.output),
+                },
+                Err(err) => {
+                    ctx.js.revert_to(checkpoint);
+                    let reason = if err == precompiles::PrecompileError::Interrupted {
+                        ctx.aborted = true;
+                        HaltReason::Interrupted
+                    } else {
+                        HaltReason::PrecompileFailure
+                    };
+                    FrameOutcome { status: ExitStatus::Halt(reason), gas_left: 0, output: empty_bytes() }
                 }
-            }
-        });
+            },
+        );
     }
 
     let code = ctx.js.code(&req.code_address);
@@ -318,6 +335,7 @@ fn begin_deployment(ctx: &mut Context, req: DeploymentRequest, depth: usize, tx_
 }
 
 fn complete_call(ctx: &mut Context, done: ActiveFrame, outcome: FrameOutcome) -> CallResult {
+    ctx.aborted |= outcome.status == ExitStatus::Halt(HaltReason::Interrupted);
     match outcome.status {
         ExitStatus::Success => outcome,
         ExitStatus::Revert => {
@@ -333,6 +351,7 @@ fn complete_call(ctx: &mut Context, done: ActiveFrame, outcome: FrameOutcome) ->
 
 fn complete_deployment(ctx: &mut Context, done: ActiveFrame, outcome: FrameOutcome) -> DeploymentResult {
     let (address, kind) = done.deploying.expect("a constructor frame records its address");
+    ctx.aborted |= outcome.status == ExitStatus::Halt(HaltReason::Interrupted);
     match outcome.status {
         ExitStatus::Success => {
             let ee = ctx.ee(kind).expect("the constructor's EE exists");

@@ -51,9 +51,18 @@ struct Stack {
     len: usize,
 }
 
+thread_local! {
+    /// Stack buffers of finished frames, reused so that a call does not pay
+    /// for zeroing 32 KiB (deep call chains launch many frames).
+    static STACK_POOL: std::cell::RefCell<Vec<Box<[U256]>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Stack {
     fn new() -> Stack {
-        Stack { data: vec![U256::ZERO; STACK_LIMIT].into_boxed_slice(), len: 0 }
+        let data = STACK_POOL
+            .with(|pool| pool.borrow_mut().pop())
+            .unwrap_or_else(|| vec![U256::ZERO; STACK_LIMIT].into_boxed_slice());
+        Stack { data, len: 0 }
     }
     #[inline(always)]
     fn pop(&mut self) -> U256 {
@@ -68,6 +77,21 @@ impl Stack {
     #[inline(always)]
     fn top(&mut self) -> &mut U256 {
         &mut self.data[self.len - 1]
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let data = std::mem::take(&mut self.data);
+        if data.len() == STACK_LIMIT {
+            // Bounded: more buffers than the deepest call chain are never needed at once.
+            STACK_POOL.with(|pool| {
+                let mut pool = pool.borrow_mut();
+                if pool.len() < 64 {
+                    pool.push(data);
+                }
+            });
+        }
     }
 }
 

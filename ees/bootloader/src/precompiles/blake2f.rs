@@ -43,8 +43,38 @@ fn mix(v: &mut [u64; 16], a: usize, b: usize, c: usize, d: usize, x: u64, y: u64
     v[b] = (v[b] ^ v[c]).rotate_right(63);
 }
 
+#[inline(always)]
+fn round(v: &mut [u64; 16], m: &[u64; 16], s: &[usize; 16]) {
+    mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
+    mix(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
+    mix(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
+    mix(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
+    mix(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
+    mix(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
+    mix(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
+    mix(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+}
+
 /// The compression function F with a caller-chosen number of rounds.
+#[cfg(test)]
 pub fn compress(rounds: u32, h: &mut [u64; 8], m: &[u64; 16], t: [u64; 2], last: bool) {
+    compress_interruptible(rounds, h, m, t, last, &|| false);
+}
+
+/// Rounds run between polls of `interrupted`: a multiple of 10 so every
+/// chunk starts at the first message schedule.
+const ROUNDS_PER_POLL: u32 = (1 << 20) - (1 << 20) % 10;
+
+/// [`compress`] that polls `interrupted` every [`ROUNDS_PER_POLL`] rounds and
+/// returns false, leaving `h` unchanged, when it answers true.
+pub fn compress_interruptible(
+    rounds: u32,
+    h: &mut [u64; 8],
+    m: &[u64; 16],
+    t: [u64; 2],
+    last: bool,
+    interrupted: &dyn Fn() -> bool,
+) -> bool {
     let mut v = [0u64; 16];
     v[..8].copy_from_slice(h);
     v[8..].copy_from_slice(&IV);
@@ -53,19 +83,39 @@ pub fn compress(rounds: u32, h: &mut [u64; 8], m: &[u64; 16], t: [u64; 2], last:
     if last {
         v[14] = !v[14];
     }
-    for i in 0..rounds as usize {
-        let s = &SIGMA[i % 10];
-        mix(&mut v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-        mix(&mut v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-        mix(&mut v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-        mix(&mut v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-        mix(&mut v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-        mix(&mut v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-        mix(&mut v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-        mix(&mut v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+    let mut left = rounds;
+    while left > ROUNDS_PER_POLL {
+        run_rounds(&mut v, m, ROUNDS_PER_POLL);
+        left -= ROUNDS_PER_POLL;
+        if interrupted() {
+            return false;
+        }
     }
+    run_rounds(&mut v, m, left);
     for i in 0..8 {
         h[i] ^= v[i] ^ v[i + 8];
+    }
+    true
+}
+
+/// `rounds` rounds starting at schedule 0. Ten per iteration with constant
+/// schedules, so the message indexes are immediates: a 2^32-round call is a
+/// real test vector.
+fn run_rounds(v: &mut [u64; 16], m: &[u64; 16], rounds: u32) {
+    for _ in 0..rounds / 10 {
+        round(v, m, &SIGMA[0]);
+        round(v, m, &SIGMA[1]);
+        round(v, m, &SIGMA[2]);
+        round(v, m, &SIGMA[3]);
+        round(v, m, &SIGMA[4]);
+        round(v, m, &SIGMA[5]);
+        round(v, m, &SIGMA[6]);
+        round(v, m, &SIGMA[7]);
+        round(v, m, &SIGMA[8]);
+        round(v, m, &SIGMA[9]);
+    }
+    for s in SIGMA.iter().take((rounds % 10) as usize) {
+        round(v, m, s);
     }
 }
 
@@ -75,7 +125,7 @@ fn le64(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(b)
 }
 
-pub(super) fn run(input: &[u8], gas_limit: u64) -> PrecompileResult {
+pub(super) fn run(input: &[u8], gas_limit: u64, interrupted: &dyn Fn() -> bool) -> PrecompileResult {
     if input.len() != 213 {
         return Err(PrecompileError::Failure);
     }
@@ -97,7 +147,9 @@ pub(super) fn run(input: &[u8], gas_limit: u64) -> PrecompileResult {
         *w = le64(&input[68 + 8 * i..]);
     }
     let t = [le64(&input[196..]), le64(&input[204..])];
-    compress(rounds, &mut h, &m, t, last);
+    if !compress_interruptible(rounds, &mut h, &m, t, last, interrupted) {
+        return Err(PrecompileError::Interrupted);
+    }
     let mut output = Vec::with_capacity(64);
     for w in h {
         output.extend_from_slice(&w.to_le_bytes());

@@ -37,6 +37,8 @@ pub enum PrecompileError {
     OutOfGas,
     /// Malformed input (bad point, wrong length, ...).
     Failure,
+    /// The caller's time bound ran out.
+    Interrupted,
 }
 
 /// A precompile's result.
@@ -73,6 +75,19 @@ pub fn addresses(fork: Fork) -> Vec<Address> {
 
 /// Runs the precompile at `address` with `gas_limit`.
 pub fn run(address: &Address, input: &[u8], gas_limit: u64, fork: Fork) -> Result<PrecompileOutput, PrecompileError> {
+    run_interruptible(address, input, gas_limit, fork, &|| false)
+}
+
+/// [`run`] for long-running inputs: `interrupted` is polled while a
+/// precompile works (blake2f with 2^32 rounds takes a minute), and a true
+/// answer ends it with [`PrecompileError::Interrupted`].
+pub fn run_interruptible(
+    address: &Address,
+    input: &[u8],
+    gas_limit: u64,
+    fork: Fork,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<PrecompileOutput, PrecompileError> {
     if !is_precompile(address, fork) {
         // Not a precompile in this fork: behaves like an account without code.
         return Ok(PrecompileOutput { gas_used: 0, output: Vec::new() });
@@ -86,7 +101,7 @@ pub fn run(address: &Address, input: &[u8], gas_limit: u64, fork: Fork) -> Resul
         6 => bn254::add(input, gas_limit, fork),
         7 => bn254::mul(input, gas_limit, fork),
         8 => bn254::pairing(input, gas_limit, fork),
-        9 => blake2f::run(input, gas_limit),
+        9 => blake2f::run(input, gas_limit, interrupted),
         10 => point_evaluation::run(input, gas_limit),
         _ => Ok(PrecompileOutput { gas_used: 0, output: Vec::new() }),
     }
