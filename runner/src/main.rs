@@ -1,1 +1,207 @@
-fn main() {}
+//! `conformance`: runs spec test vectors through the bootloader and its
+//! execution environments, writes a JSON report per suite, and compares the
+//! failures with a committed baseline of known ones.
+//!
+//! Exit status: 0 when every failure is in the baseline, 1 when a case fails
+//! that is not listed or a listed case now passes, 2 on a usage or setup
+//! error (bad option, no vectors, unreadable baseline).
+
+mod baseline;
+mod panics;
+mod progress;
+mod report;
+mod suites;
+mod vectors;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use ee_api::Fork;
+use regex::Regex;
+
+use baseline::Baseline;
+use progress::{PlainLines, Progress, Silent};
+use suites::{RunOptions, SuiteKind};
+
+const EXAMPLES: &str = "\
+Examples:
+  conformance                                   run every suite on the default vectors
+  conformance state --fork Cancun               only the Cancun cases of the state tests
+  conformance state path/to/GeneralStateTests/stExample --filter 'add11'
+  conformance state --filter '^stSStoreTest/' --threads 2 --quiet
+  conformance state --update-baseline           accept this run's failures as the baseline
+
+Vectors: the `ethereum-tests` submodule of the repository, else $ETHEREUM_TESTS_DIR
+(a checkout of ethereum/tests). Case ids look like
+  stExample/add11.json::add11::Cancun::d0:g0:v0   (file::test::fork::dDATA:gGAS:vVALUE)
+
+Baseline file: {\"entries\":[{\"suite\":\"state\",\"id\":\"<case id>\",\"reason\":\"...\"}]}
+Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error.";
+
+/// Runs spec conformance vectors through the bootloader and reports.
+#[derive(Debug, Parser)]
+#[command(name = "conformance", version, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    opts: CommonOpts,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run ethereum/tests GeneralStateTests (one case per post entry and fork).
+    #[command(after_help = "Example:\n  conformance state ethereum-tests/GeneralStateTests/Cancun --fork Cancun")]
+    State {
+        /// Vector files or directories (searched for *.json). Default:
+        /// <repo>/ethereum-tests/GeneralStateTests if checked out, else
+        /// $ETHEREUM_TESTS_DIR/GeneralStateTests.
+        #[arg(value_name = "PATHS")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct CommonOpts {
+    /// Run only this fork's cases; repeatable (e.g. --fork Berlin --fork Cancun).
+    /// Names as in the vectors: Frontier, Homestead, EIP150, EIP158, Byzantium,
+    /// Constantinople, ConstantinopleFix, Istanbul, Berlin, London, Paris, Shanghai, Cancun.
+    #[arg(long = "fork", value_name = "NAME", value_parser = parse_fork, global = true)]
+    forks: Vec<Fork>,
+
+    /// Run only tests whose `file::test` matches this regex
+    /// (e.g. --filter '^stExample/' or --filter '::add11$'). A file that cannot be parsed is
+    /// reported when the regex matches its path.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex, global = true)]
+    filter: Option<Regex>,
+
+    /// Worker threads (default: one per core), e.g. --threads 2.
+    #[arg(long, value_name = "N", global = true)]
+    threads: Option<usize>,
+
+    /// Where to write <suite>.json reports, e.g. --report-dir /tmp/reports.
+    #[arg(long, value_name = "DIR", global = true, default_value_os_t = default_report_dir())]
+    report_dir: PathBuf,
+
+    /// Known failures, e.g. --baseline reports/baseline.json. A missing file is an empty baseline.
+    #[arg(long, value_name = "FILE", global = true, default_value_os_t = default_report_dir().join("baseline.json"))]
+    baseline: PathBuf,
+
+    /// Per-case time bound in seconds; a case that runs longer fails as timed out. 0 disables it.
+    #[arg(long, value_name = "SECS", global = true, default_value_t = 60)]
+    case_timeout: u64,
+
+    /// Rewrite the baseline from this run: list every failure (keeping existing reasons)
+    /// and drop entries of cases that now pass. Entries of cases not run are kept.
+    #[arg(long, global = true)]
+    update_baseline: bool,
+
+    /// No progress lines and no per-fork table; errors and the verdict summary still print.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+fn default_report_dir() -> PathBuf {
+    vectors::repo_root().join("reports")
+}
+
+fn parse_fork(s: &str) -> Result<Fork, String> {
+    Fork::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Fork::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown fork; valid names: {}", names.join(", "))
+    })
+}
+
+fn parse_regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("invalid regex: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let opts = cli.opts;
+    // Deep EE call stacks in debug builds want more than rayon's default 2 MiB.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .stack_size(64 << 20)
+        .build_global()
+        .map_err(|e| anyhow::anyhow!("starting the thread pool: {e}"))?;
+    panics::install_quiet_hook();
+
+    // Resolve every suite's vectors before running anything, so a setup
+    // error costs no time.
+    let plan: Vec<(SuiteKind, Vec<PathBuf>)> = match cli.command {
+        Some(Command::State { paths }) if !paths.is_empty() => vec![(SuiteKind::State, paths)],
+        Some(Command::State { .. }) => vec![(SuiteKind::State, SuiteKind::State.default_paths()?)],
+        None => SuiteKind::ALL.iter().map(|&k| Ok((k, k.default_paths()?))).collect::<anyhow::Result<_>>()?,
+    };
+    let mut baseline = Baseline::load(&opts.baseline)?;
+
+    let progress: Arc<dyn Progress> =
+        if opts.quiet { Arc::new(Silent) } else { Arc::new(PlainLines::new(Duration::from_secs(2))) };
+    let run_opts = RunOptions {
+        forks: opts.forks,
+        filter: opts.filter,
+        case_timeout: Duration::from_secs(opts.case_timeout),
+        progress,
+    };
+
+    let mut failed = false;
+    for (suite, paths) in plan {
+        let mut report = suite.run(&paths, &run_opts)?;
+        if opts.update_baseline {
+            let stats = baseline.update_from(&report);
+            baseline.save(&opts.baseline)?;
+            eprintln!(
+                "{}: baseline {} updated: {} added, {} removed",
+                suite.name(),
+                opts.baseline.display(),
+                stats.added,
+                stats.removed
+            );
+        }
+        baseline.apply(&mut report);
+        let path = report.write(&opts.report_dir)?;
+        report.print_summary(&path, opts.quiet);
+        failed |= !report.unexpected.is_empty() || !report.stale_baseline.is_empty();
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn options_parse_before_and_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["conformance", "state", "x", "--fork", "Cancun", "--fork", "Merge"]).unwrap();
+        assert_eq!(cli.opts.forks, [Fork::Cancun, Fork::Paris]);
+        assert!(matches!(cli.command, Some(Command::State { ref paths }) if paths == &[PathBuf::from("x")]));
+        let cli = Cli::try_parse_from(["conformance", "--fork", "Cancun", "state", "--quiet"]).unwrap();
+        assert_eq!(cli.opts.forks, [Fork::Cancun]);
+        assert!(cli.opts.quiet);
+        assert!(Cli::try_parse_from(["conformance", "state", "--fork", "Nope"]).is_err());
+        assert!(Cli::try_parse_from(["conformance", "--filter", "("]).is_err());
+        let cli = Cli::try_parse_from(["conformance"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.opts.case_timeout, 60);
+    }
+}

@@ -1,0 +1,316 @@
+//! Verdicts, per-suite reports and the console summary, shared by every suite.
+//!
+//! `reports/<suite>.json` is read by other tools; its field names are a
+//! contract:
+//!
+//! ```text
+//! {"suite":"state","total":N,"passed":N,"failed":N,"skipped":N,"crashed":N,
+//!  "expected_failures":N,"unexpected_failures":N,"stale_baseline":[ids],"wall_time_s":F,
+//!  "by_fork":{"Cancun":{"total":N,"passed":N,"failed":N,"skipped":N,"crashed":N},...},
+//!  "cases":[{"id":"path::test::fork::dD:gG:vV","fork":"Cancun","verdict":"pass|fail|skip|crash",
+//!            "gas_used":N|null,"error":"..."|null,"expected_failure":bool,
+//!            "expected_root":"0x.."|null,"actual_root":"0x.."|null,
+//!            "expected_logs":"0x.."|null,"actual_logs":"0x.."|null,"duration_ms":F}, ...]}
+//! ```
+//!
+//! Cases are sorted by id, one per line. A file that could not be parsed is
+//! one failed case whose id is the file's path and whose `fork` is null; it
+//! counts in the totals but in no `by_fork` entry.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use ee_api::Fork;
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// Not run (e.g. a fork this build does not know).
+    Skip,
+    /// The code under test panicked.
+    Crash,
+}
+
+impl Verdict {
+    /// Fail and crash: what a baseline can list as expected.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::Crash)
+    }
+}
+
+/// One case's result as it appears in the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub id: String,
+    /// The fork name as the vector writes it; null for file-level errors.
+    pub fork: Option<String>,
+    pub verdict: Verdict,
+    pub gas_used: Option<u64>,
+    pub error: Option<String>,
+    /// Listed in the baseline (set after the run).
+    pub expected_failure: bool,
+    pub expected_root: Option<String>,
+    pub actual_root: Option<String>,
+    pub expected_logs: Option<String>,
+    pub actual_logs: Option<String>,
+    pub duration_ms: f64,
+}
+
+impl CaseRecord {
+    /// A record with only the identity and the verdict filled in.
+    pub fn new(id: String, fork: Option<String>, verdict: Verdict, error: Option<String>) -> CaseRecord {
+        CaseRecord {
+            id,
+            fork,
+            verdict,
+            gas_used: None,
+            error,
+            expected_failure: false,
+            expected_root: None,
+            actual_root: None,
+            expected_logs: None,
+            actual_logs: None,
+            duration_ms: 0.0,
+        }
+    }
+}
+
+/// Verdict counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub crashed: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, v: Verdict) {
+        self.total += 1;
+        match v {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::Skip => self.skipped += 1,
+            Verdict::Crash => self.crashed += 1,
+        }
+    }
+}
+
+/// Everything a suite run produced, plus the baseline comparison.
+#[derive(Debug, Default)]
+pub struct SuiteReport {
+    pub suite: String,
+    /// Sorted by id (see [`SuiteReport::finish`]).
+    pub cases: Vec<CaseRecord>,
+    pub wall_time: Duration,
+    /// Failing cases the baseline lists as expected.
+    pub expected_failures: usize,
+    /// Indexes into `cases` of failures the baseline does not list.
+    pub unexpected: Vec<usize>,
+    /// Baseline ids of cases that ran this time and passed.
+    pub stale_baseline: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    suite: &'a str,
+    #[serde(flatten)]
+    counts: Counts,
+    expected_failures: usize,
+    unexpected_failures: usize,
+    stale_baseline: &'a [String],
+    wall_time_s: f64,
+    by_fork: BTreeMap<String, Counts>,
+}
+
+impl SuiteReport {
+    pub fn new(suite: &str, mut cases: Vec<CaseRecord>, wall_time: Duration) -> SuiteReport {
+        cases.sort_by(|a, b| a.id.cmp(&b.id));
+        SuiteReport { suite: suite.to_string(), cases, wall_time, ..SuiteReport::default() }
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for case in &self.cases {
+            c.add(case.verdict);
+        }
+        c
+    }
+
+    pub fn by_fork(&self) -> BTreeMap<String, Counts> {
+        let mut m: BTreeMap<String, Counts> = BTreeMap::new();
+        for case in &self.cases {
+            if let Some(f) = &case.fork {
+                m.entry(f.clone()).or_default().add(case.verdict);
+            }
+        }
+        m
+    }
+
+    /// Writes `<dir>/<suite>.json` through a temporary file and a rename, so
+    /// a reader never sees half a report.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+        fs::create_dir_all(dir).with_context(|| format!("creating report directory {}", dir.display()))?;
+        let path = dir.join(format!("{}.json", self.suite));
+        let tmp = dir.join(format!(".{}.json.tmp{}", self.suite, std::process::id()));
+        let write = || -> anyhow::Result<()> {
+            let mut w = BufWriter::new(fs::File::create(&tmp)?);
+            let header = Header {
+                suite: &self.suite,
+                counts: self.counts(),
+                expected_failures: self.expected_failures,
+                unexpected_failures: self.unexpected.len(),
+                stale_baseline: &self.stale_baseline,
+                wall_time_s: self.wall_time.as_secs_f64(),
+                by_fork: self.by_fork(),
+            };
+            // The header object without its closing brace, then the cases one per line.
+            let header = serde_json::to_string(&header)?;
+            w.write_all(&header.as_bytes()[..header.len() - 1])?;
+            w.write_all(b",\"cases\":[\n")?;
+            for (i, case) in self.cases.iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b",\n")?;
+                }
+                serde_json::to_writer(&mut w, case)?;
+            }
+            w.write_all(b"\n]}\n")?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(())
+        };
+        if let Err(e) = write() {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.context(format!("writing {}", tmp.display())));
+        }
+        fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        Ok(path)
+    }
+
+    /// The console summary: a table per fork, totals, then what needs attention.
+    pub fn print_summary(&self, report_path: &Path, quiet: bool) {
+        let counts = self.counts();
+        if !quiet {
+            let mut forks: Vec<(String, Counts)> = self.by_fork().into_iter().collect();
+            // Activation order for known forks, then the rest by name.
+            forks.sort_by_key(|(name, _)| (Fork::from_name(name).map_or(usize::MAX, |f| f as usize), name.clone()));
+            let no_fork = counts.total - forks.iter().map(|(_, c)| c.total).sum::<usize>();
+            eprintln!();
+            eprintln!(
+                "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                self.suite, "total", "passed", "failed", "skipped", "crashed"
+            );
+            let row = |name: &str, c: &Counts| {
+                eprintln!(
+                    "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                    name, c.total, c.passed, c.failed, c.skipped, c.crashed
+                )
+            };
+            for (name, c) in &forks {
+                row(name, c);
+            }
+            if no_fork > 0 {
+                let mut c = Counts::default();
+                for case in self.cases.iter().filter(|c| c.fork.is_none()) {
+                    c.add(case.verdict);
+                }
+                row("(file errors)", &c);
+            }
+            row("total", &counts);
+        }
+        eprintln!(
+            "{}: {} cases, {} passed, {} failed, {} skipped, {} crashed in {:.1} s; {} expected failures, {} unexpected",
+            self.suite,
+            counts.total,
+            counts.passed,
+            counts.failed,
+            counts.skipped,
+            counts.crashed,
+            self.wall_time.as_secs_f64(),
+            self.expected_failures,
+            self.unexpected.len()
+        );
+        const SHOWN: usize = 30;
+        if !self.unexpected.is_empty() {
+            eprintln!("\nunexpected failures:");
+            for &i in self.unexpected.iter().take(SHOWN) {
+                let c = &self.cases[i];
+                eprintln!("  {} {}: {}", verdict_word(c.verdict), c.id, c.error.as_deref().unwrap_or("(no message)"));
+            }
+            if self.unexpected.len() > SHOWN {
+                eprintln!("  ... and {} more, see {}", self.unexpected.len() - SHOWN, report_path.display());
+            }
+        }
+        if !self.stale_baseline.is_empty() {
+            eprintln!("\nbaseline entries that now pass (tighten the baseline, e.g. with --update-baseline):");
+            for id in self.stale_baseline.iter().take(SHOWN) {
+                eprintln!("  {id}");
+            }
+            if self.stale_baseline.len() > SHOWN {
+                eprintln!("  ... and {} more, see {}", self.stale_baseline.len() - SHOWN, report_path.display());
+            }
+        }
+        eprintln!("report: {}", report_path.display());
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Skip => "SKIP",
+        Verdict::Crash => "CRASH",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_file_is_json_with_the_contract_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a =
+            CaseRecord::new("b::t::Cancun::d0:g0:v0".into(), Some("Cancun".into()), Verdict::Fail, Some("x".into()));
+        a.gas_used = Some(21000);
+        let b = CaseRecord::new("a::t::Berlin::d0:g0:v0".into(), Some("Berlin".into()), Verdict::Pass, None);
+        let c = CaseRecord::new("broken.json".into(), None, Verdict::Fail, Some("parse".into()));
+        let report = SuiteReport::new("state", vec![a, b, c], Duration::from_millis(1500));
+        let path = report.write(dir.path()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(v["suite"], "state");
+        assert_eq!(v["total"], 3);
+        assert_eq!(v["passed"], 1);
+        assert_eq!(v["failed"], 2);
+        assert_eq!(v["by_fork"]["Cancun"]["failed"], 1);
+        assert_eq!(v["by_fork"]["Berlin"]["passed"], 1);
+        let cases = v["cases"].as_array().unwrap();
+        assert_eq!(cases[0]["id"], "a::t::Berlin::d0:g0:v0", "sorted by id");
+        assert_eq!(cases[1]["gas_used"], 21000);
+        assert_eq!(cases[1]["verdict"], "fail");
+        for key in [
+            "id",
+            "fork",
+            "verdict",
+            "gas_used",
+            "error",
+            "expected_failure",
+            "expected_root",
+            "actual_root",
+            "expected_logs",
+            "actual_logs",
+            "duration_ms",
+        ] {
+            assert!(cases[0].get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    }
+}

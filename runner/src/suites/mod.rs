@@ -1,0 +1,68 @@
+//! Conformance suites. Each suite turns vector files into [`CaseRecord`]s;
+//! reporting, the baseline and exit codes are shared (see `report` and
+//! `baseline`). A new suite (e.g. `wasm`, `riscv`) is a sibling module plus a
+//! [`SuiteKind`] variant.
+//!
+//! [`CaseRecord`]: crate::report::CaseRecord
+
+pub mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ee_api::Fork;
+use regex::Regex;
+
+use crate::progress::Progress;
+use crate::report::SuiteReport;
+
+/// Options every suite honours.
+pub struct RunOptions {
+    /// Forks to run; empty means all.
+    pub forks: Vec<Fork>,
+    /// Matched against `file::test`.
+    pub filter: Option<Regex>,
+    /// Per-case time bound; zero means none.
+    pub case_timeout: Duration,
+    pub progress: Arc<dyn Progress>,
+}
+
+impl RunOptions {
+    /// Whether `file::test` passes the filter.
+    pub fn selects(&self, file_and_test: &str) -> bool {
+        self.filter.as_ref().is_none_or(|re| re.is_match(file_and_test))
+    }
+}
+
+/// The available suites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuiteKind {
+    /// ethereum/tests `GeneralStateTests` through the bootloader and the EVM.
+    State,
+}
+
+impl SuiteKind {
+    /// Every suite, in the order `conformance` without a subcommand runs them.
+    pub const ALL: [SuiteKind; 1] = [SuiteKind::State];
+
+    /// Name used for the report file and in baseline entries.
+    pub fn name(self) -> &'static str {
+        match self {
+            SuiteKind::State => "state",
+        }
+    }
+
+    /// Where the suite's vectors are when no path is given.
+    pub fn default_paths(self) -> anyhow::Result<Vec<PathBuf>> {
+        match self {
+            SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR)?]),
+        }
+    }
+
+    pub fn run(self, paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> {
+        match self {
+            SuiteKind::State => state::run(paths, opts),
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! Expanding a state test into cases and running one case.
+//!
+//! A case is one `post[fork][i]` entry: the transaction template indexed by
+//! `indexes {data, gas, value}`, run under one fork, against the test's
+//! pre-state. Its id is `path::test::fork::dD:gG:vV`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bootloader::{
+    blob_base_fee, execute_transaction, logs_hash, state_root, Account, ExecutionLimits, Transaction, TxError,
+    WorldState,
+};
+use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, B256, U256};
+
+use super::model::{Env, Indexes, NumError, PostEntry, StateTest, TxTemplate};
+use crate::panics;
+use crate::report::{CaseRecord, Verdict};
+use crate::suites::RunOptions;
+
+/// The id of one case. Baselines and tools key on this exact shape.
+pub fn case_id(file: &str, test: &str, fork: &str, idx: &Indexes) -> String {
+    format!("{file}::{test}::{fork}::d{}:g{}:v{}", idx.data, idx.gas, idx.value)
+}
+
+/// One case to run, borrowing its expectations from the parsed test.
+#[derive(Debug)]
+pub struct CaseSpec<'t> {
+    pub id: String,
+    /// As written in the vector (ids and reports use this spelling).
+    pub fork_name: &'t str,
+    /// `None` when this build does not know the fork: the case is skipped.
+    pub fork: Option<Fork>,
+    pub entry: &'t PostEntry,
+}
+
+/// The test's cases under the selected forks (all forks when none is
+/// selected; unknown forks only then, as skips).
+pub fn expand<'t>(file: &str, name: &str, test: &'t StateTest, forks: &[Fork]) -> Vec<CaseSpec<'t>> {
+    let mut out = Vec::new();
+    for (fork_name, entries) in &test.post {
+        let fork = Fork::from_name(fork_name);
+        let selected = match fork {
+            Some(f) => forks.is_empty() || forks.contains(&f),
+            None => forks.is_empty(),
+        };
+        if !selected {
+            continue;
+        }
+        for entry in entries {
+            out.push(CaseSpec { id: case_id(file, name, fork_name, &entry.indexes), fork_name, fork, entry });
+        }
+    }
+    out
+}
+
+/// What the test provides to all its cases, built once and shared read-only.
+pub struct Prepared {
+    pub pre: Result<Arc<WorldState>, String>,
+    pub sender: Result<Address, String>,
+}
+
+impl Prepared {
+    pub fn new(test: &StateTest) -> Prepared {
+        Prepared { pre: build_pre_state(test).map(Arc::new), sender: sender_of(&test.transaction) }
+    }
+}
+
+fn build_pre_state(test: &StateTest) -> Result<WorldState, String> {
+    let mut state = WorldState::new();
+    for (addr, acc) in &test.pre {
+        let err = |what: &str, e: NumError| format!("pre-state {what} of {}: {e}", addr.0);
+        let mut storage = std::collections::HashMap::new();
+        for (k, v) in &acc.storage {
+            let v = v.to_u256().map_err(|e| err("storage value", e))?;
+            if !v.is_zero() {
+                storage.insert(k.to_u256().map_err(|e| err("storage key", e))?, v);
+            }
+        }
+        let account = Account {
+            balance: acc.balance.to_u256().map_err(|e| err("balance", e))?,
+            nonce: acc.nonce.to_u64().map_err(|e| err("nonce", e))?,
+            code: Arc::new(Bytecode::new(Arc::from(acc.code.0.as_slice()))),
+            storage,
+        };
+        state.insert_account(addr.0, account);
+    }
+    Ok(state)
+}
+
+/// The `sender` field, or the address of `secretKey` when it is absent.
+fn sender_of(tx: &TxTemplate) -> Result<Address, String> {
+    match (&tx.sender, &tx.secret_key) {
+        (Some(a), _) => Ok(a.0),
+        (None, Some(key)) => address_of_secret(&key.0 .0),
+        (None, None) => Err("transaction has neither sender nor secretKey".to_string()),
+    }
+}
+
+/// The Ethereum address of a secp256k1 secret key: the last 20 bytes of the
+/// keccak256 of the uncompressed public key without its 0x04 prefix.
+pub fn address_of_secret(key: &[u8; 32]) -> Result<Address, String> {
+    use sha3::{Digest, Keccak256};
+    let sk = k256::ecdsa::SigningKey::from_slice(key).map_err(|e| format!("invalid secretKey: {e}"))?;
+    let point = sk.verifying_key().to_encoded_point(false);
+    let hash = Keccak256::digest(&point.as_bytes()[1..]);
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&hash[12..]);
+    Ok(Address(a))
+}
+
+/// 3 with blob hashes, 2 with a fee cap, 1 with an access list for this
+/// data index, else legacy.
+pub fn tx_type(tx: &TxTemplate, data_index: usize) -> u8 {
+    if tx.blob_versioned_hashes.is_some() {
+        3
+    } else if tx.max_fee_per_gas.is_some() {
+        2
+    } else if tx.access_lists.as_ref().and_then(|l| l.get(data_index)).is_some_and(Option::is_some) {
+        1
+    } else {
+        0
+    }
+}
+
+/// Why a case's transaction could not be built.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BuildError {
+    /// A value cannot be encoded (above 2^256): no valid transaction exists,
+    /// so it counts as rejected.
+    Unencodable(String),
+    /// The vector itself is inconsistent (index out of range, missing field).
+    BadVector(String),
+}
+
+/// The transaction of one case.
+pub fn build_transaction(tx: &TxTemplate, idx: &Indexes, sender: Address) -> Result<Transaction, BuildError> {
+    fn pick<'a, T>(list: &'a [T], i: usize, what: &str) -> Result<&'a T, BuildError> {
+        list.get(i).ok_or_else(|| BuildError::BadVector(format!("{what} index {i} out of range ({})", list.len())))
+    }
+    let num = |n: &super::model::Num, what: &str| {
+        n.to_u256().map_err(|e| BuildError::Unencodable(format!("transaction {what}: {e}")))
+    };
+    let opt = |n: &Option<super::model::Num>, what: &str| n.as_ref().map(|n| num(n, what)).transpose();
+    let tx_type = tx_type(tx, idx.data);
+    let data = pick(&tx.data, idx.data, "data")?;
+    let gas_limit = num(pick(&tx.gas_limit, idx.gas, "gasLimit")?, "gasLimit")?;
+    let value = num(pick(&tx.value, idx.value, "value")?, "value")?;
+    let access_list = match (tx_type, &tx.access_lists) {
+        (1.., Some(lists)) => lists
+            .get(idx.data)
+            .and_then(Option::as_ref)
+            .map(|items| items.iter().map(|i| (i.address.0, i.storage_keys.iter().map(|k| k.0).collect())).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let gas_price = opt(&tx.gas_price, "gasPrice")?;
+    if tx_type < 2 && gas_price.is_none() {
+        return Err(BuildError::BadVector("legacy transaction without gasPrice".into()));
+    }
+    Ok(Transaction {
+        tx_type,
+        sender,
+        to: tx.to.map(|a| a.0),
+        nonce: num(&tx.nonce, "nonce")?,
+        gas_limit,
+        gas_price: if tx_type < 2 { gas_price } else { None },
+        max_fee_per_gas: opt(&tx.max_fee_per_gas, "maxFeePerGas")?,
+        max_priority_fee_per_gas: opt(&tx.max_priority_fee_per_gas, "maxPriorityFeePerGas")?,
+        value,
+        data: Arc::from(data.0.as_slice()),
+        access_list,
+        blob_hashes: tx.blob_versioned_hashes.iter().flatten().map(|h| h.0).collect(),
+        max_fee_per_blob_gas: opt(&tx.max_fee_per_blob_gas, "maxFeePerBlobGas")?,
+    })
+}
+
+/// The block of a case. Absent base fee, difficulty and excess blob gas
+/// (vectors for forks before they existed) are zero; chain id is 1.
+pub fn block_env(env: &Env, fork: Fork) -> Result<BlockEnv, String> {
+    let num = |n: &super::model::Num, what: &str| n.to_u256().map_err(|e| format!("env {what}: {e}"));
+    let opt = |n: &Option<super::model::Num>, what: &str| n.as_ref().map_or(Ok(U256::ZERO), |n| num(n, what));
+    let excess = match &env.current_excess_blob_gas {
+        Some(n) => n.to_u64().map_err(|e| format!("env currentExcessBlobGas: {e}"))?,
+        None => 0,
+    };
+    Ok(BlockEnv {
+        number: num(&env.current_number, "currentNumber")?,
+        coinbase: env.current_coinbase.0,
+        timestamp: num(&env.current_timestamp, "currentTimestamp")?,
+        gas_limit: num(&env.current_gas_limit, "currentGasLimit")?,
+        base_fee: opt(&env.current_base_fee, "currentBaseFee")?,
+        difficulty: opt(&env.current_difficulty, "currentDifficulty")?,
+        prevrandao: if fork.is_at_least(Fork::Paris) { env.current_random.map(|h| h.0) } else { None },
+        blob_base_fee: blob_base_fee(excess),
+        chain_id: U256::from(1),
+    })
+}
+
+/// How the transaction fared.
+enum Inclusion {
+    Included { gas_used: u64, interrupted: bool },
+    Rejected { reason: String, interrupted: bool },
+}
+
+struct Executed {
+    inclusion: Inclusion,
+    root: B256,
+    logs: B256,
+}
+
+/// Builds and executes the case's transaction; `Err` is a broken vector.
+fn execute(
+    test: &StateTest,
+    prep: &Prepared,
+    entry: &PostEntry,
+    fork: Fork,
+    timeout: Duration,
+) -> Result<Executed, String> {
+    let pre = prep.pre.as_ref().map_err(Clone::clone)?;
+    let sender = prep.sender.clone()?;
+    let block = block_env(&test.env, fork)?;
+    let mut state = WorldState::clone(pre);
+    let inclusion = match build_transaction(&test.transaction, &entry.indexes, sender) {
+        Err(BuildError::BadVector(e)) => return Err(e),
+        Err(BuildError::Unencodable(e)) => Inclusion::Rejected { reason: e, interrupted: false },
+        Ok(tx) => {
+            let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+            let limits = ExecutionLimits { deadline };
+            match execute_transaction(&mut state, &block, &tx, fork, limits) {
+                Ok(out) => {
+                    touch_coinbase(&mut state, block.coinbase, fork);
+                    let root = state_root(&state);
+                    let logs = logs_hash(&out.logs);
+                    let interrupted = out.status == ExitStatus::Halt(HaltReason::Interrupted);
+                    let inclusion = Inclusion::Included { gas_used: out.gas_used, interrupted };
+                    return Ok(Executed { inclusion, root, logs });
+                }
+                Err(e) => Inclusion::Rejected { interrupted: e == TxError::Interrupted, reason: e.to_string() },
+            }
+        }
+    };
+    touch_coinbase(&mut state, block.coinbase, fork);
+    Ok(Executed { inclusion, root: state_root(&state), logs: logs_hash(&[]) })
+}
+
+/// The block's zero-value reward to the coinbase, which the vectors' filler
+/// applies after the transaction whether or not it was included: before
+/// EIP-158 (Spurious Dragon) it creates the coinbase account if absent;
+/// from EIP-158 on it touches it, so an empty coinbase is removed. This is a
+/// block step of the state-test procedure, not part of the transaction.
+fn touch_coinbase(state: &mut WorldState, coinbase: Address, fork: Fork) {
+    if fork.is_at_least(Fork::SpuriousDragon) {
+        if state.get(&coinbase).is_some_and(Account::is_empty) {
+            state.accounts.remove(&coinbase);
+        }
+    } else {
+        state.accounts.entry(coinbase).or_default();
+    }
+}
+
+/// Runs one case. Never panics: a panic below becomes a `crash` verdict.
+pub fn run(test: &StateTest, prep: &Prepared, spec: &CaseSpec<'_>, opts: &RunOptions) -> CaseRecord {
+    let start = Instant::now();
+    let entry = spec.entry;
+    let mut rec = CaseRecord::new(spec.id.clone(), Some(spec.fork_name.to_string()), Verdict::Skip, None);
+    rec.expected_root = Some(entry.hash.0.to_string());
+    rec.expected_logs = Some(entry.logs.0.to_string());
+    let Some(fork) = spec.fork else {
+        rec.error = Some(format!("unknown fork {:?}", spec.fork_name));
+        return rec;
+    };
+    match panics::catch(|| execute(test, prep, entry, fork, opts.case_timeout)) {
+        Err(panic) => {
+            rec.verdict = Verdict::Crash;
+            rec.error = Some(panic);
+        }
+        Ok(Err(broken)) => {
+            rec.verdict = Verdict::Fail;
+            rec.error = Some(format!("bad vector: {broken}"));
+        }
+        Ok(Ok(ex)) => {
+            rec.actual_root = Some(ex.root.to_string());
+            rec.actual_logs = Some(ex.logs.to_string());
+            let error = judge(&ex, entry, opts.case_timeout);
+            if let Inclusion::Included { gas_used, .. } = ex.inclusion {
+                rec.gas_used = Some(gas_used);
+            }
+            rec.verdict = if error.is_none() { Verdict::Pass } else { Verdict::Fail };
+            rec.error = error;
+        }
+    }
+    rec.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+    rec
+}
+
+/// `None` when the case passes, else why it fails.
+fn judge(ex: &Executed, entry: &PostEntry, timeout: Duration) -> Option<String> {
+    let interrupted = match &ex.inclusion {
+        Inclusion::Included { interrupted, .. } | Inclusion::Rejected { interrupted, .. } => *interrupted,
+    };
+    if interrupted {
+        return Some(format!("timed out after {} s", timeout.as_secs_f64()));
+    }
+    let root_ok = ex.root == entry.hash.0;
+    let logs_ok = ex.logs == entry.logs.0;
+    let mismatch = match (root_ok, logs_ok) {
+        (true, true) => None,
+        (false, true) => Some("state root mismatch"),
+        (true, false) => Some("logs hash mismatch"),
+        (false, false) => Some("state root and logs hash mismatch"),
+    };
+    match (&ex.inclusion, &entry.expect_exception) {
+        (Inclusion::Included { .. }, Some(exc)) => Some(format!("expected exception {exc}, tx was included")),
+        (Inclusion::Rejected { reason, .. }, None) => Some(format!("transaction rejected: {reason}")),
+        (Inclusion::Rejected { reason, .. }, Some(exc)) => {
+            mismatch.map(|m| format!("{m} after rejecting the transaction ({reason}; expected {exc})"))
+        }
+        (Inclusion::Included { gas_used, .. }, None) => mismatch.map(|m| format!("{m} (gas used {gas_used})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::StateFile;
+    use super::*;
+
+    const TEST: &str = r#"{"t": {
+        "env": {"currentCoinbase": "0x2adc25665018aa1fe0e6bc666dac8fc2697ff9ba", "currentNumber": "0x01",
+                "currentTimestamp": "0x03e8", "currentGasLimit": "0xff112233445566", "currentDifficulty": "0x020000",
+                "currentRandom": "0x0000000000000000000000000000000000000000000000000000000000020000",
+                "currentBaseFee": "10", "currentExcessBlobGas": "0x00"},
+        "pre": {"0x095e7baea6a6c7c4c2dfeb977efac326af552d87": {"balance": "0x0de0b6b3a7640000", "code": "0x6001",
+                "nonce": "0x00", "storage": {"0x01": "0x02", "0x03": "0x00"}}},
+        "transaction": {"data": ["0x", "0x01"], "gasLimit": ["0x061a80"], "gasPrice": "0x0a", "nonce": "0x00",
+                "secretKey": "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8",
+                "to": "", "value": ["0x00", "0x:bigint 0x10000000000000000000000000000000000000000000000000000000000000001"],
+                "accessLists": [null, [{"address": "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "storageKeys": ["0x01"]}]]},
+        "post": {
+            "Cancun": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 1, "gas": 0, "value": 0}},
+                       {"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 1}, "expectException": "TR_RLP_WRONGVALUE"}],
+            "Berlin": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}],
+            "Prague": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}]
+        }
+    }}"#;
+
+    fn test() -> StateTest {
+        let mut f: StateFile = serde_json::from_str(TEST).unwrap();
+        f.remove("t").unwrap()
+    }
+
+    #[test]
+    fn case_id_shape() {
+        let id = case_id("stExample/add11.json", "add11", "Cancun", &Indexes { data: 1, gas: 2, value: 3 });
+        assert_eq!(id, "stExample/add11.json::add11::Cancun::d1:g2:v3");
+    }
+
+    #[test]
+    fn expansion_per_fork_and_entry_with_unknown_forks_kept() {
+        let t = test();
+        let all = expand("x.json", "t", &t, &[]);
+        let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "x.json::t::Berlin::d0:g0:v0",
+                "x.json::t::Cancun::d1:g0:v0",
+                "x.json::t::Cancun::d0:g0:v1",
+                "x.json::t::Prague::d0:g0:v0"
+            ]
+        );
+        assert_eq!(all[3].fork, None);
+        let cancun = expand("x.json", "t", &t, &[Fork::Cancun]);
+        assert_eq!(cancun.len(), 2, "a fork filter drops other forks, unknown ones included");
+    }
+
+    #[test]
+    fn tx_type_detection() {
+        let mut t = test().transaction;
+        assert_eq!(tx_type(&t, 0), 0, "null access list entry");
+        assert_eq!(tx_type(&t, 1), 1);
+        assert_eq!(tx_type(&t, 5), 0, "no entry for that index");
+        t.max_fee_per_gas = Some(super::super::model::Num("0x10".into()));
+        assert_eq!(tx_type(&t, 0), 2);
+        t.blob_versioned_hashes = Some(vec![]);
+        assert_eq!(tx_type(&t, 0), 3);
+    }
+
+    #[test]
+    fn transaction_building() {
+        let t = test();
+        let sender = sender_of(&t.transaction).unwrap();
+        assert_eq!(sender.to_string(), "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b", "derived from secretKey");
+        let tx = build_transaction(&t.transaction, &Indexes { data: 1, gas: 0, value: 0 }, sender).unwrap();
+        assert_eq!(tx.tx_type, 1);
+        assert_eq!(tx.to, None, "empty `to` creates");
+        assert_eq!(tx.gas_limit, U256::from(400_000));
+        assert_eq!(tx.gas_price, Some(U256::from(10)));
+        assert_eq!(tx.data.as_ref(), &[1]);
+        assert_eq!(tx.access_list.len(), 1);
+        assert_eq!(tx.access_list[0].1, vec![B256::from_word(U256::from(1))]);
+        let overflow = build_transaction(&t.transaction, &Indexes { data: 0, gas: 0, value: 1 }, sender);
+        assert!(matches!(overflow, Err(BuildError::Unencodable(_))), "{overflow:?}");
+        let out_of_range = build_transaction(&t.transaction, &Indexes { data: 0, gas: 1, value: 0 }, sender);
+        assert!(matches!(out_of_range, Err(BuildError::BadVector(_))), "{out_of_range:?}");
+    }
+
+    #[test]
+    fn pre_state_and_block() {
+        let t = test();
+        let pre = build_pre_state(&t).unwrap();
+        let acc = pre.accounts.values().next().unwrap();
+        assert_eq!(acc.storage.len(), 1, "zero slots are not stored");
+        assert_eq!(acc.code.bytes.as_ref(), &[0x60, 0x01]);
+        let berlin = block_env(&t.env, Fork::Berlin).unwrap();
+        assert_eq!(berlin.prevrandao, None);
+        assert_eq!(berlin.base_fee, U256::from(10), "decimal numbers are accepted");
+        let cancun = block_env(&t.env, Fork::Cancun).unwrap();
+        assert_eq!(cancun.prevrandao, Some(B256::from_word(U256::from(0x020000))));
+        assert_eq!(cancun.blob_base_fee, U256::from(1));
+        assert_eq!(cancun.chain_id, U256::from(1));
+    }
+
+    #[test]
+    fn coinbase_touch_depends_on_eip158() {
+        let cb = Address([7; 20]);
+        let mut s = WorldState::new();
+        touch_coinbase(&mut s, cb, Fork::Homestead);
+        assert!(s.get(&cb).is_some(), "created before EIP-158");
+        touch_coinbase(&mut s, cb, Fork::SpuriousDragon);
+        assert!(s.get(&cb).is_none(), "empty and touched: removed from EIP-158 on");
+        s.insert_account(cb, Account { balance: U256::from(1), ..Account::default() });
+        touch_coinbase(&mut s, cb, Fork::Cancun);
+        assert_eq!(s.get(&cb).map(|a| a.balance), Some(U256::from(1)));
+    }
+
+    fn executed(inclusion: Inclusion, root: u64, logs: u64) -> Executed {
+        Executed { inclusion, root: B256::from_word(U256::from(root)), logs: B256::from_word(U256::from(logs)) }
+    }
+
+    #[test]
+    fn judging() {
+        let t = test();
+        let ok = &t.post["Cancun"][0];
+        let exc = &t.post["Cancun"][1];
+        let inc = || Inclusion::Included { gas_used: 21000, interrupted: false };
+        let rej = || Inclusion::Rejected { reason: "nonce".into(), interrupted: false };
+        let s = Duration::from_secs(60);
+        assert_eq!(judge(&executed(inc(), 1, 2), ok, s), None);
+        assert!(judge(&executed(inc(), 9, 2), ok, s).unwrap().starts_with("state root mismatch"));
+        assert!(judge(&executed(inc(), 1, 9), ok, s).unwrap().starts_with("logs hash mismatch"));
+        assert_eq!(judge(&executed(rej(), 1, 2), ok, s).unwrap(), "transaction rejected: nonce");
+        assert_eq!(judge(&executed(rej(), 1, 2), exc, s), None);
+        assert_eq!(
+            judge(&executed(inc(), 1, 2), exc, s).unwrap(),
+            "expected exception TR_RLP_WRONGVALUE, tx was included"
+        );
+        let timed_out = Inclusion::Rejected { reason: "x".into(), interrupted: true };
+        assert_eq!(judge(&executed(timed_out, 1, 2), ok, s).unwrap(), "timed out after 60 s");
+    }
+}

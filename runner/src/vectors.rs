@@ -1,0 +1,131 @@
+//! Locating test vectors on disk and naming them stably.
+//!
+//! Case ids start with the vector file's path relative to its suite root
+//! (e.g. `stExample/add11.json`), so that ids, and thus the baseline, do not
+//! depend on where the vectors are checked out or which sub-directory was
+//! passed on the command line.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+/// The repository root: the runner crate's parent when it still exists at run
+/// time (the usual `cargo run` case), else the current directory.
+pub fn repo_root() -> PathBuf {
+    let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+    match compiled {
+        Some(p) if p.join("Cargo.toml").is_file() => p,
+        _ => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
+}
+
+fn non_empty_dir(p: &Path) -> bool {
+    std::fs::read_dir(p).map(|mut d| d.next().is_some()).unwrap_or(false)
+}
+
+/// Where a suite's vectors live when no path is given: the `ethereum-tests`
+/// submodule if it is checked out, else `$ETHEREUM_TESTS_DIR/<subdir>`.
+pub fn default_root(subdir: &str) -> anyhow::Result<PathBuf> {
+    let submodule = repo_root().join("ethereum-tests").join(subdir);
+    if non_empty_dir(&submodule) {
+        return Ok(submodule);
+    }
+    if let Some(dir) = std::env::var_os("ETHEREUM_TESTS_DIR").filter(|d| !d.is_empty()) {
+        let p = PathBuf::from(dir).join(subdir);
+        if non_empty_dir(&p) {
+            return Ok(p);
+        }
+        bail!(
+            "no vectors: {} is missing or empty, and so is {} (ETHEREUM_TESTS_DIR); \
+             run `git submodule update --init ethereum-tests` or pass a directory of vectors",
+            submodule.display(),
+            p.display()
+        );
+    }
+    bail!(
+        "no vectors: {} is missing or empty and ETHEREUM_TESTS_DIR is not set; \
+         run `git submodule update --init ethereum-tests`, set ETHEREUM_TESTS_DIR to a checkout of ethereum/tests, \
+         or pass a directory of vectors",
+        submodule.display()
+    )
+}
+
+/// One vector file and the name it goes by in case ids.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct VectorFile {
+    /// Relative to the suite root, with `/` separators.
+    pub rel: String,
+    pub path: PathBuf,
+}
+
+/// The id-relevant name of `file` found under the command-line path `arg`:
+/// relative to the nearest ancestor directory named `root_name` (e.g.
+/// `GeneralStateTests`) if there is one, else relative to `arg` when it is a
+/// directory, else the file name.
+pub fn relative_name(file: &Path, arg: &Path, root_name: &str) -> String {
+    let comps: Vec<_> = file.components().collect();
+    let base = comps
+        .iter()
+        .rposition(|c| c.as_os_str() == root_name)
+        .filter(|&i| i + 1 < comps.len())
+        .map(|i| comps[i + 1..].iter().collect::<PathBuf>());
+    let rel = base.unwrap_or_else(|| match file.strip_prefix(arg) {
+        Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
+        _ => PathBuf::from(file.file_name().unwrap_or(file.as_os_str())),
+    });
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// All `.json` files under the given paths (files are taken as given),
+/// sorted and de-duplicated. A path that does not exist is an error.
+pub fn collect(paths: &[PathBuf], root_name: &str) -> anyhow::Result<Vec<VectorFile>> {
+    let mut out = Vec::new();
+    for arg in paths {
+        let meta = std::fs::metadata(arg).with_context(|| format!("vector path {}", arg.display()))?;
+        if meta.is_file() {
+            out.push(VectorFile { rel: relative_name(arg, arg, root_name), path: arg.clone() });
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(arg).follow_links(true).sort_by_file_name() {
+            let entry = entry.with_context(|| format!("walking {}", arg.display()))?;
+            let p = entry.path();
+            if entry.file_type().is_file() && p.extension().is_some_and(|e| e == "json") {
+                out.push(VectorFile { rel: relative_name(p, arg, root_name), path: p.to_path_buf() });
+            }
+        }
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.path == b.path);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_names_are_stable() {
+        let g = "GeneralStateTests";
+        let root = Path::new("/x/ethereum-tests/GeneralStateTests");
+        let f = root.join("stExample/add11.json");
+        assert_eq!(relative_name(&f, root, g), "stExample/add11.json");
+        assert_eq!(relative_name(&f, &root.join("stExample"), g), "stExample/add11.json");
+        assert_eq!(relative_name(&f, &f, g), "stExample/add11.json");
+        let other = Path::new("/tmp/vec");
+        assert_eq!(relative_name(&other.join("a/b.json"), other, g), "a/b.json");
+        assert_eq!(relative_name(&other.join("b.json"), &other.join("b.json"), g), "b.json");
+    }
+
+    #[test]
+    fn collects_json_files_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("b/z.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("a.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("b/.stub"), "").unwrap();
+        let files = collect(&[dir.path().to_path_buf()], "GeneralStateTests").unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(names, ["a.json", "b/z.json"]);
+        assert!(collect(&[dir.path().join("missing")], "GeneralStateTests").is_err());
+    }
+}
