@@ -11,8 +11,10 @@ mod panics;
 mod progress;
 mod report;
 mod suites;
+mod trace;
 mod vectors;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,20 +28,49 @@ use baseline::Baseline;
 use progress::{PlainLines, Progress, Silent};
 use suites::{RunOptions, SuiteKind};
 
-const EXAMPLES: &str = "\
+/// `--json` and `--trace` output, shown by both `conformance --help` and `conformance state --help`.
+macro_rules! output_formats {
+    () => {
+        "\
+--json: stdout gets one line per case, sorted by id, shaped like go-ethereum's `evm statetest`
+results: {\"name\":\"add11\",\"pass\":true,\"stateRoot\":\"0x..\",\"fork\":\"Cancun\",\"error\":\"..\",\"id\":\"<case id>\"}
+(stateRoot when known, error only on failure). Progress, tables and summaries always go to stderr.
+
+--trace: the selection (PATHS, --filter, --fork, --case) must be exactly one case, else exit 2
+listing the ids found. One EIP-3155 JSON object per instruction goes to stderr (or --trace-out FILE):
+{\"pc\",\"op\",\"gas\":\"0x..\",\"gasCost\":\"0x..\",\"memSize\",\"stack\":[\"0x..\"],\"returnData\"?,\"depth\",\"refund\",
+\"opName\",\"error\"?}, then {\"output\":\"0x..\",\"gasUsed\":\"0x..\",\"error\"?,\"stateRoot\",\"pass\",\"fork\"}.
+As go-ethereum prints them: gasCost of a CALL-family instruction includes the gas handed to the
+callee, CREATE's excludes it; gasUsed is the outermost frame's (no intrinsic gas, no refund).
+With the trace on stderr, stderr carries only trace lines and the case's verdict goes to stdout as
+a --json result line (and the exit status); with --trace-out, stderr shows the usual summary."
+    };
+}
+
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   conformance                                   run every suite on the default vectors
   conformance state --fork Cancun               only the Cancun cases of the state tests
   conformance state path/to/GeneralStateTests/stExample --filter 'add11'
   conformance state --filter '^stSStoreTest/' --threads 2 --quiet
   conformance state --update-baseline           accept this run's failures as the baseline
+  conformance state --json --quiet > results.jsonl    one geth-style result object per case on stdout
+  conformance state path/to/add11.json --fork Cancun --trace 2> trace.jsonl
+                                                EIP-3155 trace of the one selected case
+  conformance state --case 'stExample/add11.json::add11::Cancun::d0:g0:v0' --trace --trace-out t.jsonl
 
 Vectors: the `ethereum-tests` submodule of the repository, else $ETHEREUM_TESTS_DIR
 (a checkout of ethereum/tests). Case ids look like
   stExample/add11.json::add11::Cancun::d0:g0:v0   (file::test::fork::dDATA:gGAS:vVALUE)
 
+",
+    output_formats!(),
+    "
+
 Baseline file: {\"entries\":[{\"suite\":\"state\",\"id\":\"<case id>\",\"reason\":\"...\"}]}
-Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error.";
+Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error."
+);
 
 /// Runs spec conformance vectors through the bootloader and reports.
 #[derive(Debug, Parser)]
@@ -54,7 +85,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run ethereum/tests GeneralStateTests (one case per post entry and fork).
-    #[command(after_help = "Example:\n  conformance state ethereum-tests/GeneralStateTests/Cancun --fork Cancun")]
+    #[command(after_help = concat!(
+        "Examples:\n  conformance state ethereum-tests/GeneralStateTests/Cancun --fork Cancun\n",
+        "  conformance state path/to/add11.json --fork Cancun --trace 2> trace.jsonl   trace one case\n\n",
+        output_formats!()
+    ))]
     State {
         /// Vector files or directories (searched for *.json). Default:
         /// <repo>/ethereum-tests/GeneralStateTests if checked out, else
@@ -91,7 +126,8 @@ struct CommonOpts {
     baseline: PathBuf,
 
     /// Per-case time bound in seconds; a case that runs longer fails as timed out. 0 disables it.
-    #[arg(long, value_name = "SECS", global = true, default_value_t = 60)]
+    /// The slowest vector (CALLBlake2f_MaxRounds, 2^32 blake2f rounds) needs about 50 s.
+    #[arg(long, value_name = "SECS", global = true, default_value_t = 180)]
     case_timeout: u64,
 
     /// Rewrite the baseline from this run: list every failure (keeping existing reasons)
@@ -102,6 +138,24 @@ struct CommonOpts {
     /// No progress lines and no per-fork table; errors and the verdict summary still print.
     #[arg(long, short, global = true)]
     quiet: bool,
+
+    /// Run only the case with this exact id, e.g.
+    /// --case 'stExample/add11.json::add11::Cancun::d0:g0:v0'.
+    #[arg(long = "case", value_name = "ID", global = true)]
+    case: Option<String>,
+
+    /// Print one JSON result line per case on stdout (go-ethereum `evm statetest` shape, see below).
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Trace the single selected case as EIP-3155 JSON lines on stderr (see below),
+    /// e.g. --trace --filter '::add11$' --fork Cancun. A selection of more or fewer cases exits 2.
+    #[arg(long, global = true)]
+    trace: bool,
+
+    /// With --trace: write the trace to this file instead of stderr, e.g. --trace-out trace.jsonl.
+    #[arg(long, value_name = "FILE", global = true, requires = "trace")]
+    trace_out: Option<PathBuf>,
 }
 
 fn default_report_dir() -> PathBuf {
@@ -149,13 +203,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let mut baseline = Baseline::load(&opts.baseline)?;
 
-    let progress: Arc<dyn Progress> =
-        if opts.quiet { Arc::new(Silent) } else { Arc::new(PlainLines::new(Duration::from_secs(2))) };
+    // A trace on stderr keeps stderr pure JSON: no progress or summary there, the verdict goes to stdout.
+    let trace_on_stderr = opts.trace && opts.trace_out.is_none();
+    let progress: Arc<dyn Progress> = if opts.quiet || trace_on_stderr {
+        Arc::new(Silent)
+    } else {
+        Arc::new(PlainLines::new(Duration::from_secs(2)))
+    };
     let run_opts = RunOptions {
         forks: opts.forks,
         filter: opts.filter,
         case_timeout: Duration::from_secs(opts.case_timeout),
         progress,
+        case: opts.case,
+        trace: opts.trace.then(|| trace::TraceOptions { out: opts.trace_out.clone() }),
     };
 
     let mut failed = false;
@@ -174,7 +235,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         baseline.apply(&mut report);
         let path = report.write(&opts.report_dir)?;
-        report.print_summary(&path, opts.quiet);
+        if opts.json || trace_on_stderr {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for case in &report.cases {
+                writeln!(out, "{}", trace::result_line(case))?;
+            }
+            out.flush()?;
+        }
+        if !trace_on_stderr {
+            report.print_summary(&path, opts.quiet);
+        }
         failed |= !report.unexpected.is_empty() || !report.stale_baseline.is_empty();
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -202,6 +272,16 @@ mod tests {
         assert!(Cli::try_parse_from(["conformance", "--filter", "("]).is_err());
         let cli = Cli::try_parse_from(["conformance"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.opts.case_timeout, 60);
+        assert_eq!(cli.opts.case_timeout, 180);
+    }
+
+    #[test]
+    fn trace_and_json_options() {
+        let cli = Cli::try_parse_from(["conformance", "state", "--trace", "--trace-out", "t.jsonl", "--json"]).unwrap();
+        assert!(cli.opts.trace && cli.opts.json);
+        assert_eq!(cli.opts.trace_out, Some(PathBuf::from("t.jsonl")));
+        assert!(Cli::try_parse_from(["conformance", "state", "--trace-out", "t.jsonl"]).is_err(), "needs --trace");
+        let cli = Cli::try_parse_from(["conformance", "state", "--case", "a::b::Cancun::d0:g0:v0"]).unwrap();
+        assert_eq!(cli.opts.case.as_deref(), Some("a::b::Cancun::d0:g0:v0"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{Address, Bytecode, Bytes, Fork, B256, U256};
+use crate::{Address, Bytecode, Bytes, Fork, Tracer, B256, U256};
 
 /// Block-level context of the transaction being run.
 #[derive(Clone, Debug, Default)]
@@ -86,5 +86,16 @@ pub trait Host {
     /// [`crate::HaltReason::Interrupted`]. EEs poll it every few thousand steps.
     fn interrupted(&self) -> bool {
         false
+    }
+
+    /// The transaction's tracer, when tracing is on. EEs ask once per frame
+    /// entry and run an untraced path when there is none (see [`crate::tracer`]).
+    fn tracer(&mut self) -> Option<&mut dyn Tracer> {
+        None
+    }
+
+    /// The transaction's refund counter so far, for trace steps.
+    fn refund_counter(&self) -> i64 {
+        0
     }
 }

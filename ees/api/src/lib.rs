@@ -13,6 +13,7 @@
 mod fork;
 mod frame;
 mod host;
+pub mod tracer;
 mod types;
 
 pub use fork::Fork;
@@ -21,6 +22,7 @@ pub use frame::{
     ExitStatus, Frame, FrameOutcome, HaltReason, LaunchParams, Preemption,
 };
 pub use host::{BlockEnv, Host, Log, SstoreSlot, TxEnv};
+pub use tracer::{Step, Tracer, TxEnd};
 pub use types::{keccak_empty, Address, Bytecode, Bytes, EeKind, B256, U256};
 
 /// The deepest call stack a transaction may build (EVM rule, applied to every EE).

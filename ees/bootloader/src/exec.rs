@@ -13,7 +13,7 @@ use std::time::Instant;
 use ee_api::{
     Address, BlockEnv, Bytecode, Bytes, CallModifier, CallRequest, CallResult, DeploymentRequest, DeploymentResult,
     EeKind, ExecutionEnvironment, ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log,
-    Preemption, SstoreSlot, TxEnv, B256, MAX_CALL_DEPTH, U256,
+    Preemption, SstoreSlot, Tracer, TxEnv, B256, MAX_CALL_DEPTH, U256,
 };
 use ee_evm::Evm;
 
@@ -32,11 +32,13 @@ pub struct Context<'a, 's> {
     /// transaction stops instead of letting the parents run on.
     aborted: bool,
     evm: Evm,
+    /// Receives the EEs' trace steps when set (see [`Host::tracer`]).
+    pub tracer: Option<&'a mut dyn Tracer>,
 }
 
 impl<'a, 's> Context<'a, 's> {
     pub fn new(js: JournaledState<'s>, block: &'a BlockEnv, tx: TxEnv, fork: Fork, deadline: Option<Instant>) -> Self {
-        Context { js, block, tx, fork, deadline, aborted: false, evm: Evm::new(fork) }
+        Context { js, block, tx, fork, deadline, aborted: false, evm: Evm::new(fork), tracer: None }
     }
 
     /// The EE that runs code of `kind`. Only the EVM exists yet; other
@@ -475,5 +477,16 @@ impl Host for Context<'_, '_> {
 
     fn interrupted(&self) -> bool {
         self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn tracer(&mut self) -> Option<&mut dyn Tracer> {
+        match &mut self.tracer {
+            Some(t) => Some(&mut **t),
+            None => None,
+        }
+    }
+
+    fn refund_counter(&self) -> i64 {
+        self.js.refund
     }
 }

@@ -18,4 +18,6 @@ pub mod tx;
 
 pub use state::{Account, WorldState};
 pub use trie::{logs_hash, state_root};
-pub use tx::{blob_base_fee, execute_transaction, ExecutionLimits, Transaction, TxError, TxOutcome};
+pub use tx::{
+    blob_base_fee, execute_transaction, execute_transaction_traced, ExecutionLimits, Transaction, TxError, TxOutcome,
+};

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use ee_api::{Address, BlockEnv, Bytes, ExitStatus, Fork, Log, B256, U256};
 
-use ee_api::{CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, TxEnv};
+use ee_api::{CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, Tracer, TxEnd, TxEnv};
 
 use crate::exec::{run, Context, TopLevel};
 use crate::precompiles;
@@ -264,6 +264,20 @@ pub fn execute_transaction(
     fork: Fork,
     limits: ExecutionLimits,
 ) -> Result<TxOutcome, TxError> {
+    execute_transaction_traced(state, block, tx, fork, limits, None)
+}
+
+/// [`execute_transaction`] with an optional tracer, which receives every
+/// instruction the EEs run and then [`Tracer::tx_end`]. An invalid
+/// transaction runs no code and traces nothing.
+pub fn execute_transaction_traced(
+    state: &mut WorldState,
+    block: &BlockEnv,
+    tx: &Transaction,
+    fork: Fork,
+    limits: ExecutionLimits,
+    tracer: Option<&mut dyn Tracer>,
+) -> Result<TxOutcome, TxError> {
     let pricing = validate(state, block, tx, fork)?;
     let intrinsic = intrinsic_gas(tx, fork);
     let nonce = state.get(&tx.sender).map_or(0, |a| a.nonce);
@@ -296,6 +310,7 @@ pub fn execute_transaction(
 
     let gas = pricing.gas_limit - intrinsic;
     let mut ctx = Context::new(js, block, tx_env, fork, limits.deadline);
+    ctx.tracer = tracer.map(|t| t as &mut dyn Tracer);
     let top = match tx.to {
         Some(to) => TopLevel::Call(CallRequest {
             modifier: CallModifier::Call,
@@ -319,6 +334,9 @@ pub fn execute_transaction(
         ),
     };
     let outcome = run(&mut ctx, top);
+    if let Some(t) = ctx.tracer.as_deref_mut() {
+        t.tx_end(&TxEnd { output: &outcome.output, gas_used: gas - outcome.gas_left, status: outcome.status });
+    }
     if outcome.status == ExitStatus::Halt(HaltReason::Interrupted) {
         // Dropping the context without finalizing leaves `state` partly
         // written; the caller discards it, as the case has failed anyway.

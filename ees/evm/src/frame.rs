@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use ee_api::{
     Address, Bytecode, Bytes, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest, DeploymentResult,
-    ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log, Preemption, B256, U256,
+    ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log, Preemption, Step, B256, U256,
 };
 
 use crate::gas::{memory_cost, sstore_cost};
-use crate::tables::{OpTable, STACK_LIMIT};
+use crate::tables::{op_name, OpTable, STACK_LIMIT};
 use crate::MAX_INITCODE_SIZE;
 
 /// Code padded with STOPs (so PUSH data and running off the end need no bounds
@@ -199,6 +199,19 @@ fn signextend(b: U256, x: U256) -> U256 {
     }
 }
 
+/// The instruction being traced: its state from before it ran, reported
+/// once it has run (then its cost is known).
+struct PendingStep {
+    /// False once reported (the buffer is kept for the next instruction).
+    live: bool,
+    pc: u64,
+    op: u8,
+    gas: u64,
+    mem_size: u64,
+    refund: u64,
+    stack: Vec<U256>,
+}
+
 /// A suspended or running EVM activation.
 pub struct EvmFrame {
     fork: Fork,
@@ -219,6 +232,10 @@ pub struct EvmFrame {
     input: Bytes,
     modifier: CallModifier,
     is_static: bool,
+    /// `LaunchParams::depth`; traces print it 1-based.
+    depth: usize,
+    /// Only used while a tracer is set: the instruction awaiting its report.
+    pending: Option<Box<PendingStep>>,
 }
 
 impl EvmFrame {
@@ -242,6 +259,8 @@ impl EvmFrame {
             input: params.input,
             modifier: params.modifier,
             is_static: params.is_static,
+            depth: params.depth,
+            pending: None,
         }
     }
 
@@ -299,7 +318,9 @@ impl EvmFrame {
     }
 
     fn run(&mut self, host: &mut dyn Host) -> Preemption {
-        match self.interpret(host) {
+        // Asked once per entry: without a tracer the loop is the untraced instantiation.
+        let result = if host.tracer().is_some() { self.interpret_traced(host) } else { self.interpret::<false>(host) };
+        match result {
             Ok(Exit::Done(status, output)) => self.outcome(status, output),
             Ok(Exit::Call(req)) => Preemption::Call(req),
             Ok(Exit::Deploy(req)) => Preemption::Deploy(req),
@@ -319,7 +340,63 @@ impl EvmFrame {
         Ok(())
     }
 
-    fn interpret(&mut self, host: &mut dyn Host) -> R<Exit> {
+    fn interpret_traced(&mut self, host: &mut dyn Host) -> R<Exit> {
+        let result = self.interpret::<true>(host);
+        // The instruction that ended the run: its cost is what it took from the frame's
+        // gas, less the gas a deployment hands to the constructor (go-ethereum leaves that
+        // out of CREATE's cost but counts a call's gas in CALL's).
+        let (handed_on, error) = match &result {
+            Ok(Exit::Deploy(req)) => (req.gas, None),
+            Ok(Exit::Done(ExitStatus::Revert, _)) => (0, Some("execution reverted".to_string())),
+            Ok(_) => (0, None),
+            Err(reason) => (0, Some(reason.to_string())),
+        };
+        self.trace_report(host, handed_on, error);
+        result
+    }
+
+    /// Reports the pending instruction, if any, now that it has run. Out of
+    /// line (as is `trace_begin`) to keep the traced loop close to the plain one.
+    #[inline(never)]
+    fn trace_report(&mut self, host: &mut dyn Host, handed_on: u64, error: Option<String>) {
+        let Some(p) = self.pending.as_deref_mut().filter(|p| p.live) else { return };
+        p.live = false;
+        let Some(tracer) = host.tracer() else { return };
+        tracer.step(&Step {
+            pc: p.pc,
+            op: p.op,
+            op_name: op_name(p.op, self.fork),
+            gas: p.gas,
+            gas_cost: p.gas.saturating_sub(self.gas).saturating_sub(handed_on),
+            mem_size: p.mem_size,
+            stack: &p.stack,
+            return_data: &self.return_data,
+            depth: self.depth as u64 + 1,
+            refund: p.refund,
+            error: error.as_deref(),
+        });
+    }
+
+    /// Traced path: reports the previous instruction and records the state
+    /// before the one at `pc`.
+    #[inline(never)]
+    fn trace_begin(&mut self, host: &mut dyn Host, pc: usize, op: u8) {
+        self.trace_report(host, 0, None);
+        let refund = host.refund_counter().max(0) as u64;
+        let p = self.pending.get_or_insert_with(|| {
+            Box::new(PendingStep { live: false, pc: 0, op: 0, gas: 0, mem_size: 0, refund: 0, stack: Vec::new() })
+        });
+        p.live = true;
+        p.pc = pc as u64;
+        p.op = op;
+        p.gas = self.gas;
+        p.mem_size = self.memory.len() as u64;
+        p.refund = refund;
+        p.stack.clear();
+        p.stack.extend_from_slice(&self.stack.data[..self.stack.len]);
+    }
+
+    fn interpret<const TRACE: bool>(&mut self, host: &mut dyn Host) -> R<Exit> {
         let analysis = self.analysis.clone();
         let code: &[u8] = &analysis.padded;
         let jumpdests: &[bool] = &analysis.jumpdests;
@@ -371,6 +448,9 @@ impl EvmFrame {
         }
 
         loop {
+            if TRACE {
+                self.trace_begin(host, pc, code[pc]);
+            }
             self.steps = self.steps.wrapping_add(1);
             if self.steps & INTERRUPT_MASK == 0 && host.interrupted() {
                 return Err(HaltReason::Interrupted);

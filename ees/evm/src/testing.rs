@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ee_api::{
     Address, BlockEnv, Bytecode, Bytes, CallModifier, ExecutionEnvironment, Fork, Host, LaunchParams, Log, Preemption,
-    SstoreSlot, TxEnv, B256, U256,
+    SstoreSlot, Step, Tracer, TxEnv, B256, U256,
 };
 
 use crate::Evm;
@@ -38,6 +38,48 @@ pub struct MockHost {
     /// Polls of `interrupted` answer true once this many have happened.
     pub interrupt_after: Option<u64>,
     polls: std::cell::Cell<u64>,
+    /// When set, frames run traced and their steps are recorded here.
+    pub recorder: Option<Recorder>,
+}
+
+/// A trace step with owned data, as [`Recorder`] keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedStep {
+    pub pc: u64,
+    pub op: u8,
+    pub op_name: Option<&'static str>,
+    pub gas: u64,
+    pub gas_cost: u64,
+    pub mem_size: u64,
+    pub stack: Vec<U256>,
+    pub return_data: Vec<u8>,
+    pub depth: u64,
+    pub refund: u64,
+    pub error: Option<String>,
+}
+
+/// A [`Tracer`] that keeps every step.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    pub steps: Vec<RecordedStep>,
+}
+
+impl Tracer for Recorder {
+    fn step(&mut self, s: &Step<'_>) {
+        self.steps.push(RecordedStep {
+            pc: s.pc,
+            op: s.op,
+            op_name: s.op_name,
+            gas: s.gas,
+            gas_cost: s.gas_cost,
+            mem_size: s.mem_size,
+            stack: s.stack.to_vec(),
+            return_data: s.return_data.to_vec(),
+            depth: s.depth,
+            refund: s.refund,
+            error: s.error.map(str::to_string),
+        });
+    }
 }
 
 impl MockHost {
@@ -56,6 +98,7 @@ impl MockHost {
             refund: 0,
             interrupt_after: None,
             polls: std::cell::Cell::new(0),
+            recorder: None,
         }
     }
 
@@ -164,6 +207,12 @@ impl Host for MockHost {
         let n = self.polls.get() + 1;
         self.polls.set(n);
         self.interrupt_after.is_some_and(|limit| n >= limit)
+    }
+    fn tracer(&mut self) -> Option<&mut dyn Tracer> {
+        self.recorder.as_mut().map(|r| r as &mut dyn Tracer)
+    }
+    fn refund_counter(&self) -> i64 {
+        self.refund
     }
 }
 

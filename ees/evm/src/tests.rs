@@ -521,3 +521,108 @@ fn ee_level_rules() {
     assert_eq!(evm.finish_deployment(&big, u64::MAX).unwrap_err(), HaltReason::CodeSizeLimit);
     assert!(Evm::new(Fork::Tangerine).finish_deployment(&big, u64::MAX).is_ok());
 }
+
+/// Runs `code` traced under Cancun and returns the finished frame's outcome and steps.
+fn traced(code: &[u8], gas: u64) -> (FrameOutcome, Vec<RecordedStep>) {
+    let mut host = MockHost::new(Fork::Cancun);
+    host.recorder = Some(Recorder::default());
+    let out = finish(run(Fork::Cancun, &mut host, code, gas));
+    (out, host.recorder.take().unwrap().steps)
+}
+
+#[test]
+fn trace_steps_of_a_tiny_program() {
+    // PUSH1 1 PUSH1 2 ADD STOP
+    let (out, steps) = traced(&[0x60, 0x01, 0x60, 0x02, 0x01, 0x00], 100);
+    assert_eq!(out.status, ExitStatus::Success);
+    let expected = [
+        (0, 0x60, "PUSH1", 100, 3, vec![]),
+        (2, 0x60, "PUSH1", 97, 3, vec![u(1)]),
+        (4, 0x01, "ADD", 94, 3, vec![u(1), u(2)]),
+        (5, 0x00, "STOP", 91, 0, vec![u(3)]),
+    ];
+    assert_eq!(steps.len(), expected.len());
+    for (s, (pc, op, name, gas, cost, stack)) in steps.iter().zip(expected) {
+        assert_eq!((s.pc, s.op, s.op_name, s.gas, s.gas_cost, &s.stack), (pc, op, Some(name), gas, cost, &stack));
+        assert_eq!(s.depth, 1, "the first frame is depth 1");
+        assert_eq!((s.error.as_deref(), s.mem_size, s.refund, s.return_data.len()), (None, 0, 0, 0));
+    }
+    assert_eq!(out.gas_left, 91);
+}
+
+#[test]
+fn untraced_and_traced_runs_agree() {
+    let code = [0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
+    let mut host = MockHost::new(Fork::Cancun);
+    let plain = finish(run(Fork::Cancun, &mut host, &code, 10_000));
+    let (traced_out, steps) = traced(&code, 10_000);
+    assert_eq!(
+        (plain.status, plain.gas_left, &plain.output),
+        (traced_out.status, traced_out.gas_left, &traced_out.output)
+    );
+    // MSTORE grows memory by one word: 3 static + 3 expansion; memSize is the size before.
+    let mstore = &steps[2];
+    assert_eq!((mstore.op_name, mstore.gas_cost, mstore.mem_size), (Some("MSTORE"), 6, 0));
+    assert_eq!(steps[3].mem_size, 32);
+    let total: u64 = steps.iter().map(|s| s.gas_cost).sum();
+    assert_eq!(total, 10_000 - plain.gas_left, "step costs add up to the gas used");
+}
+
+#[test]
+fn trace_marks_failing_and_reverting_instructions() {
+    // PUSH1 1 ADD: stack underflow on ADD.
+    let (out, steps) = traced(&[0x60, 0x01, 0x01], 100);
+    assert_eq!(out.status, ExitStatus::Halt(HaltReason::StackUnderflow));
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[1].error.as_deref(), Some("stack underflow"));
+    assert_eq!(steps[1].stack, [u(1)]);
+    // Out of gas on the second push.
+    let (_, steps) = traced(&[0x60, 0x01, 0x60, 0x01], 5);
+    assert_eq!(steps.last().unwrap().error.as_deref(), Some("out of gas"));
+    // An undefined opcode has no name.
+    let (_, steps) = traced(&[0x0c], 5);
+    assert_eq!((steps[0].op_name, steps[0].error.as_deref()), (None, Some("invalid opcode: 0x0c")));
+    // PUSH1 0 PUSH1 0 REVERT
+    let (out, steps) = traced(&[0x60, 0x00, 0x60, 0x00, 0xfd], 100);
+    assert_eq!(out.status, ExitStatus::Revert);
+    assert_eq!(steps[2].error.as_deref(), Some("execution reverted"));
+}
+
+#[test]
+fn trace_call_cost_includes_callee_gas_and_depth_is_one_based() {
+    let target = Address([0x11; 20]);
+    let evm = Evm::new(Fork::Cancun);
+    let mut host = MockHost::new(Fork::Cancun);
+    host.recorder = Some(Recorder::default());
+    let mut code = call_code(0xf1, 5000, target, 0);
+    code.push(0x00);
+    let mut p = params(&code, 100_000);
+    p.depth = 2;
+    let mut frame = evm.launch(p);
+    let req = expect_call(frame.start(&mut host));
+    let steps = &host.recorder.as_ref().unwrap().steps;
+    let call = steps.last().unwrap().clone();
+    assert_eq!(call.op_name, Some("CALL"));
+    // Warm 100 + cold 2500 + one word of memory + the gas handed to the callee.
+    assert_eq!(call.gas_cost, 2600 + 3 + req.gas);
+    assert_eq!(call.depth, 3);
+    let result = FrameOutcome { status: ExitStatus::Success, gas_left: 5000, output: Arc::from(&[7u8][..]) };
+    finish(frame.continue_after_call(&mut host, result));
+    let steps = &host.recorder.as_ref().unwrap().steps;
+    let stop = steps.last().unwrap();
+    assert_eq!(stop.op_name, Some("STOP"));
+    assert_eq!(stop.gas, call.gas - call.gas_cost + 5000, "the callee's unused gas is back");
+    assert_eq!(stop.stack.last(), Some(&u(1)));
+    assert_eq!(stop.return_data, [7]);
+
+    // CREATE: the constructor's gas is not part of the instruction's cost (go-ethereum's convention).
+    let mut host = MockHost::new(Fork::Cancun);
+    host.recorder = Some(Recorder::default());
+    // PUSH1 0 PUSH1 0 PUSH1 0 CREATE
+    let deploy = run(Fork::Cancun, &mut host, &[0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0xf0], 100_000);
+    let Preemption::Deploy(req) = deploy else { panic!("expected a deployment, got {deploy:?}") };
+    let create = host.recorder.as_ref().unwrap().steps.last().unwrap().clone();
+    assert_eq!(create.op_name, Some("CREATE"));
+    assert_eq!(create.gas_cost, 32_000);
+    assert_eq!(create.gas - create.gas_cost - req.gas, (create.gas - 32_000) / 64);
+}

@@ -16,6 +16,7 @@ use regex::Regex;
 
 use crate::progress::Progress;
 use crate::report::SuiteReport;
+use crate::trace::TraceOptions;
 
 /// Options every suite honours.
 pub struct RunOptions {
@@ -26,12 +27,22 @@ pub struct RunOptions {
     /// Per-case time bound; zero means none.
     pub case_timeout: Duration,
     pub progress: Arc<dyn Progress>,
+    /// Run only the case with this exact id (`--case`).
+    pub case: Option<String>,
+    /// `--trace`: the selection must be one case, run with an EIP-3155 tracer.
+    pub trace: Option<TraceOptions>,
 }
 
 impl RunOptions {
     /// Whether `file::test` passes the filter.
     pub fn selects(&self, file_and_test: &str) -> bool {
         self.filter.as_ref().is_none_or(|re| re.is_match(file_and_test))
+            && self.case.as_ref().is_none_or(|id| id.starts_with(&format!("{file_and_test}::")))
+    }
+
+    /// Whether the case with this id passes `--case` (the filter and forks apply before).
+    pub fn selects_case(&self, id: &str) -> bool {
+        self.case.as_ref().is_none_or(|c| c == id)
     }
 }
 

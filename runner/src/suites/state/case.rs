@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bootloader::{
-    blob_base_fee, execute_transaction, logs_hash, state_root, Account, ExecutionLimits, Transaction, TxError,
+    blob_base_fee, execute_transaction_traced, logs_hash, state_root, Account, ExecutionLimits, Transaction, TxError,
     WorldState,
 };
-use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, B256, U256};
+use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Tracer, B256, U256};
 
 use super::model::{Env, Indexes, NumError, PostEntry, StateTest, TxTemplate};
 use crate::panics;
@@ -216,6 +216,7 @@ fn execute(
     entry: &PostEntry,
     fork: Fork,
     timeout: Duration,
+    tracer: Option<&mut dyn Tracer>,
 ) -> Result<Executed, String> {
     let pre = prep.pre.as_ref().map_err(Clone::clone)?;
     let sender = prep.sender.clone()?;
@@ -227,7 +228,7 @@ fn execute(
         Ok(tx) => {
             let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
             let limits = ExecutionLimits { deadline };
-            match execute_transaction(&mut state, &block, &tx, fork, limits) {
+            match execute_transaction_traced(&mut state, &block, &tx, fork, limits, tracer) {
                 Ok(out) => {
                     touch_coinbase(&mut state, block.coinbase, fork);
                     let root = state_root(&state);
@@ -259,8 +260,14 @@ fn touch_coinbase(state: &mut WorldState, coinbase: Address, fork: Fork) {
     }
 }
 
-/// Runs one case. Never panics: a panic below becomes a `crash` verdict.
-pub fn run(test: &StateTest, prep: &Prepared, spec: &CaseSpec<'_>, opts: &RunOptions) -> CaseRecord {
+/// Runs one case, traced when `tracer` is set. Never panics: a panic below becomes a `crash` verdict.
+pub fn run(
+    test: &StateTest,
+    prep: &Prepared,
+    spec: &CaseSpec<'_>,
+    opts: &RunOptions,
+    tracer: Option<&mut dyn Tracer>,
+) -> CaseRecord {
     let start = Instant::now();
     let entry = spec.entry;
     let mut rec = CaseRecord::new(spec.id.clone(), Some(spec.fork_name.to_string()), Verdict::Skip, None);
@@ -270,7 +277,7 @@ pub fn run(test: &StateTest, prep: &Prepared, spec: &CaseSpec<'_>, opts: &RunOpt
         rec.error = Some(format!("unknown fork {:?}", spec.fork_name));
         return rec;
     };
-    match panics::catch(|| execute(test, prep, entry, fork, opts.case_timeout)) {
+    match panics::catch(|| execute(test, prep, entry, fork, opts.case_timeout, tracer)) {
         Err(panic) => {
             rec.verdict = Verdict::Crash;
             rec.error = Some(panic);
