@@ -61,6 +61,9 @@ pub struct CaseRecord {
     pub actual_root: Option<String>,
     pub expected_logs: Option<String>,
     pub actual_logs: Option<String>,
+    /// For a failing case: the post-state compared with the filler's `expect`
+    /// section, account by account and slot by slot (or why it could not be).
+    pub diff: Option<String>,
     pub duration_ms: f64,
 }
 
@@ -78,6 +81,7 @@ impl CaseRecord {
             actual_root: None,
             expected_logs: None,
             actual_logs: None,
+            diff: None,
             duration_ms: 0.0,
         }
     }
@@ -241,9 +245,30 @@ impl SuiteReport {
         const SHOWN: usize = 30;
         if !self.unexpected.is_empty() {
             eprintln!("\nunexpected failures:");
-            for &i in self.unexpected.iter().take(SHOWN) {
+            for (shown, &i) in self.unexpected.iter().take(SHOWN).enumerate() {
                 let c = &self.cases[i];
                 eprintln!("  {} {}: {}", verdict_word(c.verdict), c.id, c.error.as_deref().unwrap_or("(no message)"));
+                if let (Some(expected), Some(actual)) = (&c.expected_root, &c.actual_root) {
+                    if expected != actual {
+                        eprintln!("      state root expected {expected}, got {actual}");
+                    }
+                }
+                if let (Some(expected), Some(actual)) = (&c.expected_logs, &c.actual_logs) {
+                    if expected != actual {
+                        eprintln!("      logs hash  expected {expected}, got {actual}");
+                    }
+                }
+                // The first few failures get their filler diff; the report has every one.
+                const DIFFS: usize = 5;
+                const DIFF_LINES: usize = 40;
+                if let Some(diff) = c.diff.as_deref().filter(|_| shown < DIFFS) {
+                    for line in diff.lines().take(DIFF_LINES) {
+                        eprintln!("      | {line}");
+                    }
+                    if diff.lines().count() > DIFF_LINES {
+                        eprintln!("      | ... (full diff in {})", report_path.display());
+                    }
+                }
             }
             if self.unexpected.len() > SHOWN {
                 eprintln!("  ... and {} more, see {}", self.unexpected.len() - SHOWN, report_path.display());

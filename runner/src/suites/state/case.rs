@@ -4,6 +4,8 @@
 //! `indexes {data, gas, value}`, run under one fork, against the test's
 //! pre-state. Its id is `path::test::fork::dD:gG:vV`.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,7 @@ use bootloader::{
 };
 use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Tracer, B256, U256};
 
+use super::filler;
 use super::model::{Env, Indexes, NumError, PostEntry, StateTest, TxTemplate};
 use crate::panics;
 use crate::report::{CaseRecord, Verdict};
@@ -207,6 +210,41 @@ struct Executed {
     inclusion: Inclusion,
     root: B256,
     logs: B256,
+    /// The post-state, kept to explain a failure.
+    state: WorldState,
+}
+
+/// Where to find the filler that explains a failing case of one test.
+pub struct Explain<'a> {
+    /// The ethereum/tests checkout that holds `GeneralStateTests/` and `src/`.
+    pub ethereum_tests_root: &'a Path,
+    /// The test's key in its file.
+    pub test_name: &'a str,
+}
+
+/// The failing case's post-state against its filler's `expect` section.
+fn explain(test: &StateTest, entry: &PostEntry, fork_name: &str, state: &WorldState, how: &Explain<'_>) -> String {
+    let Some(source) = test.info.source.as_deref() else {
+        return "no filler diff: the test names no filler (_info.source)".to_string();
+    };
+    let labels: BTreeMap<usize, String> =
+        test.info.labels.iter().filter_map(|(i, l)| Some((i.parse().ok()?, l.clone()))).collect();
+    let ix = (entry.indexes.data, entry.indexes.gas, entry.indexes.value);
+    match filler::load_expect(how.ethereum_tests_root, source, how.test_name, fork_name, ix, &labels) {
+        Err(e) => format!("no filler diff: {e}"),
+        Ok(None) => format!("no filler diff: no expect section of {source} applies to this case"),
+        Ok(Some(expected)) => {
+            let diff = filler::diff_post(&expected, state);
+            let mut out = expected.notes.join("\n");
+            if diff.is_empty() {
+                out.push_str("\nthe post-state matches every value the filler expects (the difference is elsewhere)");
+            } else {
+                out.push('\n');
+                out.push_str(&diff.to_string());
+            }
+            out
+        }
+    }
 }
 
 /// Builds and executes the case's transaction; `Err` is a broken vector.
@@ -235,14 +273,14 @@ fn execute(
                     let logs = logs_hash(&out.logs);
                     let interrupted = out.status == ExitStatus::Halt(HaltReason::Interrupted);
                     let inclusion = Inclusion::Included { gas_used: out.gas_used, interrupted };
-                    return Ok(Executed { inclusion, root, logs });
+                    return Ok(Executed { inclusion, root, logs, state });
                 }
                 Err(e) => Inclusion::Rejected { interrupted: e == TxError::Interrupted, reason: e.to_string() },
             }
         }
     };
     touch_coinbase(&mut state, block.coinbase, fork);
-    Ok(Executed { inclusion, root: state_root(&state), logs: logs_hash(&[]) })
+    Ok(Executed { inclusion, root: state_root(&state), logs: logs_hash(&[]), state })
 }
 
 /// The block's zero-value reward to the coinbase, which the vectors' filler
@@ -267,6 +305,7 @@ pub fn run(
     spec: &CaseSpec<'_>,
     opts: &RunOptions,
     tracer: Option<&mut dyn Tracer>,
+    explain_with: Option<&Explain<'_>>,
 ) -> CaseRecord {
     let start = Instant::now();
     let entry = spec.entry;
@@ -294,6 +333,11 @@ pub fn run(
                 rec.gas_used = Some(gas_used);
             }
             rec.verdict = if error.is_none() { Verdict::Pass } else { Verdict::Fail };
+            if error.is_some() && ex.root != entry.hash.0 {
+                if let Some(how) = explain_with {
+                    rec.diff = Some(explain(test, entry, spec.fork_name, &ex.state, how));
+                }
+            }
             rec.error = error;
         }
     }
@@ -442,7 +486,12 @@ mod tests {
     }
 
     fn executed(inclusion: Inclusion, root: u64, logs: u64) -> Executed {
-        Executed { inclusion, root: B256::from_word(U256::from(root)), logs: B256::from_word(U256::from(logs)) }
+        Executed {
+            inclusion,
+            root: B256::from_word(U256::from(root)),
+            logs: B256::from_word(U256::from(logs)),
+            state: WorldState::new(),
+        }
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //! read-only pre-state.
 
 pub mod case;
+pub mod filler;
 pub mod model;
 
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -61,6 +62,13 @@ fn run_file_inner(file: &VectorFile, opts: &RunOptions) -> Vec<CaseRecord> {
         Err(_) => return Vec::new(),
     };
     drop(bytes);
+    // The checkout that holds this file's `GeneralStateTests/` also holds the fillers in `src/`.
+    let explain = file
+        .path
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|n| n == VECTORS_DIR))
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
     let mut out = Vec::new();
     for (name, test) in &parsed {
         if !opts.selects(&format!("{}::{name}", file.rel)) {
@@ -77,11 +85,12 @@ fn run_file_inner(file: &VectorFile, opts: &RunOptions) -> Vec<CaseRecord> {
             continue;
         }
         let prepared = case::Prepared::new(test);
+        let how = explain.as_deref().map(|root| case::Explain { ethereum_tests_root: root, test_name: name });
         let records: Vec<CaseRecord> = specs
             .par_iter()
             .map(|spec| {
                 let token = opts.progress.case_started(&spec.id);
-                let r = case::run(test, &prepared, spec, opts, None);
+                let r = case::run(test, &prepared, spec, opts, None, how.as_ref());
                 opts.progress.case_finished(token);
                 r
             })
@@ -161,7 +170,7 @@ fn run_traced(paths: &[PathBuf], opts: &RunOptions, trace: &TraceOptions) -> any
     let record = std::thread::scope(|scope| {
         let worker = std::thread::Builder::new().stack_size(64 << 20).spawn_scoped(scope, || {
             let mut tracer = JsonTracer::new(BufWriter::with_capacity(1 << 16, out));
-            let record = case::run(test, &prepared, &spec, opts, Some(&mut tracer));
+            let record = case::run(test, &prepared, &spec, opts, Some(&mut tracer), None);
             tracer.finish(&record).map(|_| record)
         });
         worker.context("starting the trace thread")?.join().map_err(|_| anyhow::anyhow!("the trace thread panicked"))

@@ -20,11 +20,26 @@ pub type StateFile = BTreeMap<String, StateTest>;
 /// expected results of the transactions the template expands to.
 #[derive(Debug, Deserialize)]
 pub struct StateTest {
+    /// Provenance: the filler that generated the test and the data labels,
+    /// used to explain a failing case from the filler's `expect` section.
+    #[serde(rename = "_info", default)]
+    pub info: Info,
     pub env: Env,
     pub pre: BTreeMap<Addr, PreAccount>,
     pub transaction: TxTemplate,
     /// Fork name as written in the file → expected results.
     pub post: BTreeMap<String, Vec<PostEntry>>,
+}
+
+/// The `_info` block of a generated test (only the fields the harness uses).
+#[derive(Debug, Default, Deserialize)]
+pub struct Info {
+    /// The filler, relative to the ethereum/tests root.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Data index (as a string key) → label.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// The block the transaction runs in.
