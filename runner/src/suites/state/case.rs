@@ -237,6 +237,9 @@ fn explain(test: &StateTest, entry: &PostEntry, fork_name: &str, state: &WorldSt
             let diff = filler::diff_post(&expected, state);
             let mut out = expected.notes.join("\n");
             if diff.is_empty() {
+                for note in &diff.notes {
+                    out.push_str(&format!("\nnote: {note}"));
+                }
                 out.push_str("\nthe post-state matches every value the filler expects (the difference is elsewhere)");
             } else {
                 out.push('\n');

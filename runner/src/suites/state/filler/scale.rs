@@ -11,6 +11,7 @@
 //!   runs every Nth case; `FILLER_SCALE_FILTER` keeps paths containing one of its comma-separated parts;
 //!   `FILLER_SCALE_DEADLINE` (seconds, default 20) interrupts slow cases,
 //!   which are then left out of the comparison.
+//!   `FILLER_SCALE_DUMP=FILE` appends every contradicting case with its diff to FILE.
 
 use std::collections::BTreeMap;
 use std::path::Path;
