@@ -6,31 +6,13 @@
 //! "needs the bootloader" only pass once transaction execution, the state
 //! root and the logs hash are implemented.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_conformance");
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state")
-}
-
-/// Runs the binary with the report and baseline inside `dir`.
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--report-dir")
-        .arg(dir.join("reports"))
-        .arg("--baseline")
-        .arg(dir.join("baseline.json"))
-        .arg("--threads")
-        .arg("2")
-        .env_remove("ETHEREUM_TESTS_DIR")
-        .output()
-        .expect("run conformance")
-}
+mod common;
+use common::{fixtures, run, BIN};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -3,30 +3,10 @@
 //!
 //! Reports and the baseline live in a temporary directory, as in `cli.rs`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_conformance");
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state")
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--report-dir")
-        .arg(dir.join("reports"))
-        .arg("--baseline")
-        .arg(dir.join("baseline.json"))
-        .arg("--threads")
-        .arg("2")
-        .env_remove("ETHEREUM_TESTS_DIR")
-        .output()
-        .expect("run conformance")
-}
+mod common;
+use common::{fixtures, run};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
