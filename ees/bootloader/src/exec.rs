@@ -79,6 +79,18 @@ pub struct TopLevelOutcome {
     pub created: Option<Address>,
 }
 
+impl From<CallResult> for TopLevelOutcome {
+    fn from(r: CallResult) -> Self {
+        TopLevelOutcome { status: r.status, gas_left: r.gas_left, output: r.output, created: None }
+    }
+}
+
+impl From<DeploymentResult> for TopLevelOutcome {
+    fn from(r: DeploymentResult) -> Self {
+        TopLevelOutcome { status: r.status, gas_left: r.gas_left, output: r.output, created: r.address }
+    }
+}
+
 /// How the outermost frame is entered.
 pub enum TopLevel {
     Call(CallRequest),
@@ -110,12 +122,8 @@ pub fn run(ctx: &mut Context, top: TopLevel) -> TopLevelOutcome {
             stack.push(frame);
             p
         }
-        Begun::Call(r) => {
-            return TopLevelOutcome { status: r.status, gas_left: r.gas_left, output: r.output, created: None }
-        }
-        Begun::Deployment(r) => {
-            return TopLevelOutcome { status: r.status, gas_left: r.gas_left, output: r.output, created: r.address }
-        }
+        Begun::Call(r) => return r.into(),
+        Begun::Deployment(r) => return r.into(),
     };
 
     loop {
@@ -149,14 +157,7 @@ pub fn run(ctx: &mut Context, top: TopLevel) -> TopLevelOutcome {
                 let result = complete_call(ctx, done, outcome);
                 match stack.last_mut() {
                     Some(parent) => parent.frame.continue_after_call(ctx, result),
-                    None => {
-                        return TopLevelOutcome {
-                            status: result.status,
-                            gas_left: result.gas_left,
-                            output: result.output,
-                            created: None,
-                        }
-                    }
+                    None => return result.into(),
                 }
             }
             Preemption::DeploymentCompleted(outcome) => {
@@ -164,14 +165,7 @@ pub fn run(ctx: &mut Context, top: TopLevel) -> TopLevelOutcome {
                 let result = complete_deployment(ctx, done, outcome);
                 match stack.last_mut() {
                     Some(parent) => parent.frame.continue_after_deployment(ctx, result),
-                    None => {
-                        return TopLevelOutcome {
-                            status: result.status,
-                            gas_left: result.gas_left,
-                            output: result.output,
-                            created: result.address,
-                        }
-                    }
+                    None => return result.into(),
                 }
             }
         };

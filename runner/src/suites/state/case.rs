@@ -291,7 +291,7 @@ fn execute(
 /// EIP-158 (Spurious Dragon) it creates the coinbase account if absent;
 /// from EIP-158 on it touches it, so an empty coinbase is removed. This is a
 /// block step of the state-test procedure, not part of the transaction.
-fn touch_coinbase(state: &mut WorldState, coinbase: Address, fork: Fork) {
+pub(crate) fn touch_coinbase(state: &mut WorldState, coinbase: Address, fork: Fork) {
     if fork.is_at_least(Fork::SpuriousDragon) {
         if state.get(&coinbase).is_some_and(Account::is_empty) {
             state.accounts.remove(&coinbase);

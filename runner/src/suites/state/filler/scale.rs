@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bootloader::{execute_transaction, state_root, Account, ExecutionLimits, TxError, WorldState};
-use ee_api::{Address, ExitStatus, Fork, HaltReason};
+use bootloader::{execute_transaction, state_root, ExecutionLimits, TxError, WorldState};
+use ee_api::{ExitStatus, Fork, HaltReason};
 use rayon::prelude::*;
 use serde::Deserialize;
 
@@ -150,17 +150,6 @@ fn every_case_resolves() {
     assert_eq!(t.counts.get("error: other"), None, "unexpected load errors");
 }
 
-/// The block's touch of the coinbase, as `case.rs` applies it after the transaction.
-fn touch_coinbase(state: &mut WorldState, coinbase: Address, fork: Fork) {
-    if fork.is_at_least(Fork::SpuriousDragon) {
-        if state.get(&coinbase).is_some_and(Account::is_empty) {
-            state.accounts.remove(&coinbase);
-        }
-    } else {
-        state.accounts.entry(coinbase).or_default();
-    }
-}
-
 #[test]
 #[ignore = "executes a sample of GeneralStateTests cases; run with --ignored"]
 fn passing_cases_have_empty_diffs() {
@@ -229,7 +218,7 @@ fn passing_cases_have_empty_diffs() {
                             }
                         }
                     }
-                    touch_coinbase(&mut state, block.coinbase, fork);
+                    case::touch_coinbase(&mut state, block.coinbase, fork);
                     Some((state, interrupted))
                 });
                 let secs = case_start.elapsed().as_secs_f64();
