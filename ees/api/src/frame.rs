@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{Address, Bytecode, Bytes, EeKind, Host, B256, U256};
+use crate::{Address, Bytecode, Bytes, CallInput, EeKind, Host, B256, U256};
 
 /// How a frame was entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,7 +37,7 @@ pub struct LaunchParams {
     pub modifier: CallModifier,
     pub is_static: bool,
     /// Calldata; empty for constructors (their input is the code).
-    pub input: Bytes,
+    pub input: CallInput,
     /// `msg.value` as the frame sees it (apparent value for DELEGATECALL).
     pub value: U256,
     /// 0 for the transaction's first frame.
@@ -128,7 +128,8 @@ pub struct CallRequest {
     pub code_address: Address,
     /// Value to transfer (CALL/CALLCODE) or to show (DELEGATECALL).
     pub value: U256,
-    pub input: Bytes,
+    /// Calldata, possibly a window of the caller's memory lent for the call's duration.
+    pub input: CallInput,
     /// Resources for the callee, already adjusted by the caller's EE
     /// (63/64 rule, call stipend).
     pub gas: u64,

@@ -13,6 +13,7 @@
 mod fork;
 mod frame;
 mod host;
+mod input;
 pub mod tracer;
 mod types;
 
@@ -22,6 +23,7 @@ pub use frame::{
     ExitStatus, Frame, FrameOutcome, HaltReason, LaunchParams, Preemption,
 };
 pub use host::{BlockEnv, Host, Log, SstoreSlot, TxEnv};
+pub use input::CallInput;
 pub use tracer::{Step, Tracer, TxEnd};
 pub use types::{keccak_empty, Address, Bytecode, Bytes, EeKind, B256, U256};
 

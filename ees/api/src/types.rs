@@ -130,16 +130,21 @@ impl EeKind {
 /// module's translation) however many times the code is called in a run.
 pub struct Bytecode {
     pub bytes: Bytes,
-    pub hash: B256,
     pub kind: EeKind,
+    /// Computed on first use: init code and most deployed code never need it.
+    hash: OnceLock<B256>,
     cache: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Bytecode {
     pub fn new(bytes: Bytes) -> Bytecode {
-        let hash = if bytes.is_empty() { keccak_empty() } else { B256::keccak(&bytes) };
         let kind = EeKind::of_code(&bytes);
-        Bytecode { bytes, hash, kind, cache: OnceLock::new() }
+        Bytecode { bytes, kind, hash: OnceLock::new(), cache: OnceLock::new() }
+    }
+
+    /// keccak256 of the code (EXTCODEHASH, the account's code hash in the state root).
+    pub fn hash(&self) -> B256 {
+        *self.hash.get_or_init(|| if self.bytes.is_empty() { keccak_empty() } else { B256::keccak(&self.bytes) })
     }
 
     pub fn empty() -> Bytecode {
@@ -159,7 +164,7 @@ impl Bytecode {
 
 impl fmt::Debug for Bytecode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bytecode({} bytes, {:?}, {})", self.bytes.len(), self.kind, self.hash)
+        write!(f, "Bytecode({} bytes, {:?}, {})", self.bytes.len(), self.kind, self.hash())
     }
 }
 

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ee_api::{
-    Address, BlockEnv, Bytecode, Bytes, CallModifier, CallRequest, CallResult, DeploymentRequest, DeploymentResult,
-    EeKind, ExecutionEnvironment, ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log,
-    Preemption, SstoreSlot, Tracer, TxEnv, B256, MAX_CALL_DEPTH, U256,
+    Address, BlockEnv, Bytecode, Bytes, CallInput, CallModifier, CallRequest, CallResult, DeploymentRequest,
+    DeploymentResult, EeKind, ExecutionEnvironment, ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host,
+    LaunchParams, Log, Preemption, SstoreSlot, Tracer, TxEnv, B256, MAX_CALL_DEPTH, U256,
 };
 use ee_evm::Evm;
 
@@ -214,7 +214,7 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
         let deadline = ctx.deadline;
         let interrupted = move || deadline.is_some_and(|d| Instant::now() >= d);
         return Begun::Call(
-            match precompiles::run_interruptible(&code_address, &req.input, req.gas, ctx.fork, &interrupted) {
+            match precompiles::run_interruptible(&code_address, &req.input.to_cow(), req.gas, ctx.fork, &interrupted) {
                 Ok(out) => FrameOutcome {
                     status: ExitStatus::Success,
                     gas_left: req.gas - out.gas_used,
@@ -322,7 +322,7 @@ fn begin_deployment(ctx: &mut Context, req: DeploymentRequest, depth: usize, tx_
         code_address: address,
         modifier: CallModifier::Constructor,
         is_static: false,
-        input: empty_bytes(),
+        input: CallInput::empty(),
         value: req.value,
         depth,
     });

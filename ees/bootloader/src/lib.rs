@@ -16,7 +16,7 @@ pub mod state;
 pub mod trie;
 pub mod tx;
 
-pub use state::{Account, WorldState};
+pub use state::{Account, Map, Set, WorldState};
 pub use trie::{logs_hash, state_root};
 pub use tx::{
     blob_base_fee, execute_transaction, execute_transaction_traced, ExecutionLimits, Transaction, TxError, TxOutcome,

@@ -248,7 +248,7 @@ fn encode_account(out: &mut Vec<u8>, account: &Account, storage_root: &B256) {
     rlp::encode_u64(out, account.nonce);
     rlp::encode_u256(out, &account.balance);
     rlp::encode_bytes(out, &storage_root.0);
-    rlp::encode_bytes(out, &account.code.hash.0);
+    rlp::encode_bytes(out, &account.code.hash().0);
     rlp::wrap_list(out, start);
 }
 

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use ee_api::{Address, BlockEnv, Bytes, ExitStatus, Fork, Log, B256, U256};
 
-use ee_api::{CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, Tracer, TxEnd, TxEnv};
+use ee_api::{CallInput, CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, Tracer, TxEnd, TxEnv};
 
 use crate::exec::{run, Context, TopLevel};
 use crate::precompiles;
@@ -318,7 +318,7 @@ pub fn execute_transaction_traced(
             address: to,
             code_address: to,
             value: tx.value,
-            input: tx.data.clone(),
+            input: CallInput::from(tx.data.as_ref()),
             gas,
             is_static: false,
         }),

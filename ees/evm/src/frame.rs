@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use ee_api::{
-    Address, Bytecode, Bytes, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest, DeploymentResult,
-    ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log, Preemption, Step, B256, U256,
+    Address, Bytecode, Bytes, CallInput, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest,
+    DeploymentResult, ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log, Preemption, Step,
+    B256, U256,
 };
 
 use crate::gas::{memory_cost, sstore_cost};
@@ -84,10 +85,11 @@ impl Drop for Stack {
     fn drop(&mut self) {
         let data = std::mem::take(&mut self.data);
         if data.len() == STACK_LIMIT {
-            // Bounded: more buffers than the deepest call chain are never needed at once.
+            // Bounded by the deepest call chain, so each depth zeroes its buffer once per thread
+            // (recursion tests go 1,024 frames deep, again and again); at most 32 MiB per thread.
             STACK_POOL.with(|pool| {
                 let mut pool = pool.borrow_mut();
-                if pool.len() < 64 {
+                if pool.len() <= ee_api::MAX_CALL_DEPTH {
                     pool.push(data);
                 }
             });
@@ -136,6 +138,21 @@ fn bool_word(b: bool) -> U256 {
     } else {
         U256::ZERO
     }
+}
+
+/// `(offset, size)` of a memory operand as u64s, `(0, 0)` for a zero size
+/// whatever the offset; out of gas when the range cannot be paid for.
+#[inline(always)]
+fn checked_range(offset: U256, size: U256) -> R<(u64, u64)> {
+    if size.is_zero() {
+        return Ok((0, 0));
+    }
+    let size = u64_or_oog(size)?;
+    let offset = u64_or_oog(offset)?;
+    if offset.checked_add(size).is_none_or(|end| end > MEMORY_LIMIT) {
+        return Err(HaltReason::OutOfGas);
+    }
+    Ok((offset, size))
 }
 
 /// Copies `src[src_off..src_off + dst.len()]` into `dst`, zero-filling past the end of `src`.
@@ -221,7 +238,13 @@ pub struct EvmFrame {
     pc: usize,
     gas: u64,
     stack: Stack,
+    /// The stored bytes of memory: a prefix of the `mem_len` bytes paid for, materialized as they
+    /// are touched (the rest is zeros). Empty while lent to a callee (see `lent`).
     memory: Vec<u8>,
+    /// Memory size as the EVM sees it (MSIZE, gas): a multiple of 32.
+    mem_len: usize,
+    /// The memory, lent to the running callee as its calldata; taken back when the call returns.
+    lent: Option<Arc<Vec<u8>>>,
     return_data: Bytes,
     /// Memory region (offset, len) awaiting a callee's output.
     ret_region: (usize, usize),
@@ -229,7 +252,7 @@ pub struct EvmFrame {
     caller: Address,
     address: Address,
     value: U256,
-    input: Bytes,
+    input: CallInput,
     modifier: CallModifier,
     is_static: bool,
     /// `LaunchParams::depth`; traces print it 1-based.
@@ -250,6 +273,8 @@ impl EvmFrame {
             gas: params.gas,
             stack: Stack::new(),
             memory: Vec::new(),
+            mem_len: 0,
+            lent: None,
             return_data: Arc::from(&[][..]),
             ret_region: (0, 0),
             steps: 0,
@@ -278,33 +303,60 @@ impl EvmFrame {
         Ok(())
     }
 
-    /// Expands memory to cover `[offset, offset + size)` and returns it as
-    /// usizes; a zero size touches nothing whatever the offset.
+    /// Expands memory to cover `[offset, offset + size)`, materializes those
+    /// bytes and returns the range as usizes; a zero size touches nothing
+    /// whatever the offset.
     #[inline(always)]
     fn mem_range(&mut self, offset: U256, size: U256) -> R<(usize, usize)> {
-        if size.is_zero() {
-            return Ok((0, 0));
+        let (offset, size) = checked_range(offset, size)?;
+        if offset + size > self.memory.len() as u64 {
+            self.materialize(offset + size)?;
         }
-        let size = u64_or_oog(size)?;
-        let offset = u64_or_oog(offset)?;
-        let end = offset.checked_add(size).ok_or(HaltReason::OutOfGas)?;
-        if end > self.memory.len() as u64 {
-            self.grow(end)?;
+        Ok((offset as usize, size as usize))
+    }
+
+    /// As [`Self::mem_range`], but only pays for the expansion: the bytes stay
+    /// unmaterialized (for a range that is only read, such as a call's input).
+    fn mem_window(&mut self, offset: U256, size: U256) -> R<(usize, usize)> {
+        let (offset, size) = checked_range(offset, size)?;
+        if offset + size > self.mem_len as u64 {
+            self.expand(offset + size)?;
         }
         Ok((offset as usize, size as usize))
     }
 
     #[cold]
     #[inline(never)]
-    fn grow(&mut self, end: u64) -> R<()> {
-        if end > MEMORY_LIMIT {
-            return Err(HaltReason::OutOfGas);
+    fn materialize(&mut self, end: u64) -> R<()> {
+        if end > self.mem_len as u64 {
+            self.expand(end)?;
         }
-        let new_words = end.div_ceil(32);
-        let old_words = self.memory.len() as u64 / 32;
-        self.charge(memory_cost(new_words) - memory_cost(old_words))?;
-        self.memory.resize(new_words as usize * 32, 0);
+        self.memory.resize(end.div_ceil(32) as usize * 32, 0);
         Ok(())
+    }
+
+    /// Charges for growing the memory to `end` bytes (rounded up to words).
+    fn expand(&mut self, end: u64) -> R<()> {
+        let new_words = end.div_ceil(32);
+        let old_words = self.mem_len as u64 / 32;
+        self.charge(memory_cost(new_words) - memory_cost(old_words))?;
+        self.mem_len = new_words as usize * 32;
+        Ok(())
+    }
+
+    /// Lends the memory to a callee as its input `[offset, offset + len)`, without copying.
+    fn lend_memory(&mut self, offset: usize, len: usize) -> CallInput {
+        let buf = Arc::new(std::mem::take(&mut self.memory));
+        self.lent = Some(Arc::clone(&buf));
+        CallInput::window(buf, offset, len)
+    }
+
+    /// Takes back the memory lent to the callee that has ended. The callee's
+    /// input is gone by then, so this does not copy (it would if a holder remained).
+    fn reclaim_memory(&mut self) {
+        if let Some(buf) = self.lent.take() {
+            self.memory = Arc::try_unwrap(buf).unwrap_or_else(|shared| shared.as_ref().clone());
+        }
     }
 
     fn outcome(&self, status: ExitStatus, output: Bytes) -> Preemption {
@@ -390,7 +442,7 @@ impl EvmFrame {
         p.pc = pc as u64;
         p.op = op;
         p.gas = self.gas;
-        p.mem_size = self.memory.len() as u64;
+        p.mem_size = self.mem_len as u64;
         p.refund = refund;
         p.stack.clear();
         p.stack.extend_from_slice(&self.stack.data[..self.stack.len]);
@@ -561,7 +613,7 @@ impl EvmFrame {
                 0x35 => {
                     let off = sat_u64(*self.stack.top());
                     let mut buf = [0u8; 32];
-                    copy_padded(&mut buf, &self.input, off);
+                    copy_padded(&mut buf, self.input.stored(), off);
                     *self.stack.top() = U256::from_be_bytes(buf);
                 }
                 0x36 => push!(U256::from(self.input.len())),
@@ -572,7 +624,7 @@ impl EvmFrame {
                     let (off, n) = self.mem_range(dst, size)?;
                     self.charge(3 * words(n))?;
                     if n > 0 {
-                        let source: &[u8] = if op == 0x37 { &self.input } else { &self.code.bytes };
+                        let source: &[u8] = if op == 0x37 { self.input.stored() } else { &self.code.bytes };
                         copy_padded(&mut self.memory[off..off + n], source, src);
                     }
                 }
@@ -616,7 +668,7 @@ impl EvmFrame {
                     let addr = Address::from_word(*self.stack.top());
                     self.access_account(host, addr)?;
                     *self.stack.top() =
-                        if host.is_empty_account(addr) { U256::ZERO } else { host.code(addr).hash.to_word() };
+                        if host.is_empty_account(addr) { U256::ZERO } else { host.code(addr).hash().to_word() };
                 }
                 0x40 => {
                     let n = *self.stack.top();
@@ -701,7 +753,7 @@ impl EvmFrame {
                     }
                 }
                 0x58 => push!(U256::from(pc - 1)),
-                0x59 => push!(U256::from(self.memory.len())),
+                0x59 => push!(U256::from(self.mem_len)),
                 0x5a => push!(U256::from(self.gas)),
                 0x5b => {}
                 0x5c => {
@@ -851,7 +903,7 @@ impl EvmFrame {
             return Err(HaltReason::StaticStateChange);
         }
         self.access_account(host, to)?;
-        let (i_off, i_len) = self.mem_range(in_off, in_size)?;
+        let (i_off, i_len) = self.mem_window(in_off, in_size)?;
         let ret_region = self.mem_range(out_off, out_size)?;
         let mut extra = 0u64;
         if transfers {
@@ -879,7 +931,8 @@ impl EvmFrame {
             gas += 2300;
         }
         self.ret_region = ret_region;
-        let input: Bytes = Arc::from(&self.memory[i_off..i_off + i_len]);
+        // Last, once nothing can fail: the memory stays lent until the callee ends.
+        let input = if i_len == 0 { CallInput::empty() } else { self.lend_memory(i_off, i_len) };
         let (modifier, caller, address, value, is_static) = match op {
             0xf1 => (CallModifier::Call, self.address, to, value, self.is_static),
             0xf2 => (CallModifier::CallCode, self.address, self.address, value, self.is_static),
@@ -896,6 +949,7 @@ impl Frame for EvmFrame {
     }
 
     fn continue_after_call(&mut self, host: &mut dyn Host, result: CallResult) -> Preemption {
+        self.reclaim_memory();
         self.gas = self.gas.saturating_add(result.gas_left);
         self.stack.push(bool_word(result.status.is_success()));
         let (off, len) = self.ret_region;

@@ -130,7 +130,7 @@ pub fn params(code: &[u8], gas: u64) -> LaunchParams {
         code_address: CONTRACT,
         modifier: CallModifier::Call,
         is_static: false,
-        input: Arc::from(&[][..]),
+        input: ee_api::CallInput::empty(),
         value: U256::ZERO,
         depth: 0,
     }

@@ -626,3 +626,31 @@ fn trace_call_cost_includes_callee_gas_and_depth_is_one_based() {
     assert_eq!(create.gas_cost, 32_000);
     assert_eq!(create.gas - create.gas_cost - req.gas, (create.gas - 32_000) / 64);
 }
+
+/// A call's input is the caller's memory, lent without a copy: paid-for but
+/// never-written memory is an implicit zero tail, MSIZE counts it, and the
+/// caller gets its memory back intact when the callee returns.
+#[test]
+fn call_input_is_lent_memory_with_zero_tail() {
+    let target = Address([0x33; 20]);
+    let mut host = MockHost::new(Fork::Cancun);
+    host.warm_accounts.insert(target);
+    // MSTORE8(1, 0x77); STATICCALL(gas 1000, target, in [0, 0x100000), out [0, 0)); then return MSIZE and mem[0..32).
+    let mut code = vec![0x60, 0x77, 0x60, 0x01, 0x53];
+    code.extend_from_slice(&[0x60, 0x00, 0x60, 0x00, 0x62, 0x10, 0x00, 0x00, 0x60, 0x00, 0x73]);
+    code.extend_from_slice(&target.0);
+    code.extend_from_slice(&[0x61, 0x03, 0xe8, 0xfa]);
+    code.extend_from_slice(&[0x50, 0x59, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0x00, 0xf3]);
+    let mut frame = Evm::new(Fork::Cancun).launch(params(&code, 10_000_000));
+    let req = expect_call(frame.start(&mut host));
+    assert_eq!(req.input.len(), 0x100000, "the whole paid-for window is the input");
+    assert_eq!(req.input.stored().len(), 32, "only the written word exists");
+    assert_eq!(&req.input.stored()[..3], &[0, 0x77, 0]);
+    assert!(req.input.to_cow()[32..].iter().all(|b| *b == 0));
+    drop(req);
+    let result = FrameOutcome { status: ExitStatus::Success, gas_left: 0, output: no_bytes() };
+    let out = finish(frame.continue_after_call(&mut host, result));
+    assert_eq!(out.status, ExitStatus::Success);
+    assert_eq!(out.output[1], 0x77, "the caller's memory came back");
+    assert_eq!(U256::from_be_slice(&out.output[32..64]), u(0x100000), "MSIZE counts the unwritten tail");
+}

@@ -73,7 +73,7 @@ fn build_pre_state(test: &StateTest) -> Result<WorldState, String> {
     let mut state = WorldState::new();
     for (addr, acc) in &test.pre {
         let err = |what: &str, e: NumError| format!("pre-state {what} of {}: {e}", addr.0);
-        let mut storage = std::collections::HashMap::new();
+        let mut storage = bootloader::Map::default();
         for (k, v) in &acc.storage {
             let v = v.to_u256().map_err(|e| err("storage value", e))?;
             if !v.is_zero() {

@@ -353,7 +353,6 @@ pub fn load_expect(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use bootloader::{Account, WorldState};
@@ -530,7 +529,7 @@ mod tests {
             balance: U256::from(1000),
             nonce,
             code: Arc::new(Bytecode::new(Arc::from(code))),
-            storage: slots.iter().map(|(k, v)| (U256::from(*k), U256::from(*v))).collect::<HashMap<_, _>>(),
+            storage: slots.iter().map(|(k, v)| (U256::from(*k), U256::from(*v))).collect::<bootloader::Map<_, _>>(),
         };
         let code = post.accounts[0].code.clone().unwrap();
         let mut state = WorldState::new();

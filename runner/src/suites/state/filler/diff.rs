@@ -291,7 +291,6 @@ fn render_whole(acc: &Account, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use ee_api::Bytecode;
@@ -307,7 +306,7 @@ mod tests {
             balance: U256::from(balance),
             nonce,
             code: Arc::new(Bytecode::new(Arc::from(code))),
-            storage: storage.iter().map(|(k, v)| (U256::from(*k), U256::from(*v))).collect::<HashMap<_, _>>(),
+            storage: storage.iter().map(|(k, v)| (U256::from(*k), U256::from(*v))).collect::<bootloader::Map<_, _>>(),
         }
     }
 
