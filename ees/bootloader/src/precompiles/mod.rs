@@ -19,6 +19,7 @@ mod blake2f;
 mod bn254;
 mod ecrecover;
 mod hashes;
+mod kzg;
 mod modexp;
 mod point_evaluation;
 

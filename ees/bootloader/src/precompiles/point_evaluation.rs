@@ -5,10 +5,9 @@
 //! `0x01 ++ sha256(commitment)[1..]` and the proof shows that the polynomial
 //! committed to evaluates to `y` at `z`. Output: FIELD_ELEMENTS_PER_BLOB and
 //! BLS_MODULUS as two 32-byte words.
+use super::kzg::verify_kzg_proof;
 use super::{PrecompileError, PrecompileOutput, PrecompileResult};
-use c_kzg::{Bytes32, Bytes48, KzgSettings};
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
 
 const GAS: u64 = 50_000;
 const VERSIONED_HASH_VERSION_KZG: u8 = 0x01;
@@ -29,12 +28,6 @@ const RETURN_VALUE: [u8; 64] = {
     out
 };
 
-/// The Ethereum mainnet trusted setup (shipped inside c-kzg), loaded once.
-fn settings() -> &'static KzgSettings {
-    static SETTINGS: OnceLock<&'static KzgSettings> = OnceLock::new();
-    SETTINGS.get_or_init(|| c_kzg::ethereum_kzg_settings(0))
-}
-
 /// The versioned hash of a KZG commitment.
 pub fn kzg_to_versioned_hash(commitment: &[u8]) -> [u8; 32] {
     let mut hash: [u8; 32] = Sha256::digest(commitment).into();
@@ -53,18 +46,10 @@ pub(super) fn run(input: &[u8], gas_limit: u64) -> PrecompileResult {
     if kzg_to_versioned_hash(commitment) != input[..32] {
         return Err(PrecompileError::Failure);
     }
-    let word = |i: usize| {
-        let mut b = [0u8; 32];
-        b.copy_from_slice(&input[i..i + 32]);
-        Bytes32::new(b)
-    };
-    let point = |i: usize| {
-        let mut b = [0u8; 48];
-        b.copy_from_slice(&input[i..i + 48]);
-        Bytes48::new(b)
-    };
-    // Non-canonical field elements and invalid points make c-kzg return an error.
-    match settings().verify_kzg_proof(&point(96), &word(32), &word(64), &point(144)) {
+    let word = |i: usize| -> &[u8; 32] { input[i..i + 32].try_into().expect("192-byte input") };
+    let point = |i: usize| -> &[u8; 48] { input[i..i + 48].try_into().expect("192-byte input") };
+    // Non-canonical field elements and invalid points are errors, as in c-kzg.
+    match verify_kzg_proof(point(96), word(32), word(64), point(144)) {
         Ok(true) => Ok(PrecompileOutput { gas_used: GAS, output: RETURN_VALUE.to_vec() }),
         _ => Err(PrecompileError::Failure),
     }
@@ -73,7 +58,7 @@ pub(super) fn run(input: &[u8], gas_limit: u64) -> PrecompileResult {
 #[cfg(test)]
 mod tests {
     use super::super::{addr, run, PrecompileError, PrecompileOutput};
-    use super::{kzg_to_versioned_hash, settings, RETURN_VALUE};
+    use super::{kzg_to_versioned_hash, RETURN_VALUE};
     use crate::rlp::hex;
     use c_kzg::{Blob, Bytes32, BYTES_PER_BLOB};
     use ee_api::Fork;
@@ -132,6 +117,7 @@ mod tests {
 
     #[test]
     fn proof_computed_by_c_kzg() {
+        let settings = || c_kzg::ethereum_kzg_settings(0);
         // A blob whose field elements are small numbers, committed and opened
         // at z = 5 with c-kzg and the same trusted setup.
         let mut bytes = vec![0u8; BYTES_PER_BLOB];
