@@ -156,6 +156,14 @@ struct CommonOpts {
     /// With --trace: write the trace to this file instead of stderr, e.g. --trace-out trace.jsonl.
     #[arg(long, value_name = "FILE", global = true, requires = "trace")]
     trace_out: Option<PathBuf>,
+
+    /// Debugging aid (feature `reference-revm`): run each failing case on revm as well and append
+    /// the first differences to its diff (console and report): outcome, gas used, logs, accounts
+    /// and slots, and the first trace step where the two diverge. With --case, the case is
+    /// compared even if it passes, and the comparison goes to stderr. Verdicts never depend on it.
+    #[cfg(feature = "reference-revm")]
+    #[arg(long, global = true)]
+    reference: bool,
 }
 
 fn default_report_dir() -> PathBuf {
@@ -217,6 +225,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         progress,
         case: opts.case,
         trace: opts.trace.then(|| trace::TraceOptions { out: opts.trace_out.clone() }),
+        #[cfg(feature = "reference-revm")]
+        reference: opts.reference,
+        #[cfg(not(feature = "reference-revm"))]
+        reference: false,
     };
 
     let mut failed = false;

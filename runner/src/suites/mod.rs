@@ -31,6 +31,10 @@ pub struct RunOptions {
     pub case: Option<String>,
     /// `--trace`: the selection must be one case, run with an EIP-3155 tracer.
     pub trace: Option<TraceOptions>,
+    /// `--reference` (feature `reference-revm`): compare failing cases, and a `--case`, with revm.
+    /// Always false without the feature (then nothing reads it).
+    #[cfg_attr(not(feature = "reference-revm"), allow(dead_code))]
+    pub reference: bool,
 }
 
 impl RunOptions {

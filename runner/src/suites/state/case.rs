@@ -206,6 +206,15 @@ enum Inclusion {
     Rejected { reason: String, interrupted: bool },
 }
 
+impl Inclusion {
+    /// Whether the case's time bound stopped the transaction.
+    fn interrupted(&self) -> bool {
+        match self {
+            Inclusion::Included { interrupted, .. } | Inclusion::Rejected { interrupted, .. } => *interrupted,
+        }
+    }
+}
+
 struct Executed {
     inclusion: Inclusion,
     root: B256,
@@ -342,6 +351,10 @@ pub fn run(
                 }
             }
             rec.error = error;
+            #[cfg(feature = "reference-revm")]
+            if !ex.inclusion.interrupted() {
+                super::reference::attach(&mut rec, test, prep, entry, fork, opts);
+            }
         }
     }
     rec.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
@@ -350,10 +363,7 @@ pub fn run(
 
 /// `None` when the case passes, else why it fails.
 fn judge(ex: &Executed, entry: &PostEntry, timeout: Duration) -> Option<String> {
-    let interrupted = match &ex.inclusion {
-        Inclusion::Included { interrupted, .. } | Inclusion::Rejected { interrupted, .. } => *interrupted,
-    };
-    if interrupted {
+    if ex.inclusion.interrupted() {
         return Some(format!("timed out after {} s", timeout.as_secs_f64()));
     }
     let root_ok = ex.root == entry.hash.0;

@@ -8,6 +8,8 @@
 pub mod case;
 pub mod filler;
 pub mod model;
+#[cfg(feature = "reference-revm")]
+pub(crate) mod reference;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
