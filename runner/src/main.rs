@@ -14,7 +14,7 @@ mod suites;
 mod trace;
 mod vectors;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use ee_api::Fork;
 use regex::Regex;
 
 use baseline::Baseline;
-use progress::{PlainLines, Progress, Silent};
+use progress::{PlainLines, Progress, Silent, TerminalBar};
 use suites::{RunOptions, SuiteKind};
 
 /// `--json` and `--trace` output, shown by both `conformance --help` and `conformance state --help`.
@@ -55,6 +55,8 @@ Examples:
   conformance state path/to/GeneralStateTests/stExample --filter 'add11'
   conformance state --filter '^stSStoreTest/' --threads 2 --quiet
   conformance state --update-baseline           accept this run's failures as the baseline
+  conformance state --compare old/state.json    which cases changed verdict since an earlier run
+  conformance --ee evm                          only the suites that run EVM code
   conformance state --json --quiet > results.jsonl    one geth-style result object per case on stdout
   conformance state path/to/add11.json --fork Cancun --trace 2> trace.jsonl
                                                 EIP-3155 trace of the one selected case
@@ -67,6 +69,12 @@ Vectors: the `ethereum-tests` submodule of the repository, else $ETHEREUM_TESTS_
 ",
     output_formats!(),
     "
+
+Reports (every run, in --report-dir, each written to a temporary file and renamed): <suite>.json,
+junit.xml (one test case per case), summary.md (tables, slowest cases, failures with diffs) and
+index.html (a self-contained page with pass-rate bars and the failures).
+Output: a progress bar on a terminal, plain periodic lines otherwise; colour only on a terminal,
+and never when NO_COLOR is set.
 
 Baseline file: {\"entries\":[{\"suite\":\"state\",\"id\":\"<case id>\",\"reason\":\"...\"}]}
 Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error."
@@ -157,6 +165,15 @@ struct CommonOpts {
     #[arg(long, value_name = "FILE", global = true, requires = "trace")]
     trace_out: Option<PathBuf>,
 
+    /// After the run, list the cases whose verdict changed since an earlier report of the same
+    /// suite (regressions first), e.g. --compare old/state.json. Does not change the exit status.
+    #[arg(long, value_name = "OLD.json", global = true)]
+    compare: Option<PathBuf>,
+
+    /// Run only the suites whose code runs on this execution environment, e.g. --ee evm.
+    #[arg(long, value_name = "EE", value_enum, global = true)]
+    ee: Option<EeName>,
+
     /// Debugging aid (feature `reference-revm`): run each failing case on revm as well and append
     /// the first differences to its diff (console and report): outcome, gas used, logs, accounts
     /// and slots, and the first trace step where the two diverge. With --case, the case is
@@ -166,8 +183,27 @@ struct CommonOpts {
     reference: bool,
 }
 
+/// Execution environments, as `--ee` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum EeName {
+    Evm,
+    Wasm,
+    Riscv,
+}
+
 fn default_report_dir() -> PathBuf {
     vectors::repo_root().join("reports")
+}
+
+/// Creates the report directory and checks a file can be written there.
+fn check_report_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let hint = "; choose a writable directory with --report-dir DIR";
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the report directory {}: {e}{hint}", dir.display()))?;
+    let probe = dir.join(format!(".write-check{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| anyhow::anyhow!("cannot write reports to {}: {e}{hint}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
 }
 
 fn parse_fork(s: &str) -> Result<Fork, String> {
@@ -178,7 +214,12 @@ fn parse_fork(s: &str) -> Result<Fork, String> {
 }
 
 fn parse_regex(s: &str) -> Result<Regex, String> {
-    Regex::new(s).map_err(|e| format!("invalid regex: {e}"))
+    // The regex crate's message spans lines (pattern, caret, reason); one line reads better.
+    Regex::new(s).map_err(|e| {
+        let lines: Vec<String> =
+            e.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+        format!("invalid regex: {}", lines.join(" "))
+    })
 }
 
 fn main() -> ExitCode {
@@ -209,14 +250,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::State { .. }) => vec![(SuiteKind::State, SuiteKind::State.default_paths()?)],
         None => SuiteKind::ALL.iter().map(|&k| Ok((k, k.default_paths()?))).collect::<anyhow::Result<_>>()?,
     };
+    let plan: Vec<(SuiteKind, Vec<PathBuf>)> = match opts.ee {
+        None => plan,
+        Some(ee) => {
+            let name = format!("{ee:?}").to_lowercase();
+            let kept: Vec<_> = plan.into_iter().filter(|(suite, _)| suite.ees().contains(&name.as_str())).collect();
+            if kept.is_empty() {
+                anyhow::bail!("no selected suite runs on the {name} EE (the state suite runs on evm)");
+            }
+            kept
+        }
+    };
     let mut baseline = Baseline::load(&opts.baseline)?;
+    let compare_with = opts.compare.as_deref().map(report::compare::OldReport::load).transpose()?;
+    if let Some(old) = &compare_with {
+        if !plan.iter().any(|(suite, _)| suite.name() == old.suite) {
+            anyhow::bail!("--compare: the old report is of the `{}` suite, which this run does not include", old.suite);
+        }
+    }
+    // Fail now, not after a long run, when the reports cannot be written.
+    check_report_dir(&opts.report_dir)?;
 
     // A trace on stderr keeps stderr pure JSON: no progress or summary there, the verdict goes to stdout.
     let trace_on_stderr = opts.trace && opts.trace_out.is_none();
+    let terminal = std::io::stderr().is_terminal();
+    report::set_color(terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
     let progress: Arc<dyn Progress> = if opts.quiet || trace_on_stderr {
         Arc::new(Silent)
+    } else if terminal {
+        Arc::new(TerminalBar::new())
     } else {
-        Arc::new(PlainLines::new(Duration::from_secs(2)))
+        // CONFORMANCE_PROGRESS_MS: the line interval (default 2 s; the end-to-end tests shorten it).
+        let ms = std::env::var("CONFORMANCE_PROGRESS_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+        Arc::new(PlainLines::new(Duration::from_millis(ms)))
     };
     let run_opts = RunOptions {
         forks: opts.forks,
@@ -232,6 +298,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
 
     let mut failed = false;
+    let mut reports = Vec::new();
     for (suite, paths) in plan {
         let mut report = suite.run(&paths, &run_opts)?;
         if opts.update_baseline {
@@ -258,6 +325,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report.print_summary(&path, opts.quiet);
         }
         failed |= !report.unexpected.is_empty() || !report.stale_baseline.is_empty();
+        reports.push(report);
+    }
+    let all: Vec<&report::SuiteReport> = reports.iter().collect();
+    report::write_run_reports(&opts.report_dir, &all)?;
+    if !trace_on_stderr && !opts.quiet {
+        eprintln!("reports: index.html, summary.md and junit.xml in {}", opts.report_dir.display());
+    }
+    if let (Some(old), Some(path)) = (&compare_with, &opts.compare) {
+        if let Some(new) = reports.iter().find(|r| r.suite == old.suite) {
+            eprint!("{}", report::compare::render(path, &report::compare::changes(old, new)));
+        }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -1,8 +1,8 @@
 //! Progress reporting while a suite runs.
 //!
-//! Suites talk to a [`Progress`] trait object, so a terminal progress bar
-//! (indicatif) can later replace the plain periodic lines without touching
-//! the suites.
+//! Suites talk to a [`Progress`] trait object: a progress bar
+//! ([`TerminalBar`], indicatif) when stderr is a terminal, plain periodic
+//! lines ([`PlainLines`]) otherwise, so CI logs stay readable.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -49,6 +49,40 @@ struct Counters {
     running: Mutex<HashMap<u64, (String, Instant)>>,
 }
 
+impl Counters {
+    /// `; slowest running: <id> (N s)` when a case in flight has run longer than [`SLOW`].
+    fn slow_note(&self) -> String {
+        let mut slow: Vec<(Duration, String)> = {
+            let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            running.values().map(|(id, t)| (t.elapsed(), id.clone())).filter(|(d, _)| *d >= SLOW).collect()
+        };
+        slow.sort_by_key(|s| std::cmp::Reverse(s.0));
+        let Some((d, id)) = slow.first() else { return String::new() };
+        let mut note = format!("; slowest running: {id} ({} s)", d.as_secs());
+        if slow.len() > 1 {
+            note += &format!(" and {} more over {} s", slow.len() - 1, SLOW.as_secs());
+        }
+        note
+    }
+
+    fn start_case(&self, id: &str) -> u64 {
+        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(token, (id.to_string(), Instant::now()));
+        token
+    }
+
+    fn finish_case(&self, token: u64) {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&token);
+        self.cases.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn reset(&self, files: usize) {
+        self.cases.store(0, Ordering::Relaxed);
+        self.files.store(0, Ordering::Relaxed);
+        self.files_total.store(files, Ordering::Relaxed);
+    }
+}
+
 /// Cases running longer than this are named on the progress line.
 const SLOW: Duration = Duration::from_secs(10);
 
@@ -72,9 +106,7 @@ impl PlainLines {
 impl Progress for PlainLines {
     fn begin(&self, suite: &str, files: usize) {
         self.finish();
-        self.counters.cases.store(0, Ordering::Relaxed);
-        self.counters.files.store(0, Ordering::Relaxed);
-        self.counters.files_total.store(files, Ordering::Relaxed);
+        self.counters.reset(files);
         let (tx, rx) = mpsc::channel::<()>();
         let counters = self.counters.clone();
         let interval = self.interval;
@@ -85,38 +117,21 @@ impl Progress for PlainLines {
             while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
                 let cases = counters.cases.load(Ordering::Relaxed);
                 let rate = cases as f64 / start.elapsed().as_secs_f64().max(1e-9);
-                let mut line = format!(
-                    "{suite}: {cases} cases, {}/{} files, {rate:.0} cases/s",
-                    counters.files.load(Ordering::Relaxed),
-                    counters.files_total.load(Ordering::Relaxed),
-                );
-                let mut slow: Vec<(Duration, String)> = {
-                    let running = counters.running.lock().unwrap_or_else(|e| e.into_inner());
-                    running.values().map(|(id, t)| (t.elapsed(), id.clone())).filter(|(d, _)| *d >= SLOW).collect()
-                };
-                slow.sort_by_key(|s| std::cmp::Reverse(s.0));
-                if let Some((d, id)) = slow.first() {
-                    line += &format!("; slowest running: {id} ({} s)", d.as_secs());
-                    if slow.len() > 1 {
-                        line += &format!(" and {} more over {} s", slow.len() - 1, SLOW.as_secs());
-                    }
-                }
-                let _ = writeln!(std::io::stderr(), "{line}");
+                let files = counters.files.load(Ordering::Relaxed);
+                let files_total = counters.files_total.load(Ordering::Relaxed);
+                let line = format!("{suite}: {cases} cases, {files}/{files_total} files, {rate:.0} cases/s");
+                let _ = writeln!(std::io::stderr(), "{line}{}", counters.slow_note());
             }
         });
         *self.ticker.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx, handle));
     }
 
     fn case_started(&self, id: &str) -> u64 {
-        let token = self.counters.next_token.fetch_add(1, Ordering::Relaxed);
-        let mut running = self.counters.running.lock().unwrap_or_else(|e| e.into_inner());
-        running.insert(token, (id.to_string(), Instant::now()));
-        token
+        self.counters.start_case(id)
     }
 
     fn case_finished(&self, token: u64) {
-        self.counters.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&token);
-        self.counters.cases.fetch_add(1, Ordering::Relaxed);
+        self.counters.finish_case(token)
     }
 
     fn file_done(&self) {
@@ -128,6 +143,68 @@ impl Progress for PlainLines {
         if let Some((tx, handle)) = ticker {
             drop(tx);
             let _ = handle.join();
+        }
+    }
+}
+
+/// A progress bar on a terminal (indicatif): files done of the total with
+/// rate and ETA, the cases run so far, and the slowest case in flight.
+pub struct TerminalBar {
+    counters: Arc<Counters>,
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl TerminalBar {
+    pub fn new() -> TerminalBar {
+        TerminalBar { counters: Arc::default(), bar: Mutex::new(None) }
+    }
+
+    fn refresh(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            bar.set_position(self.counters.files.load(Ordering::Relaxed) as u64);
+            let cases = self.counters.cases.load(Ordering::Relaxed);
+            let rate = cases as f64 / bar.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{cases} cases, {rate:.0}/s{}", self.counters.slow_note()));
+        }
+    }
+}
+
+impl Default for TerminalBar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress for TerminalBar {
+    fn begin(&self, suite: &str, files: usize) {
+        self.finish();
+        self.counters.reset(files);
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix:.bold} [{bar:30.green/white}] {pos}/{len} files {msg} (ETA {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bar = indicatif::ProgressBar::new(files as u64).with_style(style).with_prefix(suite.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+
+    fn case_started(&self, id: &str) -> u64 {
+        self.counters.start_case(id)
+    }
+
+    fn case_finished(&self, token: u64) {
+        self.counters.finish_case(token)
+    }
+
+    fn file_done(&self) {
+        self.counters.files.fetch_add(1, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
         }
     }
 }

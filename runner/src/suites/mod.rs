@@ -68,6 +68,13 @@ impl SuiteKind {
         }
     }
 
+    /// The execution environments whose code the suite runs (`--ee`).
+    pub fn ees(self) -> &'static [&'static str] {
+        match self {
+            SuiteKind::State => &["evm"],
+        }
+    }
+
     /// Where the suite's vectors are when no path is given.
     pub fn default_paths(self) -> anyhow::Result<Vec<PathBuf>> {
         match self {

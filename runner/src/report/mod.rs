@@ -21,11 +21,17 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use ee_api::Fork;
 use serde::{Deserialize, Serialize};
+
+pub mod compare;
+pub mod html;
+pub mod junit;
+pub mod markdown;
 
 /// The outcome of one case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -160,14 +166,26 @@ impl SuiteReport {
         m
     }
 
+    /// What the per-group counts (`by_fork`) are groups of, for tables' headings.
+    pub fn group_label(&self) -> &'static str {
+        "fork"
+    }
+
+    /// Counts per test folder: the directory part of the case id's file
+    /// (`stExample`, `Cancun/stEIP1153-transientStorage`), `.` for files at the top.
+    pub fn by_folder(&self) -> BTreeMap<String, Counts> {
+        let mut m: BTreeMap<String, Counts> = BTreeMap::new();
+        for case in &self.cases {
+            m.entry(folder_of(&case.id).to_string()).or_default().add(case.verdict);
+        }
+        m
+    }
+
     /// Writes `<dir>/<suite>.json` through a temporary file and a rename, so
     /// a reader never sees half a report.
     pub fn write(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        fs::create_dir_all(dir).with_context(|| format!("creating report directory {}", dir.display()))?;
         let path = dir.join(format!("{}.json", self.suite));
-        let tmp = dir.join(format!(".{}.json.tmp{}", self.suite, std::process::id()));
-        let write = || -> anyhow::Result<()> {
-            let mut w = BufWriter::new(fs::File::create(&tmp)?);
+        write_atomically(&path, |w| {
             let header = Header {
                 suite: &self.suite,
                 counts: self.counts(),
@@ -185,17 +203,11 @@ impl SuiteReport {
                 if i > 0 {
                     w.write_all(b",\n")?;
                 }
-                serde_json::to_writer(&mut w, case)?;
+                serde_json::to_writer(&mut *w, case)?;
             }
             w.write_all(b"\n]}\n")?;
-            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             Ok(())
-        };
-        if let Err(e) = write() {
-            let _ = fs::remove_file(&tmp);
-            return Err(e.context(format!("writing {}", tmp.display())));
-        }
-        fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        })?;
         Ok(path)
     }
 
@@ -204,8 +216,7 @@ impl SuiteReport {
         let counts = self.counts();
         if !quiet {
             let mut forks: Vec<(String, Counts)> = self.by_fork().into_iter().collect();
-            // Activation order for known forks, then the rest by name.
-            forks.sort_by_key(|(name, _)| (Fork::from_name(name).map_or(usize::MAX, |f| f as usize), name.clone()));
+            forks.sort_by_key(|(name, _)| fork_order(name));
             let no_fork = counts.total - forks.iter().map(|(_, c)| c.total).sum::<usize>();
             eprintln!();
             eprintln!(
@@ -234,13 +245,13 @@ impl SuiteReport {
             "{}: {} cases, {} passed, {} failed, {} skipped, {} crashed in {:.1} s; {} expected failures, {} unexpected",
             self.suite,
             counts.total,
-            counts.passed,
-            counts.failed,
+            paint(&counts.passed.to_string(), "32"),
+            bad_count(counts.failed),
             counts.skipped,
-            counts.crashed,
+            bad_count(counts.crashed),
             self.wall_time.as_secs_f64(),
             self.expected_failures,
-            self.unexpected.len()
+            bad_count(self.unexpected.len())
         );
         const SHOWN: usize = 30;
         if !self.unexpected.is_empty() {
@@ -287,12 +298,83 @@ impl SuiteReport {
     }
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
+/// Sort key for fork (or group) names: activation order for known forks,
+/// then the rest by name.
+pub fn fork_order(name: &str) -> (usize, String) {
+    (Fork::from_name(name).map_or(usize::MAX, |f| f as usize), name.to_string())
+}
+
+/// Writes the run's cross-suite reports beside the `<suite>.json` files:
+/// `junit.xml`, `summary.md` and `index.html`, each atomically.
+pub fn write_run_reports(dir: &Path, reports: &[&SuiteReport]) -> anyhow::Result<()> {
+    write_atomically(&dir.join("junit.xml"), |w| Ok(junit::write(w, reports)?))?;
+    write_atomically(&dir.join("summary.md"), |w| Ok(w.write_all(markdown::render(reports).as_bytes())?))?;
+    write_atomically(&dir.join("index.html"), |w| Ok(w.write_all(html::render(reports).as_bytes())?))?;
+    Ok(())
+}
+
+/// The directory part of a case id's file: everything before the last `/`
+/// of the part before `::`; `.` when the file has no directory.
+pub fn folder_of(id: &str) -> &str {
+    let file = id.split("::").next().unwrap_or(id);
+    file.rsplit_once('/').map_or(".", |(dir, _)| dir)
+}
+
+/// Writes `path` through a temporary file in the same directory and a rename,
+/// so a reader (or a later run that fails half-way) never leaves half a file
+/// in place of a good one. Creates the directory.
+pub fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<fs::File>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("creating report directory {}", dir.display()))?;
+    let name = path.file_name().map_or_else(|| "report".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let write = || -> anyhow::Result<()> {
+        let mut w = BufWriter::new(fs::File::create(&tmp)?);
+        fill(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        let _ = fs::remove_file(&tmp);
+        return Err(e.context(format!("writing {}", tmp.display())));
+    }
+    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// Whether console output is coloured: set once by `main` (a terminal, and `NO_COLOR` unset).
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+pub fn set_color(on: bool) {
+    COLOR.store(on, Ordering::Relaxed);
+}
+
+/// `text` in the ANSI colour `code` (e.g. "31" red) when colour is on.
+fn paint(text: &str, code: &str) -> String {
+    if COLOR.load(Ordering::Relaxed) {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A count, red when it is a non-zero count of failures.
+fn bad_count(n: usize) -> String {
+    if n > 0 {
+        paint(&n.to_string(), "1;31")
+    } else {
+        n.to_string()
+    }
+}
+
+fn verdict_word(v: Verdict) -> String {
     match v {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-        Verdict::Skip => "SKIP",
-        Verdict::Crash => "CRASH",
+        Verdict::Pass => paint("PASS", "32"),
+        Verdict::Fail => paint("FAIL", "1;31"),
+        Verdict::Skip => paint("SKIP", "33"),
+        Verdict::Crash => paint("CRASH", "1;35"),
     }
 }
 
@@ -337,5 +419,26 @@ mod tests {
             assert!(cases[0].get(key).is_some(), "missing {key}");
         }
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_previous_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        fs::write(&path, "good").unwrap();
+        let err = write_atomically(&path, |w| {
+            w.write_all(b"half a rep")?;
+            anyhow::bail!("disk full")
+        });
+        assert!(err.is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "good");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "the temporary file is removed");
+    }
+
+    #[test]
+    fn folders_of_case_ids() {
+        assert_eq!(folder_of("stExample/add11.json::add11::Cancun::d0:g0:v0"), "stExample");
+        assert_eq!(folder_of("Cancun/stEIP1153/x.json::x::Cancun::d0:g0:v0"), "Cancun/stEIP1153");
+        assert_eq!(folder_of("broken.json"), ".");
     }
 }
