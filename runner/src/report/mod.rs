@@ -218,28 +218,39 @@ impl SuiteReport {
             let mut forks: Vec<(String, Counts)> = self.by_fork().into_iter().collect();
             forks.sort_by_key(|(name, _)| fork_order(name));
             let no_fork = counts.total - forks.iter().map(|(_, c)| c.total).sum::<usize>();
+            // Per fork: the time spent in its cases (threads overlap them); the total row: wall time.
+            let mut case_time: BTreeMap<Option<&str>, f64> = BTreeMap::new();
+            for case in &self.cases {
+                *case_time.entry(case.fork.as_deref()).or_default() += case.duration_ms / 1000.0;
+            }
             eprintln!();
             eprintln!(
-                "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                self.suite, "total", "passed", "failed", "skipped", "crashed"
+                "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+                self.suite, "total", "passed", "failed", "skipped", "crashed", "time (s)"
             );
-            let row = |name: &str, c: &Counts| {
+            let row = |name: &str, c: &Counts, secs: f64| {
                 eprintln!(
-                    "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                    name, c.total, c.passed, c.failed, c.skipped, c.crashed
+                    "{:<20} {:>8} {:>8} {} {:>8} {} {:>9.1}",
+                    name,
+                    c.total,
+                    c.passed,
+                    bad_cell(c.failed, 8),
+                    c.skipped,
+                    bad_cell(c.crashed, 8),
+                    secs
                 )
             };
             for (name, c) in &forks {
-                row(name, c);
+                row(name, c, case_time.get(&Some(name.as_str())).copied().unwrap_or(0.0));
             }
             if no_fork > 0 {
                 let mut c = Counts::default();
                 for case in self.cases.iter().filter(|c| c.fork.is_none()) {
                     c.add(case.verdict);
                 }
-                row("(file errors)", &c);
+                row("(file errors)", &c, case_time.get(&None).copied().unwrap_or(0.0));
             }
-            row("total", &counts);
+            row("total (wall)", &counts, self.wall_time.as_secs_f64());
         }
         eprintln!(
             "{}: {} cases, {} passed, {} failed, {} skipped, {} crashed in {:.1} s; {} expected failures, {} unexpected",
@@ -362,10 +373,16 @@ fn paint(text: &str, code: &str) -> String {
 
 /// A count, red when it is a non-zero count of failures.
 fn bad_count(n: usize) -> String {
+    bad_cell(n, 0)
+}
+
+/// [`bad_count`] right-aligned in `width` columns (padded before painting, so tables stay aligned).
+fn bad_cell(n: usize, width: usize) -> String {
+    let text = format!("{n:>width$}");
     if n > 0 {
-        paint(&n.to_string(), "1;31")
+        paint(&text, "1;31")
     } else {
-        n.to_string()
+        text
     }
 }
 
