@@ -214,7 +214,7 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
         let deadline = ctx.deadline;
         let interrupted = move || deadline.is_some_and(|d| Instant::now() >= d);
         return Begun::Call(
-            match precompiles::run_interruptible(&code_address, &req.input.to_cow(), req.gas, ctx.fork, &interrupted) {
+            match precompiles::run_interruptible(&code_address, &req.input, req.gas, ctx.fork, &interrupted) {
                 Ok(out) => FrameOutcome {
                     status: ExitStatus::Success,
                     gas_left: req.gas - out.gas_used,

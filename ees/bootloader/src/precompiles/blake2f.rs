@@ -355,8 +355,11 @@ fn le64(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// The only valid input length: rounds, h, m, t and the final-block flag.
+pub(super) const INPUT_LEN: usize = 213;
+
 pub(super) fn run(input: &[u8], gas_limit: u64, interrupted: &dyn Fn() -> bool) -> PrecompileResult {
-    if input.len() != 213 {
+    if input.len() != INPUT_LEN {
         return Err(PrecompileError::Failure);
     }
     let rounds = u32::from_be_bytes([input[0], input[1], input[2], input[3]]);

@@ -1,7 +1,7 @@
 //! alt_bn128 / bn254 addition (0x06), scalar multiplication (0x07) and
 //! pairing check (0x08): EIP-196/197, repriced by EIP-1108 in Istanbul.
 use super::{padded, PrecompileError, PrecompileOutput, PrecompileResult};
-use ee_api::Fork;
+use ee_api::{CallInput, Fork};
 use substrate_bn::{AffineG1, AffineG2, Fq, Fq2, Fr, Group, Gt, G1, G2};
 
 /// Gas prices (Byzantium, Istanbul).
@@ -78,7 +78,7 @@ pub(super) fn mul(input: &[u8], gas_limit: u64, fork: Fork) -> PrecompileResult 
     Ok(PrecompileOutput { gas_used: gas, output: encode_g1(p * s) })
 }
 
-pub(super) fn pairing(input: &[u8], gas_limit: u64, fork: Fork) -> PrecompileResult {
+pub(super) fn pairing(input: &CallInput, gas_limit: u64, fork: Fork) -> PrecompileResult {
     let pairs = input.len() / 192;
     let gas =
         price(fork, PAIRING_BASE_GAS).saturating_add(price(fork, PAIRING_PER_PAIR_GAS).saturating_mul(pairs as u64));
@@ -88,6 +88,7 @@ pub(super) fn pairing(input: &[u8], gas_limit: u64, fork: Fork) -> PrecompileRes
     if pairs * 192 != input.len() {
         return Err(PrecompileError::Failure);
     }
+    let input = input.to_cow();
     let mut points = Vec::with_capacity(pairs);
     for chunk in input.chunks_exact(192) {
         let p = g1(&chunk[..64])?;

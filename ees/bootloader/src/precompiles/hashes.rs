@@ -1,25 +1,26 @@
 //! sha256 (0x02), ripemd160 (0x03) and identity (0x04).
 use super::{charged, linear_cost, PrecompileResult};
+use ee_api::CallInput;
 use ripemd::Ripemd160;
 use sha2::{Digest, Sha256};
 
 /// sha256: 60 + 12 per word.
-pub(super) fn sha256(input: &[u8], gas_limit: u64) -> PrecompileResult {
-    charged(linear_cost(input.len(), 60, 12), gas_limit, || Sha256::digest(input).to_vec())
+pub(super) fn sha256(input: &CallInput, gas_limit: u64) -> PrecompileResult {
+    charged(linear_cost(input.len(), 60, 12), gas_limit, || Sha256::digest(input.to_cow()).to_vec())
 }
 
 /// ripemd160: 600 + 120 per word; the 20-byte digest is left-padded to 32 bytes.
-pub(super) fn ripemd160(input: &[u8], gas_limit: u64) -> PrecompileResult {
+pub(super) fn ripemd160(input: &CallInput, gas_limit: u64) -> PrecompileResult {
     charged(linear_cost(input.len(), 600, 120), gas_limit, || {
         let mut out = vec![0u8; 32];
-        out[12..].copy_from_slice(&Ripemd160::digest(input));
+        out[12..].copy_from_slice(&Ripemd160::digest(input.to_cow()));
         out
     })
 }
 
 /// identity: 15 + 3 per word.
-pub(super) fn identity(input: &[u8], gas_limit: u64) -> PrecompileResult {
-    charged(linear_cost(input.len(), 15, 3), gas_limit, || input.to_vec())
+pub(super) fn identity(input: &CallInput, gas_limit: u64) -> PrecompileResult {
+    charged(linear_cost(input.len(), 15, 3), gas_limit, || input.to_cow().into_owned())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //!
 //! No input makes a precompile panic: malformed input is
 //! [`PrecompileError::Failure`] (or, for ecrecover, an empty success).
-use ee_api::{Address, Fork};
+use ee_api::{Address, CallInput, Fork};
 
 mod blake2f;
 mod bn254;
@@ -76,7 +76,7 @@ pub fn addresses(fork: Fork) -> Vec<Address> {
 
 /// Runs the precompile at `address` with `gas_limit`.
 pub fn run(address: &Address, input: &[u8], gas_limit: u64, fork: Fork) -> Result<PrecompileOutput, PrecompileError> {
-    run_interruptible(address, input, gas_limit, fork, &|| false)
+    run_interruptible(address, &CallInput::from(input), gas_limit, fork, &|| false)
 }
 
 /// [`run`] for long-running inputs: `interrupted` is polled while a
@@ -84,7 +84,7 @@ pub fn run(address: &Address, input: &[u8], gas_limit: u64, fork: Fork) -> Resul
 /// answer ends it with [`PrecompileError::Interrupted`].
 pub fn run_interruptible(
     address: &Address,
-    input: &[u8],
+    input: &CallInput,
     gas_limit: u64,
     fork: Fork,
     interrupted: &dyn Fn() -> bool,
@@ -93,18 +93,33 @@ pub fn run_interruptible(
         // Not a precompile in this fork: behaves like an account without code.
         return Ok(PrecompileOutput { gas_used: 0, output: Vec::new() });
     }
+    // An input may carry a long implicit zero tail (a caller's untouched memory): it is only
+    // materialized where a precompile needs every byte, and after the gas for it is known.
     match address.low_byte_if_small().unwrap_or(0) {
-        1 => ecrecover::run(input, gas_limit),
+        // Zero-padded reads only, so the stored prefix reads the same as the whole input.
+        1 => ecrecover::run(input.stored(), gas_limit),
+        5 => modexp::run(input.stored(), gas_limit, fork),
+        6 => bn254::add(input.stored(), gas_limit, fork),
+        7 => bn254::mul(input.stored(), gas_limit, fork),
+        // Priced by length, then materialized.
         2 => hashes::sha256(input, gas_limit),
         3 => hashes::ripemd160(input, gas_limit),
         4 => hashes::identity(input, gas_limit),
-        5 => modexp::run(input, gas_limit, fork),
-        6 => bn254::add(input, gas_limit, fork),
-        7 => bn254::mul(input, gas_limit, fork),
         8 => bn254::pairing(input, gas_limit, fork),
-        9 => blake2f::run(input, gas_limit, interrupted),
-        10 => point_evaluation::run(input, gas_limit),
+        // Fixed-length inputs: any other length fails the same way, so an empty slice stands for it.
+        9 => blake2f::run(&of_length(input, blake2f::INPUT_LEN), gas_limit, interrupted),
+        10 => point_evaluation::run(&of_length(input, point_evaluation::INPUT_LEN), gas_limit),
         _ => Ok(PrecompileOutput { gas_used: 0, output: Vec::new() }),
+    }
+}
+
+/// The whole input when it is `len` bytes long, else no bytes (for precompiles that reject
+/// every other length alike).
+fn of_length(input: &CallInput, len: usize) -> std::borrow::Cow<'_, [u8]> {
+    if input.len() == len {
+        input.to_cow()
+    } else {
+        std::borrow::Cow::Borrowed(&[])
     }
 }
 
@@ -145,6 +160,7 @@ fn addr(n: u8) -> Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn activation() {
@@ -168,6 +184,29 @@ mod tests {
         let mut big = addr(1);
         big.0[0] = 1;
         assert!(!is_precompile(&big, Fork::Cancun));
+    }
+
+    /// An input whose tail is implicit zeros gives every precompile the same
+    /// result as the same bytes stored in full.
+    #[test]
+    fn zero_tail_inputs_equal_stored_ones() {
+        let mut prefix = vec![0u8; 100];
+        prefix[0] = 0xc0;
+        prefix[31] = 0x20;
+        prefix[63] = 1;
+        prefix[95] = 1;
+        prefix[99] = 7;
+        for len in [100, 128, 192, 213, 384, 5000] {
+            let window = CallInput::window(Arc::new(prefix.clone()), 0, len);
+            let mut full = prefix.clone();
+            full.resize(len, 0);
+            for n in 1..=10 {
+                for gas in [0, 3000, 200_000, 10_000_000] {
+                    let lazy = run_interruptible(&addr(n), &window, gas, Fork::Cancun, &|| false);
+                    assert_eq!(lazy, run(&addr(n), &full, gas, Fork::Cancun), "precompile {n}, {len} bytes, gas {gas}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@ use super::{PrecompileError, PrecompileOutput, PrecompileResult};
 use sha2::{Digest, Sha256};
 
 const GAS: u64 = 50_000;
+/// The only valid input length.
+pub(super) const INPUT_LEN: usize = 192;
 const VERSIONED_HASH_VERSION_KZG: u8 = 0x01;
 
 /// FIELD_ELEMENTS_PER_BLOB (4096) ++ BLS_MODULUS, each a 32-byte big-endian word.
@@ -39,7 +41,7 @@ pub(super) fn run(input: &[u8], gas_limit: u64) -> PrecompileResult {
     if GAS > gas_limit {
         return Err(PrecompileError::OutOfGas);
     }
-    if input.len() != 192 {
+    if input.len() != INPUT_LEN {
         return Err(PrecompileError::Failure);
     }
     let commitment = &input[96..144];
