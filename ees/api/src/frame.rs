@@ -64,6 +64,10 @@ pub enum HaltReason {
     Interrupted,
     /// The code belongs to an EE that is not available.
     UnsupportedEe,
+    /// The code is not a valid program for its EE (e.g. a malformed ELF or WASM module).
+    InvalidProgram,
+    /// The EE's machine trapped with no handler (e.g. an illegal instruction).
+    Trap,
 }
 
 impl fmt::Display for HaltReason {
@@ -84,6 +88,8 @@ impl fmt::Display for HaltReason {
             HaltReason::NonceOverflow => f.write_str("nonce uint64 overflow"),
             HaltReason::Interrupted => f.write_str("interrupted: per-case time bound"),
             HaltReason::UnsupportedEe => f.write_str("code of an unsupported execution environment"),
+            HaltReason::InvalidProgram => f.write_str("invalid program for its execution environment"),
+            HaltReason::Trap => f.write_str("unhandled trap"),
         }
     }
 }

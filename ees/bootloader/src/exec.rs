@@ -41,12 +41,13 @@ impl<'a, 's> Context<'a, 's> {
         Context { js, block, tx, fork, deadline, aborted: false, evm: Evm::new(fork), tracer: None }
     }
 
-    /// The EE that runs code of `kind`. Only the EVM exists yet; other
-    /// kinds are refused at launch (see [`HaltReason::UnsupportedEe`]).
+    /// The EE that runs code of `kind`: the one place EEs are registered.
+    /// Code of a kind without an EE is refused at launch (see [`HaltReason::UnsupportedEe`]).
     fn ee(&self, kind: EeKind) -> Option<&dyn ExecutionEnvironment> {
         match kind {
             EeKind::Evm => Some(&self.evm),
-            EeKind::Wasm | EeKind::RiscV => None,
+            EeKind::RiscV => Some(&ee_riscv::RiscvEe),
+            EeKind::Wasm => None,
         }
     }
 
@@ -290,7 +291,7 @@ fn begin_deployment(ctx: &mut Context, req: DeploymentRequest, depth: usize, tx_
         }
     };
     let init_kind = EeKind::of_code(&req.init_code);
-    let Some(ee) = ctx.ee(init_kind) else {
+    let Some(ee) = ctx.ee(init_kind).filter(|ee| ee.supports_modifier(CallModifier::Constructor)) else {
         return Begun::Deployment(halted_deployment(HaltReason::UnsupportedEe));
     };
     let address = ee.deployment_address(req.deployer, nonce, req.scheme, &req.init_code);

@@ -13,6 +13,7 @@
 
 pub mod csr;
 pub mod decode;
+pub mod ee;
 pub mod elf;
 pub mod exec;
 pub mod memory;
@@ -21,6 +22,7 @@ pub mod trap;
 use std::fmt;
 
 pub use csr::Privilege;
+pub use ee::{machine_program_code, tohost_of, RiscvEe, MODE_MACHINE};
 pub use elf::{ElfError, Program};
 pub use exec::{Config, Exit, Machine, DEFAULT_MEM_BASE, DEFAULT_MEM_SIZE, DEFAULT_TOHOST};
 pub use memory::Memory;

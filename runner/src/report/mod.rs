@@ -128,6 +128,8 @@ pub struct SuiteReport {
     pub unexpected: Vec<usize>,
     /// Baseline ids of cases that ran this time and passed.
     pub stale_baseline: Vec<String>,
+    /// What `CaseRecord::fork` groups cases by: "fork" (state tests) or "group" (others).
+    pub group_label: &'static str,
 }
 
 #[derive(Serialize)]
@@ -139,13 +141,23 @@ struct Header<'a> {
     unexpected_failures: usize,
     stale_baseline: &'a [String],
     wall_time_s: f64,
-    by_fork: BTreeMap<String, Counts>,
+    /// Per fork for the state suite, per group (spec version, test set) for the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_fork: Option<BTreeMap<String, Counts>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_group: Option<BTreeMap<String, Counts>>,
 }
 
 impl SuiteReport {
     pub fn new(suite: &str, mut cases: Vec<CaseRecord>, wall_time: Duration) -> SuiteReport {
         cases.sort_by(|a, b| a.id.cmp(&b.id));
-        SuiteReport { suite: suite.to_string(), cases, wall_time, ..SuiteReport::default() }
+        SuiteReport { suite: suite.to_string(), cases, wall_time, group_label: "fork", ..SuiteReport::default() }
+    }
+
+    /// Names what the per-group counts are groups of (`fork` unless set).
+    pub fn with_group_label(mut self, label: &'static str) -> SuiteReport {
+        self.group_label = label;
+        self
     }
 
     pub fn counts(&self) -> Counts {
@@ -168,7 +180,11 @@ impl SuiteReport {
 
     /// What the per-group counts (`by_fork`) are groups of, for tables' headings.
     pub fn group_label(&self) -> &'static str {
-        "fork"
+        if self.group_label.is_empty() {
+            "fork"
+        } else {
+            self.group_label
+        }
     }
 
     /// Counts per test folder: the directory part of the case id's file
@@ -193,7 +209,8 @@ impl SuiteReport {
                 unexpected_failures: self.unexpected.len(),
                 stale_baseline: &self.stale_baseline,
                 wall_time_s: self.wall_time.as_secs_f64(),
-                by_fork: self.by_fork(),
+                by_fork: (self.group_label() == "fork").then(|| self.by_fork()),
+                by_group: (self.group_label() != "fork").then(|| self.by_fork()),
             };
             // The header object without its closing brace, then the cases one per line.
             let header = serde_json::to_string(&header)?;

@@ -5,6 +5,7 @@
 //!
 //! [`CaseRecord`]: crate::report::CaseRecord
 
+pub mod riscv;
 pub mod state;
 
 use std::path::PathBuf;
@@ -55,16 +56,19 @@ impl RunOptions {
 pub enum SuiteKind {
     /// ethereum/tests `GeneralStateTests` through the bootloader and the EVM.
     State,
+    /// riscv-tests ELFs (rv32ui, rv32um) through the bootloader and the RISC-V EE.
+    Riscv,
 }
 
 impl SuiteKind {
     /// Every suite, in the order `conformance` without a subcommand runs them.
-    pub const ALL: [SuiteKind; 1] = [SuiteKind::State];
+    pub const ALL: [SuiteKind; 2] = [SuiteKind::State, SuiteKind::Riscv];
 
     /// Name used for the report file and in baseline entries.
     pub fn name(self) -> &'static str {
         match self {
             SuiteKind::State => "state",
+            SuiteKind::Riscv => "riscv",
         }
     }
 
@@ -72,6 +76,7 @@ impl SuiteKind {
     pub fn ees(self) -> &'static [&'static str] {
         match self {
             SuiteKind::State => &["evm"],
+            SuiteKind::Riscv => &["riscv"],
         }
     }
 
@@ -79,12 +84,14 @@ impl SuiteKind {
     pub fn default_paths(self) -> anyhow::Result<Vec<PathBuf>> {
         match self {
             SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR)?]),
+            SuiteKind::Riscv => Ok(vec![riscv::default_dir()?]),
         }
     }
 
     pub fn run(self, paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> {
         match self {
             SuiteKind::State => state::run(paths, opts),
+            SuiteKind::Riscv => riscv::run(paths, opts),
         }
     }
 }
