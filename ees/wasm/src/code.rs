@@ -1,0 +1,229 @@
+//! The compact internal code the interpreter runs, and the tables of numeric and memory
+//! instructions shared by the decoder, the validator and the interpreter.
+//!
+//! A function body becomes a flat `Vec<Op>` slice: structured control flow is resolved to
+//! absolute jump targets, and every branch that leaves values behind carries its
+//! precomputed `drop`/`keep` counts, so the interpreter never searches for a label.
+
+use crate::types::ValType;
+
+/// Applies `$m` to the list of numeric instructions: `Name opcode (params) result`.
+/// Opcodes `0xFC_xx` are the prefixed non-trapping conversions.
+macro_rules! for_each_numeric {
+    ($m:ident $($pre:tt)*) => {
+        $m! { $($pre)*
+            I32Eqz 0x45 (I32) I32; I32Eq 0x46 (I32 I32) I32; I32Ne 0x47 (I32 I32) I32;
+            I32LtS 0x48 (I32 I32) I32; I32LtU 0x49 (I32 I32) I32; I32GtS 0x4A (I32 I32) I32;
+            I32GtU 0x4B (I32 I32) I32; I32LeS 0x4C (I32 I32) I32; I32LeU 0x4D (I32 I32) I32;
+            I32GeS 0x4E (I32 I32) I32; I32GeU 0x4F (I32 I32) I32;
+            I64Eqz 0x50 (I64) I32; I64Eq 0x51 (I64 I64) I32; I64Ne 0x52 (I64 I64) I32;
+            I64LtS 0x53 (I64 I64) I32; I64LtU 0x54 (I64 I64) I32; I64GtS 0x55 (I64 I64) I32;
+            I64GtU 0x56 (I64 I64) I32; I64LeS 0x57 (I64 I64) I32; I64LeU 0x58 (I64 I64) I32;
+            I64GeS 0x59 (I64 I64) I32; I64GeU 0x5A (I64 I64) I32;
+            F32Eq 0x5B (F32 F32) I32; F32Ne 0x5C (F32 F32) I32; F32Lt 0x5D (F32 F32) I32;
+            F32Gt 0x5E (F32 F32) I32; F32Le 0x5F (F32 F32) I32; F32Ge 0x60 (F32 F32) I32;
+            F64Eq 0x61 (F64 F64) I32; F64Ne 0x62 (F64 F64) I32; F64Lt 0x63 (F64 F64) I32;
+            F64Gt 0x64 (F64 F64) I32; F64Le 0x65 (F64 F64) I32; F64Ge 0x66 (F64 F64) I32;
+            I32Clz 0x67 (I32) I32; I32Ctz 0x68 (I32) I32; I32Popcnt 0x69 (I32) I32;
+            I32Add 0x6A (I32 I32) I32; I32Sub 0x6B (I32 I32) I32; I32Mul 0x6C (I32 I32) I32;
+            I32DivS 0x6D (I32 I32) I32; I32DivU 0x6E (I32 I32) I32; I32RemS 0x6F (I32 I32) I32;
+            I32RemU 0x70 (I32 I32) I32; I32And 0x71 (I32 I32) I32; I32Or 0x72 (I32 I32) I32;
+            I32Xor 0x73 (I32 I32) I32; I32Shl 0x74 (I32 I32) I32; I32ShrS 0x75 (I32 I32) I32;
+            I32ShrU 0x76 (I32 I32) I32; I32Rotl 0x77 (I32 I32) I32; I32Rotr 0x78 (I32 I32) I32;
+            I64Clz 0x79 (I64) I64; I64Ctz 0x7A (I64) I64; I64Popcnt 0x7B (I64) I64;
+            I64Add 0x7C (I64 I64) I64; I64Sub 0x7D (I64 I64) I64; I64Mul 0x7E (I64 I64) I64;
+            I64DivS 0x7F (I64 I64) I64; I64DivU 0x80 (I64 I64) I64; I64RemS 0x81 (I64 I64) I64;
+            I64RemU 0x82 (I64 I64) I64; I64And 0x83 (I64 I64) I64; I64Or 0x84 (I64 I64) I64;
+            I64Xor 0x85 (I64 I64) I64; I64Shl 0x86 (I64 I64) I64; I64ShrS 0x87 (I64 I64) I64;
+            I64ShrU 0x88 (I64 I64) I64; I64Rotl 0x89 (I64 I64) I64; I64Rotr 0x8A (I64 I64) I64;
+            F32Abs 0x8B (F32) F32; F32Neg 0x8C (F32) F32; F32Ceil 0x8D (F32) F32;
+            F32Floor 0x8E (F32) F32; F32Trunc 0x8F (F32) F32; F32Nearest 0x90 (F32) F32;
+            F32Sqrt 0x91 (F32) F32; F32Add 0x92 (F32 F32) F32; F32Sub 0x93 (F32 F32) F32;
+            F32Mul 0x94 (F32 F32) F32; F32Div 0x95 (F32 F32) F32; F32Min 0x96 (F32 F32) F32;
+            F32Max 0x97 (F32 F32) F32; F32Copysign 0x98 (F32 F32) F32;
+            F64Abs 0x99 (F64) F64; F64Neg 0x9A (F64) F64; F64Ceil 0x9B (F64) F64;
+            F64Floor 0x9C (F64) F64; F64Trunc 0x9D (F64) F64; F64Nearest 0x9E (F64) F64;
+            F64Sqrt 0x9F (F64) F64; F64Add 0xA0 (F64 F64) F64; F64Sub 0xA1 (F64 F64) F64;
+            F64Mul 0xA2 (F64 F64) F64; F64Div 0xA3 (F64 F64) F64; F64Min 0xA4 (F64 F64) F64;
+            F64Max 0xA5 (F64 F64) F64; F64Copysign 0xA6 (F64 F64) F64;
+            I32WrapI64 0xA7 (I64) I32; I32TruncF32S 0xA8 (F32) I32; I32TruncF32U 0xA9 (F32) I32;
+            I32TruncF64S 0xAA (F64) I32; I32TruncF64U 0xAB (F64) I32; I64ExtendI32S 0xAC (I32) I64;
+            I64ExtendI32U 0xAD (I32) I64; I64TruncF32S 0xAE (F32) I64; I64TruncF32U 0xAF (F32) I64;
+            I64TruncF64S 0xB0 (F64) I64; I64TruncF64U 0xB1 (F64) I64; F32ConvertI32S 0xB2 (I32) F32;
+            F32ConvertI32U 0xB3 (I32) F32; F32ConvertI64S 0xB4 (I64) F32; F32ConvertI64U 0xB5 (I64) F32;
+            F32DemoteF64 0xB6 (F64) F32; F64ConvertI32S 0xB7 (I32) F64; F64ConvertI32U 0xB8 (I32) F64;
+            F64ConvertI64S 0xB9 (I64) F64; F64ConvertI64U 0xBA (I64) F64; F64PromoteF32 0xBB (F32) F64;
+            I32ReinterpretF32 0xBC (F32) I32; I64ReinterpretF64 0xBD (F64) I64;
+            F32ReinterpretI32 0xBE (I32) F32; F64ReinterpretI64 0xBF (I64) F64;
+            I32Extend8S 0xC0 (I32) I32; I32Extend16S 0xC1 (I32) I32; I64Extend8S 0xC2 (I64) I64;
+            I64Extend16S 0xC3 (I64) I64; I64Extend32S 0xC4 (I64) I64;
+            I32TruncSatF32S 0xFC00 (F32) I32; I32TruncSatF32U 0xFC01 (F32) I32;
+            I32TruncSatF64S 0xFC02 (F64) I32; I32TruncSatF64U 0xFC03 (F64) I32;
+            I64TruncSatF32S 0xFC04 (F32) I64; I64TruncSatF32U 0xFC05 (F32) I64;
+            I64TruncSatF64S 0xFC06 (F64) I64; I64TruncSatF64U 0xFC07 (F64) I64;
+        }
+    };
+}
+
+/// Applies `$m` to the list of loads and stores: `Name opcode natural_align_log2 value_type load|store`.
+macro_rules! for_each_memop {
+    ($m:ident $($pre:tt)*) => {
+        $m! { $($pre)*
+            I32Load 0x28 2 I32 load; I64Load 0x29 3 I64 load; F32Load 0x2A 2 F32 load; F64Load 0x2B 3 F64 load;
+            I32Load8S 0x2C 0 I32 load; I32Load8U 0x2D 0 I32 load; I32Load16S 0x2E 1 I32 load;
+            I32Load16U 0x2F 1 I32 load; I64Load8S 0x30 0 I64 load; I64Load8U 0x31 0 I64 load;
+            I64Load16S 0x32 1 I64 load; I64Load16U 0x33 1 I64 load; I64Load32S 0x34 2 I64 load;
+            I64Load32U 0x35 2 I64 load;
+            I32Store 0x36 2 I32 store; I64Store 0x37 3 I64 store; F32Store 0x38 2 F32 store;
+            F64Store 0x39 3 F64 store; I32Store8 0x3A 0 I32 store; I32Store16 0x3B 1 I32 store;
+            I64Store8 0x3C 0 I64 store; I64Store16 0x3D 1 I64 store; I64Store32 0x3E 2 I64 store;
+        }
+    };
+}
+
+macro_rules! define_numop {
+    ($($name:ident $code:literal ($($p:ident)*) $r:ident;)*) => {
+        /// A numeric instruction (no immediates).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum NumOp { $($name),* }
+
+        impl NumOp {
+            /// Decodes an opcode (`0xFC_xx` for prefixed ones).
+            pub fn from_opcode(code: u32) -> Option<NumOp> {
+                match code { $($code => Some(NumOp::$name),)* _ => None }
+            }
+
+            /// Operand types and result type.
+            pub fn signature(self) -> (&'static [ValType], ValType) {
+                match self { $(NumOp::$name => (&[$(ValType::$p),*], ValType::$r),)* }
+            }
+
+            pub(crate) fn to_op(self) -> Op {
+                match self { $(NumOp::$name => Op::$name,)* }
+            }
+        }
+    };
+}
+for_each_numeric!(define_numop);
+
+macro_rules! define_memop {
+    ($($name:ident $code:literal $align:literal $ty:ident $kind:ident;)*) => {
+        /// A load or store (its memarg is carried beside it).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum MemOp { $($name),* }
+
+        impl MemOp {
+            pub fn from_opcode(code: u8) -> Option<MemOp> {
+                match code { $($code => Some(MemOp::$name),)* _ => None }
+            }
+
+            /// log2 of the access width, the largest alignment allowed.
+            pub fn natural_align(self) -> u32 {
+                match self { $(MemOp::$name => $align,)* }
+            }
+
+            /// The value type loaded or stored.
+            pub fn value_type(self) -> ValType {
+                match self { $(MemOp::$name => ValType::$ty,)* }
+            }
+
+            pub fn is_store(self) -> bool {
+                match self { $(MemOp::$name => stringify!($kind) == "store",)* }
+            }
+
+            pub(crate) fn to_op(self, offset: u32) -> Op {
+                match self { $(MemOp::$name => Op::$name(offset),)* }
+            }
+        }
+    };
+}
+for_each_memop!(define_memop);
+
+macro_rules! define_op {
+    ($($name:ident $code:literal ($($p:ident)*) $r:ident;)*) => {
+        for_each_memop!(define_op [$($name)*]);
+    };
+    ([$($num:ident)*] $($mname:ident $mcode:literal $align:literal $ty:ident $kind:ident;)*) => {
+        /// One instruction of the internal code. 16 bytes; immediates are resolved
+        /// indices, absolute code positions and precomputed stack adjustments.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Op {
+            Unreachable,
+            /// Unconditional jump to an absolute position in the function's code.
+            Jump(u32),
+            /// Pops an i32 and jumps if it is zero.
+            JumpIfEqz(u32),
+            /// Pops an i32 and jumps if it is non-zero.
+            JumpIfNez(u32),
+            /// Branch that discards `drop` values below the top `keep` ones.
+            Br { target: u32, drop: u32, keep: u32 },
+            /// Pops an index; the next `n + 1` ops are the targets (`Jump` or `Br`), the last the default.
+            BrTable(u32),
+            /// Returns the top `keep` values to the caller.
+            Return(u32),
+            /// Calls a function defined in this module (index among defined functions).
+            CallInternal(u32),
+            /// Calls a function through the instance's function index space (imports).
+            CallImport(u32),
+            CallIndirect { ty: u32, table: u32 },
+            Drop,
+            Select,
+            LocalGet(u32),
+            LocalSet(u32),
+            LocalTee(u32),
+            GlobalGet(u32),
+            GlobalSet(u32),
+            TableGet(u32),
+            TableSet(u32),
+            TableSize(u32),
+            TableGrow(u32),
+            TableFill(u32),
+            TableCopy { dst: u32, src: u32 },
+            TableInit { table: u32, elem: u32 },
+            ElemDrop(u32),
+            MemorySize,
+            MemoryGrow,
+            MemoryFill,
+            MemoryCopy,
+            MemoryInit(u32),
+            DataDrop(u32),
+            /// Any constant, as its slot bits (`ref.null` is `Const(0)`).
+            Const(u64),
+            RefIsNull,
+            RefFunc(u32),
+            $($num,)*
+            $($mname(u32),)*
+        }
+    };
+}
+for_each_numeric!(define_op);
+
+/// Per-function data the interpreter needs at a call.
+#[derive(Clone, Debug)]
+pub struct FuncCode {
+    /// Position of the first op in the module's code array.
+    pub start: u32,
+    pub num_params: u32,
+    /// Declared locals beyond the parameters (zero-initialised on entry).
+    pub num_locals: u32,
+    /// Highest slot count above the frame base (locals + operands).
+    pub max_height: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_is_compact() {
+        assert!(std::mem::size_of::<Op>() <= 16);
+    }
+
+    #[test]
+    fn tables_round_trip() {
+        assert_eq!(NumOp::from_opcode(0x6A), Some(NumOp::I32Add));
+        assert_eq!(NumOp::from_opcode(0xFC07), Some(NumOp::I64TruncSatF64U));
+        assert_eq!(NumOp::from_opcode(0xC5), None);
+        assert!(MemOp::from_opcode(0x3E).is_some_and(|m| m.is_store() && m.natural_align() == 2));
+    }
+}
