@@ -360,6 +360,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let all: Vec<&report::SuiteReport> = reports.iter().collect();
     report::write_run_reports(&opts.report_dir, &all)?;
+    if all.len() > 1 && !opts.quiet && !trace_on_stderr {
+        report::print_run_table(&all);
+    }
     if !trace_on_stderr && !opts.quiet {
         eprintln!("reports: index.html, summary.md and junit.xml in {}", opts.report_dir.display());
     }

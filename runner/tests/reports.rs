@@ -193,3 +193,37 @@ fn progress_off_a_terminal_is_plain_lines() {
     assert!(line.is_match(&err), "periodic lines: {err}");
     assert!(err.contains("reports: index.html, summary.md and junit.xml in"), "{err}");
 }
+
+#[test]
+fn no_subcommand_runs_every_available_suite_into_one_table() {
+    let riscv_built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/riscv-tests/elf").is_dir();
+    let submodule = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ethereum-tests/GeneralStateTests");
+    if !riscv_built || std::fs::read_dir(&submodule).is_ok_and(|mut d| d.next().is_some()) {
+        // Needs the riscv ELFs, and the submodule absent so ETHEREUM_TESTS_DIR decides the state vectors.
+        assert!(std::env::var_os("REQUIRE_RISCV_TESTS").is_none() || riscv_built, "riscv ELFs missing");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ethereum-tests");
+    std::fs::create_dir_all(root.join("GeneralStateTests/stExample")).unwrap();
+    std::fs::copy(fixtures().join("stExample/add11.json"), root.join("GeneralStateTests/stExample/add11.json"))
+        .unwrap();
+    let out = Command::new(common::BIN)
+        .arg("--report-dir")
+        .arg(dir.path().join("reports"))
+        .arg("--baseline")
+        .arg(dir.path().join("baseline.json"))
+        .env("ETHEREUM_TESTS_DIR", &root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    for row in ["all suites", "state / Cancun", "state (total)", "riscv / rv32ui", "riscv (total)"] {
+        assert!(err.contains(row), "{row} missing:\n{err}");
+    }
+    for file in ["state.json", "riscv.json", "junit.xml", "summary.md", "index.html"] {
+        assert!(dir.path().join("reports").join(file).is_file(), "{file}");
+    }
+    let md = std::fs::read_to_string(dir.path().join("reports/summary.md")).unwrap();
+    assert!(md.contains("| state |") && md.contains("| riscv |") && md.contains("| group |"), "{md}");
+}

@@ -326,6 +326,37 @@ impl SuiteReport {
     }
 }
 
+/// The run's one table when several suites ran: a row per suite and fork (or group), then
+/// the suite's total with its wall time.
+pub fn print_run_table(reports: &[&SuiteReport]) {
+    eprintln!();
+    eprintln!(
+        "{:<32} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "all suites", "total", "passed", "failed", "skipped", "crashed", "wall (s)"
+    );
+    let row = |name: &str, c: &Counts, wall: Option<f64>| {
+        let wall = wall.map_or_else(String::new, |w| format!("{w:.1}"));
+        eprintln!(
+            "{:<32} {:>8} {:>8} {} {:>8} {} {:>9}",
+            name,
+            c.total,
+            c.passed,
+            bad_cell(c.failed, 8),
+            c.skipped,
+            bad_cell(c.crashed, 8),
+            wall
+        );
+    };
+    for r in reports {
+        let mut groups: Vec<(String, Counts)> = r.by_fork().into_iter().collect();
+        groups.sort_by_key(|(name, _)| fork_order(name));
+        for (name, c) in &groups {
+            row(&format!("{} / {name}", r.suite), c, None);
+        }
+        row(&format!("{} (total)", r.suite), &r.counts(), Some(r.wall_time.as_secs_f64()));
+    }
+}
+
 /// Sort key for fork (or group) names: activation order for known forks,
 /// then the rest by name.
 pub fn fork_order(name: &str) -> (usize, String) {
