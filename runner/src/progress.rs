@@ -113,14 +113,19 @@ impl Progress for PlainLines {
         let suite = suite.to_string();
         let handle = std::thread::spawn(move || {
             let start = Instant::now();
-            // Wakes every interval until `finish` drops the sender.
-            while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
+            // A line every interval, and a last one when `finish` drops the sender, so even a
+            // run shorter than the interval leaves its count in the log.
+            loop {
+                let last = !matches!(rx.recv_timeout(interval), Err(RecvTimeoutError::Timeout));
                 let cases = counters.cases.load(Ordering::Relaxed);
                 let rate = cases as f64 / start.elapsed().as_secs_f64().max(1e-9);
                 let files = counters.files.load(Ordering::Relaxed);
                 let files_total = counters.files_total.load(Ordering::Relaxed);
                 let line = format!("{suite}: {cases} cases, {files}/{files_total} files, {rate:.0} cases/s");
                 let _ = writeln!(std::io::stderr(), "{line}{}", counters.slow_note());
+                if last {
+                    break;
+                }
             }
         });
         *self.ticker.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx, handle));
