@@ -80,17 +80,7 @@ fn suite_data<'a>(r: &'a SuiteReport) -> SuiteData<'a> {
 }
 
 fn failure_data(c: &CaseRecord) -> FailureData<'_> {
-    let mut detail = String::new();
-    if let (Some(e), Some(a)) = (&c.expected_root, &c.actual_root) {
-        if e != a {
-            detail.push_str(&format!("state root expected {e}, got {a}\n"));
-        }
-    }
-    if let (Some(e), Some(a)) = (&c.expected_logs, &c.actual_logs) {
-        if e != a {
-            detail.push_str(&format!("logs hash  expected {e}, got {a}\n"));
-        }
-    }
+    let mut detail = c.mismatch_lines();
     if let Some(diff) = &c.diff {
         match diff.char_indices().nth(DIFF_CHARS) {
             Some((cut, _)) => {

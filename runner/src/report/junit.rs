@@ -77,17 +77,7 @@ fn write_case(out: &mut impl Write, suite: &str, case: &CaseRecord) -> std::io::
         }
         Verdict::Fail | Verdict::Crash => {
             let (tag, kind) = if case.verdict == Verdict::Fail { ("failure", "fail") } else { ("error", "crash") };
-            let mut body = String::new();
-            if let (Some(e), Some(a)) = (&case.expected_root, &case.actual_root) {
-                if e != a {
-                    body.push_str(&format!("state root expected {e}, got {a}\n"));
-                }
-            }
-            if let (Some(e), Some(a)) = (&case.expected_logs, &case.actual_logs) {
-                if e != a {
-                    body.push_str(&format!("logs hash expected {e}, got {a}\n"));
-                }
-            }
+            let mut body = case.mismatch_lines();
             if let Some(diff) = &case.diff {
                 body.push_str(diff);
             }

@@ -75,17 +75,7 @@ pub fn render(reports: &[&SuiteReport]) -> String {
             let known = if c.expected_failure { " (known, in the baseline)" } else { "" };
             let _ = writeln!(md, "#### `{}`{known}\n", cell(&c.id));
             let _ = writeln!(md, "{}: {}\n", verdict_text(c.verdict), c.error.as_deref().unwrap_or("(no message)"));
-            let mut details = String::new();
-            if let (Some(e), Some(a)) = (&c.expected_root, &c.actual_root) {
-                if e != a {
-                    let _ = writeln!(details, "state root expected {e}, got {a}");
-                }
-            }
-            if let (Some(e), Some(a)) = (&c.expected_logs, &c.actual_logs) {
-                if e != a {
-                    let _ = writeln!(details, "logs hash  expected {e}, got {a}");
-                }
-            }
+            let mut details = c.mismatch_lines();
             if let Some(diff) = &c.diff {
                 for line in diff.lines().take(DIFF_LINES) {
                     let _ = writeln!(details, "{line}");

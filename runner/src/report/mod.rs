@@ -245,18 +245,8 @@ impl SuiteReport {
                 "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
                 self.suite, "total", "passed", "failed", "skipped", "crashed", "time (s)"
             );
-            let row = |name: &str, c: &Counts, secs: f64| {
-                eprintln!(
-                    "{:<20} {:>8} {:>8} {} {:>8} {} {:>9.1}",
-                    name,
-                    c.total,
-                    c.passed,
-                    bad_cell(c.failed, 8),
-                    c.skipped,
-                    bad_cell(c.crashed, 8),
-                    secs
-                )
-            };
+            let row =
+                |name: &str, c: &Counts, secs: f64| eprintln!("{}", table_row(name, 20, c, &format!("{secs:.1}")));
             for (name, c) in &forks {
                 row(name, c, case_time.get(&Some(name.as_str())).copied().unwrap_or(0.0));
             }
@@ -287,15 +277,8 @@ impl SuiteReport {
             for (shown, &i) in self.unexpected.iter().take(SHOWN).enumerate() {
                 let c = &self.cases[i];
                 eprintln!("  {} {}: {}", verdict_word(c.verdict), c.id, c.error.as_deref().unwrap_or("(no message)"));
-                if let (Some(expected), Some(actual)) = (&c.expected_root, &c.actual_root) {
-                    if expected != actual {
-                        eprintln!("      state root expected {expected}, got {actual}");
-                    }
-                }
-                if let (Some(expected), Some(actual)) = (&c.expected_logs, &c.actual_logs) {
-                    if expected != actual {
-                        eprintln!("      logs hash  expected {expected}, got {actual}");
-                    }
+                for line in c.mismatch_lines().lines() {
+                    eprintln!("      {line}");
                 }
                 // The first few failures get their filler diff; the report has every one.
                 const DIFFS: usize = 5;
@@ -336,16 +319,7 @@ pub fn print_run_table(reports: &[&SuiteReport]) {
     );
     let row = |name: &str, c: &Counts, wall: Option<f64>| {
         let wall = wall.map_or_else(String::new, |w| format!("{w:.1}"));
-        eprintln!(
-            "{:<32} {:>8} {:>8} {} {:>8} {} {:>9}",
-            name,
-            c.total,
-            c.passed,
-            bad_cell(c.failed, 8),
-            c.skipped,
-            bad_cell(c.crashed, 8),
-            wall
-        );
+        eprintln!("{}", table_row(name, 32, c, &wall));
     };
     for r in reports {
         let mut groups: Vec<(String, Counts)> = r.by_fork().into_iter().collect();
@@ -354,6 +328,37 @@ pub fn print_run_table(reports: &[&SuiteReport]) {
             row(&format!("{} / {name}", r.suite), c, None);
         }
         row(&format!("{} (total)", r.suite), &r.counts(), Some(r.wall_time.as_secs_f64()));
+    }
+}
+
+/// One console table row: the name in `name_width` columns, the counts (failures in red),
+/// then `time` right-aligned.
+fn table_row(name: &str, name_width: usize, c: &Counts, time: &str) -> String {
+    format!(
+        "{name:<name_width$} {:>8} {:>8} {} {:>8} {} {time:>9}",
+        c.total,
+        c.passed,
+        bad_cell(c.failed, 8),
+        c.skipped,
+        bad_cell(c.crashed, 8)
+    )
+}
+
+impl CaseRecord {
+    /// `state root expected X, got Y` and `logs hash expected X, got Y` lines for what differs.
+    pub fn mismatch_lines(&self) -> String {
+        let mut out = String::new();
+        for (what, expected, actual) in [
+            ("state root", &self.expected_root, &self.actual_root),
+            ("logs hash ", &self.expected_logs, &self.actual_logs),
+        ] {
+            if let (Some(e), Some(a)) = (expected, actual) {
+                if e != a {
+                    out.push_str(&format!("{what} expected {e}, got {a}\n"));
+                }
+            }
+        }
+        out
     }
 }
 
