@@ -12,21 +12,7 @@ fn text(bytes: &[u8]) -> String {
 /// Paris without `currentRandom`: our PREVRANDAO falls back to the difficulty, revm reads zero,
 /// so the two runs store different values. The expected root is a dummy: the case fails.
 #[cfg(feature = "reference-revm")]
-const NO_RANDOM: &str = r#"{"t": {
-    "env": {"currentCoinbase": "0x2adc25665018aa1fe0e6bc666dac8fc2697ff9ba", "currentNumber": "0x01",
-            "currentTimestamp": "0x03e8", "currentGasLimit": "0x0f4240", "currentDifficulty": "0x020000",
-            "currentBaseFee": "0x0a"},
-    "pre": {"0x095e7baea6a6c7c4c2dfeb977efac326af552d87": {"balance": "0x00", "code": "0x4460005500",
-                "nonce": "0x00", "storage": {}},
-            "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b": {"balance": "0x0de0b6b3a7640000", "code": "0x",
-                "nonce": "0x00", "storage": {}}},
-    "transaction": {"data": ["0x"], "gasLimit": ["0x061a80"], "gasPrice": "0x0a", "nonce": "0x00",
-            "secretKey": "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8",
-            "to": "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "value": ["0x00"]},
-    "post": {"Paris": [{"hash": "0x1111111111111111111111111111111111111111111111111111111111111111",
-            "logs": "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347",
-            "indexes": {"data": 0, "gas": 0, "value": 0}}]}
-}}"#;
+const NO_RANDOM: &str = include_str!("fixtures/reference/noRandom.json");
 
 #[cfg(feature = "reference-revm")]
 #[test]

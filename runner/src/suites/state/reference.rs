@@ -964,21 +964,7 @@ mod tests {
 
     /// Paris without `currentRandom`: our EVM's PREVRANDAO falls back to the difficulty, revm
     /// (as revme sets it up) reads zero. A genuine divergence, from the vector, not a bug.
-    const NO_RANDOM: &str = r#"{"t": {
-        "env": {"currentCoinbase": "0x2adc25665018aa1fe0e6bc666dac8fc2697ff9ba", "currentNumber": "0x01",
-                "currentTimestamp": "0x03e8", "currentGasLimit": "0x0f4240", "currentDifficulty": "0x020000",
-                "currentBaseFee": "0x0a"},
-        "pre": {"0x095e7baea6a6c7c4c2dfeb977efac326af552d87": {"balance": "0x00", "code": "0x4460005500",
-                    "nonce": "0x00", "storage": {}},
-                "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b": {"balance": "0x0de0b6b3a7640000", "code": "0x",
-                    "nonce": "0x00", "storage": {}}},
-        "transaction": {"data": ["0x"], "gasLimit": ["0x061a80"], "gasPrice": "0x0a", "nonce": "0x00",
-                "secretKey": "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8",
-                "to": "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "value": ["0x00"]},
-        "post": {"Paris": [{"hash": "0x0000000000000000000000000000000000000000000000000000000000000000",
-                "logs": "0x0000000000000000000000000000000000000000000000000000000000000000",
-                "indexes": {"data": 0, "gas": 0, "value": 0}}]}
-    }}"#;
+    const NO_RANDOM: &str = include_str!("../../../tests/fixtures/reference/noRandom.json");
 
     #[test]
     fn a_real_divergence_is_named_down_to_the_step() {
