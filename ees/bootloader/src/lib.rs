@@ -19,5 +19,6 @@ pub mod tx;
 pub use state::{Account, Map, Set, WorldState};
 pub use trie::{logs_hash, state_root};
 pub use tx::{
-    blob_base_fee, execute_transaction, execute_transaction_traced, ExecutionLimits, Transaction, TxError, TxOutcome,
+    blob_base_fee, execute_transaction, execute_transaction_traced, execute_transaction_with, ExecutionLimits,
+    Transaction, TxError, TxOutcome, WasmEe,
 };

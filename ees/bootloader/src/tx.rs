@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use ee_api::{Address, BlockEnv, Bytes, ExitStatus, Fork, Log, B256, U256};
+use ee_api::{Address, BlockEnv, Bytes, EeKind, ExitStatus, Fork, Log, B256, U256};
 
 use ee_api::{CallInput, CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, Tracer, TxEnd, TxEnv};
 
@@ -10,6 +10,7 @@ use crate::exec::{run, Context, TopLevel};
 use crate::precompiles;
 use crate::state::JournaledState;
 use crate::WorldState;
+pub use ee_wasm::WasmEe;
 
 /// A transaction as the state tests give it: the sender is known, no signature is checked.
 #[derive(Clone, Debug, Default)]
@@ -243,7 +244,9 @@ fn validate(state: &WorldState, block: &BlockEnv, tx: &Transaction, fork: Fork) 
         return Err(TxError::InsufficientFunds);
     }
 
-    if fork >= Fork::Shanghai && tx.to.is_none() && tx.data.len() > MAX_INITCODE_SIZE {
+    // EIP-3860 bounds EVM init code; other EEs' init code is bounded by its EE at deployment.
+    let evm_init_code = tx.to.is_none() && EeKind::of_code(&tx.data) == EeKind::Evm;
+    if fork >= Fork::Shanghai && evm_init_code && tx.data.len() > MAX_INITCODE_SIZE {
         return Err(TxError::InitCodeTooLarge);
     }
     let intrinsic = intrinsic_gas(tx, fork);
@@ -278,6 +281,20 @@ pub fn execute_transaction_traced(
     limits: ExecutionLimits,
     tracer: Option<&mut dyn Tracer>,
 ) -> Result<TxOutcome, TxError> {
+    execute_transaction_with(state, block, tx, fork, limits, tracer, WasmEe::default())
+}
+
+/// [`execute_transaction_traced`] with the WASM EE to use: one bound to a spec-test
+/// session runs a `.wast` script's modules (see `ee_wasm::session`).
+pub fn execute_transaction_with(
+    state: &mut WorldState,
+    block: &BlockEnv,
+    tx: &Transaction,
+    fork: Fork,
+    limits: ExecutionLimits,
+    tracer: Option<&mut dyn Tracer>,
+    wasm: WasmEe,
+) -> Result<TxOutcome, TxError> {
     let pricing = validate(state, block, tx, fork)?;
     let intrinsic = intrinsic_gas(tx, fork);
     let nonce = state.get(&tx.sender).map_or(0, |a| a.nonce);
@@ -309,7 +326,7 @@ pub fn execute_transaction_traced(
     }
 
     let gas = pricing.gas_limit - intrinsic;
-    let mut ctx = Context::new(js, block, tx_env, fork, limits.deadline);
+    let mut ctx = Context::new(js, block, tx_env, fork, limits.deadline).with_wasm(wasm);
     ctx.tracer = tracer.map(|t| t as &mut dyn Tracer);
     let top = match tx.to {
         Some(to) => TopLevel::Call(CallRequest {

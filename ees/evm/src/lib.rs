@@ -15,7 +15,7 @@ mod tests;
 
 use ee_api::{
     Address, Bytecode, Bytes, CallModifier, CreateScheme, EeKind, ExecutionEnvironment, Fork, Frame, HaltReason,
-    LaunchParams, B256,
+    LaunchParams,
 };
 
 pub use frame::EvmFrame;
@@ -42,34 +42,6 @@ impl Evm {
     pub fn fork(&self) -> Fork {
         self.fork
     }
-}
-
-/// RLP of `[address, nonce]`, the CREATE address preimage.
-fn rlp_address_nonce(address: &Address, nonce: u64) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(32);
-    payload.push(0x80 + 20);
-    payload.extend_from_slice(&address.0);
-    if nonce == 0 {
-        payload.push(0x80);
-    } else if nonce < 0x80 {
-        payload.push(nonce as u8);
-    } else {
-        let be = nonce.to_be_bytes();
-        let skip = be.iter().take_while(|b| **b == 0).count();
-        payload.push(0x80 + (8 - skip) as u8);
-        payload.extend_from_slice(&be[skip..]);
-    }
-    // The payload is at most 30 bytes, so the short list form always applies.
-    let mut out = Vec::with_capacity(payload.len() + 1);
-    out.push(0xc0 + payload.len() as u8);
-    out.extend_from_slice(&payload);
-    out
-}
-
-fn address_from_hash(hash: B256) -> Address {
-    let mut a = [0u8; 20];
-    a.copy_from_slice(&hash.0[12..]);
-    Address(a)
 }
 
 impl ExecutionEnvironment for Evm {
@@ -107,17 +79,7 @@ impl ExecutionEnvironment for Evm {
         scheme: CreateScheme,
         init_code: &[u8],
     ) -> Address {
-        match scheme {
-            CreateScheme::Create => address_from_hash(B256::keccak(&rlp_address_nonce(&deployer, deployer_nonce))),
-            CreateScheme::Create2 { salt } => {
-                let mut pre = Vec::with_capacity(85);
-                pre.push(0xff);
-                pre.extend_from_slice(&deployer.0);
-                pre.extend_from_slice(&salt.0);
-                pre.extend_from_slice(&B256::keccak(init_code).0);
-                address_from_hash(B256::keccak(&pre))
-            }
-        }
+        scheme.address(deployer, deployer_nonce, init_code)
     }
 
     fn finish_deployment(&self, output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {

@@ -11,20 +11,27 @@
 //!
 //! Errors are values: a malformed or invalid module is an [`Error`], a runtime failure a
 //! [`Trap`] (including fuel and stack exhaustion).
+//!
+//! [`WasmEe`] puts the VM behind the bootloader's interface: WASM contracts with the
+//! `env` host services (`ABI.md`), and [`session`]s that run `.wast` scripts' modules
+//! through the bootloader's deployment and call paths.
 
 mod code;
 mod compile;
 mod decode;
+mod ee;
 mod error;
 mod exec;
 mod float;
 mod linker;
 mod module;
+pub mod session;
 mod store;
 mod types;
 mod validate;
 mod values;
 
+pub use ee::{code_error, contract_code, contract_init_code, WasmEe, MAX_CODE_SIZE, MODE_CONTRACT, MODE_CONTRACT_INIT};
 pub use error::{Error, Trap};
 pub use exec::{invoke, Execution, HostFn, RunOutcome, StackLimits, BULK_UNIT};
 pub use linker::Linker;

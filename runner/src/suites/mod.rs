@@ -7,6 +7,7 @@
 
 pub mod riscv;
 pub mod state;
+pub mod wasm;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,17 +59,20 @@ pub enum SuiteKind {
     State,
     /// riscv-tests ELFs (rv32ui, rv32um) through the bootloader and the RISC-V EE.
     Riscv,
+    /// WebAssembly core spec scripts (`.wast`) through the bootloader and the WASM EE.
+    Wasm,
 }
 
 impl SuiteKind {
     /// Every suite, in the order `conformance` without a subcommand runs them.
-    pub const ALL: [SuiteKind; 2] = [SuiteKind::State, SuiteKind::Riscv];
+    pub const ALL: [SuiteKind; 3] = [SuiteKind::State, SuiteKind::Wasm, SuiteKind::Riscv];
 
     /// Name used for the report file and in baseline entries.
     pub fn name(self) -> &'static str {
         match self {
             SuiteKind::State => "state",
             SuiteKind::Riscv => "riscv",
+            SuiteKind::Wasm => "wasm",
         }
     }
 
@@ -77,14 +81,17 @@ impl SuiteKind {
         match self {
             SuiteKind::State => &["evm"],
             SuiteKind::Riscv => &["riscv"],
+            SuiteKind::Wasm => &["wasm"],
         }
     }
 
-    /// Where the suite's vectors are when no path is given.
+    /// Where the suite's vectors are when no path is given (none: the `wasm` suite's
+    /// scripts are built in).
     pub fn default_paths(self) -> anyhow::Result<Vec<PathBuf>> {
         match self {
             SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR)?]),
             SuiteKind::Riscv => Ok(vec![riscv::default_dir()?]),
+            SuiteKind::Wasm => Ok(Vec::new()),
         }
     }
 
@@ -92,6 +99,7 @@ impl SuiteKind {
         match self {
             SuiteKind::State => state::run(paths, opts),
             SuiteKind::Riscv => riscv::run(paths, opts),
+            SuiteKind::Wasm => wasm::run(paths, opts),
         }
     }
 }

@@ -1,0 +1,630 @@
+//! The WASM EE behind the bootloader's interface (`ee_api`).
+//!
+//! Code is `0xEF 0xEE 0x01 <mode> ...` (see `ABI.md`):
+//! - [`MODE_CONTRACT`] `<module>`: a contract. A call instantiates the module with the
+//!   `env` host services ([`ee_api::contract`]) and runs its export `call`; as init
+//!   code, the constructor runs the export `deploy` when there is one and deploys
+//!   the same module.
+//! - [`MODE_CONTRACT_INIT`] `<u32 LE length> <module> <constructor input>`: init code
+//!   whose constructor reads the trailing bytes as its calldata.
+//! - [`crate::session`]'s spec-module and spec-instance modes, for `.wast` scripts.
+//!
+//! Every host service that needs another frame (a call, a deployment) ends the
+//! interpreter's run with [`RunOutcome::HostCall`]; the frame yields it to the
+//! bootloader as a [`Preemption`] and resumes the same [`Execution`] with the result.
+//! Gas is fuel: one per instruction, plus each service's price.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ee_api::contract::{charge, cost, CallKind, ContractEnv, Service};
+use ee_api::{
+    Address, Bytecode, Bytes, CallModifier, CallResult, CreateScheme, DeploymentResult, EeKind, ExecutionEnvironment,
+    ExitStatus, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Preemption, B256, U256,
+};
+
+use crate::session::{self, SpecFailure, SpecRequest, SpecSession, MODE_SPEC_INSTANCE, MODE_SPEC_MODULE};
+use crate::{
+    Error, Execution, Extern, FuncType, InstanceId, Linker, MemAddr, Module, RunOutcome, StackLimits, Store,
+    StoreLimits, Trap, ValType, Value,
+};
+
+/// Mode byte of contract code.
+pub const MODE_CONTRACT: u8 = 0x01;
+/// Mode byte of contract init code that carries constructor input.
+pub const MODE_CONTRACT_INIT: u8 = 0x02;
+
+/// Largest deployed contract (a module is larger than EVM code for the same job).
+pub const MAX_CODE_SIZE: usize = 256 * 1024;
+/// Largest init code.
+pub const MAX_INIT_CODE_SIZE: usize = 2 * MAX_CODE_SIZE;
+/// Gas per byte of deployed code (the EVM's price).
+pub const CODE_DEPOSIT_GAS: u64 = 200;
+
+/// A contract's resource bounds: 16 MiB of memory, and stacks as deep as the interpreter's defaults.
+const CONTRACT_STORE_LIMITS: StoreLimits = StoreLimits { max_memory_pages: 256, max_table_elems: 65_536 };
+
+/// The code of a contract.
+pub fn contract_code(module: &[u8]) -> Vec<u8> {
+    let mut code = vec![0xEF, 0xEE, 0x01, MODE_CONTRACT];
+    code.extend_from_slice(module);
+    code
+}
+
+/// Init code of a contract whose constructor reads `input` as its calldata.
+pub fn contract_init_code(module: &[u8], input: &[u8]) -> Vec<u8> {
+    let mut code = vec![0xEF, 0xEE, 0x01, MODE_CONTRACT_INIT];
+    code.extend_from_slice(&(module.len() as u32).to_le_bytes());
+    code.extend_from_slice(module);
+    code.extend_from_slice(input);
+    code
+}
+
+/// What a code object holds, parsed once per code (the bytecode's analysis cache).
+enum Program {
+    Contract {
+        module: Module,
+        /// The code to deploy when this is init code.
+        deployed: Bytes,
+        /// Constructor input carried by the init code.
+        input: Bytes,
+    },
+    SpecModule(Bytes),
+    SpecInstance(InstanceId),
+    Invalid(String),
+}
+
+fn parse(code: &[u8]) -> Program {
+    let compile = |module: &[u8]| Module::new(module).map_err(|e| e.to_string());
+    let parsed = match code {
+        [0xEF, 0xEE, 0x01, MODE_CONTRACT, module @ ..] => compile(module).map(|m| Program::Contract {
+            module: m,
+            deployed: Arc::from(code),
+            input: Arc::from(&[][..]),
+        }),
+        [0xEF, 0xEE, 0x01, MODE_CONTRACT_INIT, len @ ..] if len.len() >= 4 => {
+            let n = u32::from_le_bytes(len[..4].try_into().expect("4 bytes")) as usize;
+            match len[4..].split_at_checked(n) {
+                Some((module, input)) => compile(module).map(|m| Program::Contract {
+                    module: m,
+                    deployed: Arc::from(contract_code(module)),
+                    input: Arc::from(input),
+                }),
+                None => Err(format!("module length {n} runs past the init code")),
+            }
+        }
+        [0xEF, 0xEE, 0x01, MODE_SPEC_MODULE, module @ ..] => Ok(Program::SpecModule(Arc::from(module))),
+        [0xEF, 0xEE, 0x01, MODE_SPEC_INSTANCE, ..] => session::spec_instance_of(code)
+            .map(Program::SpecInstance)
+            .ok_or_else(|| "truncated spec instance code".to_string()),
+        [0xEF, 0xEE, 0x01, mode, ..] => Err(format!("unknown WASM code mode 0x{mode:02x}")),
+        _ => Err("not WASM code (no 0xEF 0xEE 0x01 marker)".to_string()),
+    };
+    parsed.unwrap_or_else(Program::Invalid)
+}
+
+/// The WASM execution environment. [`WasmEe::default`] runs contracts; one made
+/// [`WasmEe::with_session`] also runs a `.wast` script's modules in that session.
+#[derive(Clone, Default)]
+pub struct WasmEe {
+    session: Option<Rc<RefCell<SpecSession>>>,
+}
+
+impl WasmEe {
+    pub fn with_session(session: Rc<RefCell<SpecSession>>) -> WasmEe {
+        WasmEe { session: Some(session) }
+    }
+}
+
+impl ExecutionEnvironment for WasmEe {
+    fn kind(&self) -> EeKind {
+        EeKind::Wasm
+    }
+
+    fn supports_modifier(&self, _modifier: CallModifier) -> bool {
+        true
+    }
+
+    fn callee_resources(&self, available: u64, requested: u64) -> u64 {
+        requested.min(available - available / 64)
+    }
+
+    fn check_init_code(&self, init_code: &[u8]) -> Result<(), HaltReason> {
+        if init_code.len() > MAX_INIT_CODE_SIZE {
+            return Err(HaltReason::InitCodeSizeLimit);
+        }
+        Ok(())
+    }
+
+    fn deployment_address(&self, deployer: Address, nonce: u64, scheme: CreateScheme, init_code: &[u8]) -> Address {
+        scheme.address(deployer, nonce, init_code)
+    }
+
+    fn finish_deployment(&self, output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
+        if session::spec_instance_of(output).is_some() {
+            // A session instance's code is a reference, not a program: nothing to deposit.
+            return Ok((Bytecode::new(output.clone()), gas_left));
+        }
+        if output.len() > MAX_CODE_SIZE {
+            return Err(HaltReason::CodeSizeLimit);
+        }
+        let deposit = CODE_DEPOSIT_GAS * output.len() as u64;
+        let gas_left = gas_left.checked_sub(deposit).ok_or(HaltReason::OutOfGas)?;
+        Ok((Bytecode::new(output.clone()), gas_left))
+    }
+
+    fn launch(&self, params: LaunchParams) -> Box<dyn Frame> {
+        let program = params.code.analysis(parse);
+        let constructor = params.modifier == CallModifier::Constructor;
+        match program.as_ref() {
+            Program::Contract { .. } => Box::new(ContractFrame::new(program, params)),
+            Program::SpecModule(_) | Program::SpecInstance(_) => match &self.session {
+                Some(session) => Box::new(SpecFrame { program, params, session: session.clone() }),
+                None => Box::new(HaltedFrame { reason: HaltReason::InvalidProgram, constructor }),
+            },
+            Program::Invalid(_) => Box::new(HaltedFrame { reason: HaltReason::InvalidProgram, constructor }),
+        }
+    }
+}
+
+fn empty() -> Bytes {
+    Arc::from(&[][..])
+}
+
+fn finished(constructor: bool, status: ExitStatus, gas_left: u64, output: Bytes) -> Preemption {
+    let outcome = FrameOutcome { status, gas_left, output };
+    if constructor {
+        Preemption::DeploymentCompleted(outcome)
+    } else {
+        Preemption::CallCompleted(outcome)
+    }
+}
+
+/// A frame that cannot run (its code is not a program this EE can start).
+struct HaltedFrame {
+    reason: HaltReason,
+    constructor: bool,
+}
+
+impl Frame for HaltedFrame {
+    fn start(&mut self, _host: &mut dyn Host) -> Preemption {
+        finished(self.constructor, ExitStatus::Halt(self.reason), 0, empty())
+    }
+    fn continue_after_call(&mut self, host: &mut dyn Host, _r: CallResult) -> Preemption {
+        self.start(host)
+    }
+    fn continue_after_deployment(&mut self, host: &mut dyn Host, _r: DeploymentResult) -> Preemption {
+        self.start(host)
+    }
+    fn is_static(&self) -> bool {
+        false
+    }
+}
+
+/// The host functions of module `env`, with their WASM types.
+fn service_type(service: Service) -> FuncType {
+    use ValType::{I32, I64};
+    let (params, results): (&[ValType], &[ValType]) = match service {
+        Service::CalldataSize | Service::ReturnDataSize => (&[], &[I32]),
+        Service::GasLeft => (&[], &[I64]),
+        Service::CalldataCopy | Service::ReturnDataCopy => (&[I32, I32, I32], &[]),
+        Service::Return | Service::Revert | Service::StorageRead | Service::StorageWrite | Service::Balance => {
+            (&[I32, I32], &[])
+        }
+        Service::Caller | Service::Address | Service::Value => (&[I32], &[]),
+        Service::Log => (&[I32, I32, I32, I32], &[]),
+        Service::Call => (&[I32, I64, I32, I32, I32, I32], &[I32]),
+        Service::Create => (&[I32, I32, I32, I32], &[I32]),
+        Service::Create2 => (&[I32, I32, I32, I32, I32], &[I32]),
+    };
+    FuncType::new(params.to_vec(), results.to_vec())
+}
+
+/// What a host call led to.
+enum Served {
+    /// Resume the interpreter with these results.
+    Resume(Vec<Value>),
+    /// Yield to the bootloader; resume when it answers.
+    Yield(Preemption),
+    /// The contract ended itself (`return`/`revert`).
+    End(ExitStatus, Bytes),
+}
+
+/// What the frame waits for while it has yielded.
+enum Pending {
+    Nothing,
+    Call,
+    /// A deployment; the new address goes to this memory offset.
+    Deployment {
+        address_ptr: u32,
+    },
+}
+
+/// One activation of a contract: its own store and instance, the suspended execution.
+struct ContractFrame {
+    program: Arc<Program>,
+    env: ContractEnv,
+    constructor: bool,
+    gas: u64,
+    store: Store,
+    memory: Option<MemAddr>,
+    exec: Option<Execution>,
+    pending: Pending,
+}
+
+impl ContractFrame {
+    fn new(program: Arc<Program>, params: LaunchParams) -> ContractFrame {
+        let constructor = params.modifier == CallModifier::Constructor;
+        let mut env = ContractEnv::new(&params);
+        if let Program::Contract { input, .. } = program.as_ref() {
+            if constructor {
+                env.input = ee_api::CallInput::from(input.as_ref());
+            }
+        }
+        ContractFrame {
+            program,
+            env,
+            constructor,
+            gas: params.gas,
+            store: Store::new(CONTRACT_STORE_LIMITS),
+            memory: None,
+            exec: None,
+            pending: Pending::Nothing,
+        }
+    }
+
+    fn halt(&self, reason: HaltReason) -> Preemption {
+        finished(self.constructor, ExitStatus::Halt(reason), 0, empty())
+    }
+
+    fn end(&self, status: ExitStatus, output: Bytes) -> Preemption {
+        let Program::Contract { deployed, .. } = self.program.as_ref() else { unreachable!("a contract frame") };
+        let output = if self.constructor && status.is_success() { deployed.clone() } else { output };
+        finished(self.constructor, status, self.gas, output)
+    }
+
+    /// Instantiates the module and prepares the entry export; `Ok(None)` when a
+    /// constructor has no `deploy` export (nothing to run).
+    fn instantiate(&mut self) -> Result<Option<Execution>, HaltReason> {
+        let Program::Contract { module, .. } = self.program.as_ref() else { unreachable!("a contract frame") };
+        let mut linker = Linker::new();
+        for (m, name, _) in module.imports() {
+            if m != "env" {
+                continue;
+            }
+            if let Some(s) = Service::from_name(name) {
+                let f = self.store.alloc_host_func(service_type(s), s.number());
+                linker.define("env", name, Extern::Func(f));
+            }
+        }
+        let inst = linker.instantiate(&mut self.store, module).map_err(|e| match e {
+            Error::Trap(_) => HaltReason::Trap,
+            _ => HaltReason::InvalidProgram,
+        })?;
+        if inst.start.is_some() {
+            // A start function would run outside the metered entry; contracts may not have one.
+            return Err(HaltReason::InvalidProgram);
+        }
+        self.memory = match self.store.export(inst.instance, "memory") {
+            Some(Extern::Memory(m)) => Some(m),
+            _ => None,
+        };
+        let entry = if self.constructor { "deploy" } else { "call" };
+        let func = match self.store.export(inst.instance, entry) {
+            Some(Extern::Func(f)) => f,
+            None if self.constructor => return Ok(None),
+            _ => return Err(HaltReason::InvalidProgram),
+        };
+        Execution::new(&self.store, func, &[], StackLimits::default()).map(Some).map_err(|_| HaltReason::InvalidProgram)
+    }
+
+    /// Runs the interpreter from `outcome` until the frame must yield or ends.
+    fn drive(&mut self, host: &mut dyn Host, mut outcome: Result<RunOutcome, Trap>) -> Preemption {
+        loop {
+            let (host_id, args) = match outcome {
+                Ok(RunOutcome::Finished(_)) => return self.end(ExitStatus::Success, empty()),
+                Ok(RunOutcome::HostCall { host_id, args, .. }) => (host_id, args),
+                Err(Trap::OutOfFuel) => return self.halt(HaltReason::OutOfGas),
+                Err(_) => return self.halt(HaltReason::Trap),
+            };
+            let service = Service::from_number(host_id).expect("only services are imported");
+            match self.serve(host, service, &args) {
+                Ok(Served::Resume(results)) => {
+                    let exec = self.exec.as_mut().expect("running");
+                    outcome = exec.resume(&mut self.store, &results, &mut self.gas);
+                }
+                Ok(Served::Yield(p)) => return p,
+                Ok(Served::End(status, output)) => return self.end(status, output),
+                Err(reason) => return self.halt(reason),
+            }
+        }
+    }
+
+    fn memory(&mut self) -> Result<&mut [u8], HaltReason> {
+        let m = self.memory.ok_or(HaltReason::Trap)?;
+        self.store.memory_mut(m).ok_or(HaltReason::Trap)
+    }
+
+    /// `len` bytes of memory at `ptr`; out of bounds traps.
+    fn slice(&mut self, ptr: &Value, len: u64) -> Result<&mut [u8], HaltReason> {
+        let start = u64::from(as_u32(ptr));
+        let mem = self.memory()?;
+        let end = start.checked_add(len).filter(|e| *e <= mem.len() as u64).ok_or(HaltReason::Trap)?;
+        Ok(&mut mem[start as usize..end as usize])
+    }
+
+    fn read<const N: usize>(&mut self, ptr: &Value) -> Result<[u8; N], HaltReason> {
+        Ok(self.slice(ptr, N as u64)?.try_into().expect("N bytes"))
+    }
+
+    fn read_word(&mut self, ptr: &Value) -> Result<U256, HaltReason> {
+        Ok(U256::from_be_bytes(self.read::<32>(ptr)?))
+    }
+
+    fn write(&mut self, ptr: &Value, bytes: &[u8]) -> Result<(), HaltReason> {
+        self.slice(ptr, bytes.len() as u64)?.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn serve(&mut self, host: &mut dyn Host, service: Service, a: &[Value]) -> Result<Served, HaltReason> {
+        let none = || Ok(Served::Resume(Vec::new()));
+        match service {
+            Service::CalldataSize => {
+                charge(&mut self.gas, cost::BASE)?;
+                Ok(Served::Resume(vec![Value::I32(self.env.input.len() as i32)]))
+            }
+            Service::ReturnDataSize => {
+                charge(&mut self.gas, cost::BASE)?;
+                Ok(Served::Resume(vec![Value::I32(self.env.return_data.len() as i32)]))
+            }
+            Service::GasLeft => {
+                charge(&mut self.gas, cost::BASE)?;
+                Ok(Served::Resume(vec![Value::I64(self.gas as i64)]))
+            }
+            Service::CalldataCopy | Service::ReturnDataCopy => {
+                let (len, offset) = (u64::from(as_u32(&a[2])), u64::from(as_u32(&a[1])));
+                let mut gas = self.gas;
+                let env = &self.env;
+                let dst = {
+                    // Borrow memory and env separately: the copy writes into the instance's memory.
+                    let start = u64::from(as_u32(&a[0]));
+                    let m = self.memory.ok_or(HaltReason::Trap)?;
+                    let mem = self.store.memory_mut(m).ok_or(HaltReason::Trap)?;
+                    let end = start.checked_add(len).filter(|e| *e <= mem.len() as u64).ok_or(HaltReason::Trap)?;
+                    &mut mem[start as usize..end as usize]
+                };
+                if service == Service::CalldataCopy {
+                    env.calldata_copy(&mut gas, dst, offset)?;
+                } else {
+                    env.returndata_copy(&mut gas, dst, offset)?;
+                }
+                self.gas = gas;
+                none()
+            }
+            Service::Return | Service::Revert => {
+                let data = self.slice(&a[0], u64::from(as_u32(&a[1])))?;
+                let data: Bytes = Arc::from(&*data);
+                let status = if service == Service::Return { ExitStatus::Success } else { ExitStatus::Revert };
+                Ok(Served::End(status, data))
+            }
+            Service::StorageRead => {
+                let key = self.read_word(&a[0])?;
+                let value = self.env.storage_read(host, &mut self.gas, key)?;
+                self.write(&a[1], &value.to_be_bytes::<32>())?;
+                none()
+            }
+            Service::StorageWrite => {
+                let key = self.read_word(&a[0])?;
+                let value = self.read_word(&a[1])?;
+                self.env.storage_write(host, &mut self.gas, key, value)?;
+                none()
+            }
+            Service::Caller | Service::Address | Service::Value => {
+                charge(&mut self.gas, cost::BASE)?;
+                let (caller, address, value) = (self.env.caller.0, self.env.address.0, self.env.value);
+                match service {
+                    Service::Caller => self.write(&a[0], &caller),
+                    Service::Address => self.write(&a[0], &address),
+                    _ => self.write(&a[0], &value.to_be_bytes::<32>()),
+                }?;
+                none()
+            }
+            Service::Balance => {
+                let account = Address(self.read::<20>(&a[0])?);
+                let balance = self.env.balance(host, &mut self.gas, account)?;
+                self.write(&a[1], &balance.to_be_bytes::<32>())?;
+                none()
+            }
+            Service::Log => {
+                let n = as_u32(&a[1]);
+                if n > 4 {
+                    return Err(HaltReason::Trap);
+                }
+                let topics: Vec<B256> = self
+                    .slice(&a[0], 32 * u64::from(n))?
+                    .chunks(32)
+                    .map(|c| B256(c.try_into().expect("32 bytes")))
+                    .collect();
+                let data = self.slice(&a[2], u64::from(as_u32(&a[3])))?.to_vec();
+                self.env.log(host, &mut self.gas, topics, &data)?;
+                none()
+            }
+            Service::Call => {
+                let kind = CallKind::from_number(as_u32(&a[0])).ok_or(HaltReason::Trap)?;
+                let requested = match a[1] {
+                    Value::I64(g) => g as u64,
+                    _ => unreachable!("typed by the import"),
+                };
+                let target = Address(self.read::<20>(&a[2])?);
+                let value = if kind == CallKind::Call { self.read_word(&a[3])? } else { U256::ZERO };
+                let input = self.slice(&a[4], u64::from(as_u32(&a[5])))?.to_vec();
+                let req = self.env.call(host, &mut self.gas, kind, target, value, input, requested)?;
+                self.pending = Pending::Call;
+                Ok(Served::Yield(Preemption::Call(req)))
+            }
+            Service::Create | Service::Create2 => {
+                let value = self.read_word(&a[0])?;
+                let code = self.slice(&a[1], u64::from(as_u32(&a[2])))?.to_vec();
+                let (salt, address_ptr) = if service == Service::Create2 {
+                    (Some(B256(self.read::<32>(&a[3])?)), as_u32(&a[4]))
+                } else {
+                    (None, as_u32(&a[3]))
+                };
+                // Check the address slot now, so the deployment never runs for a frame that would trap after it.
+                self.slice(&Value::I32(address_ptr as i32), 20)?;
+                let req = self.env.create(&mut self.gas, value, code, salt)?;
+                self.pending = Pending::Deployment { address_ptr };
+                Ok(Served::Yield(Preemption::Deploy(req)))
+            }
+        }
+    }
+}
+
+fn as_u32(v: &Value) -> u32 {
+    match v {
+        Value::I32(x) => *x as u32,
+        _ => unreachable!("pointer arguments are typed i32 by the import"),
+    }
+}
+
+impl Frame for ContractFrame {
+    fn start(&mut self, host: &mut dyn Host) -> Preemption {
+        match self.instantiate() {
+            Ok(Some(exec)) => {
+                let exec = self.exec.insert(exec);
+                let outcome = exec.run(&mut self.store, &mut self.gas);
+                self.drive(host, outcome)
+            }
+            Ok(None) => self.end(ExitStatus::Success, empty()),
+            Err(reason) => self.halt(reason),
+        }
+    }
+
+    fn continue_after_call(&mut self, host: &mut dyn Host, result: CallResult) -> Preemption {
+        debug_assert!(matches!(self.pending, Pending::Call));
+        self.pending = Pending::Nothing;
+        let status = self.env.call_returned(&mut self.gas, result);
+        let exec = self.exec.as_mut().expect("suspended in a call");
+        let outcome = exec.resume(&mut self.store, &[Value::I32(status as i32)], &mut self.gas);
+        self.drive(host, outcome)
+    }
+
+    fn continue_after_deployment(&mut self, host: &mut dyn Host, result: DeploymentResult) -> Preemption {
+        let Pending::Deployment { address_ptr } = std::mem::replace(&mut self.pending, Pending::Nothing) else {
+            return self.halt(HaltReason::Trap);
+        };
+        let (status, address) = self.env.deployment_returned(&mut self.gas, result);
+        if let Err(reason) = self.write(&Value::I32(address_ptr as i32), &address.unwrap_or_default().0) {
+            return self.halt(reason);
+        }
+        let exec = self.exec.as_mut().expect("suspended in a deployment");
+        let outcome = exec.resume(&mut self.store, &[Value::I32(status as i32)], &mut self.gas);
+        self.drive(host, outcome)
+    }
+
+    fn is_static(&self) -> bool {
+        self.env.is_static
+    }
+}
+
+/// A deployment or call of a `.wast` script's module, in its session.
+struct SpecFrame {
+    program: Arc<Program>,
+    params: LaunchParams,
+    session: Rc<RefCell<SpecSession>>,
+}
+
+impl SpecFrame {
+    fn run(&mut self) -> Result<(Vec<u8>, u64), (SpecFailure, u64)> {
+        let mut gas = self.params.gas;
+        let mut session = self.session.borrow_mut();
+        let session = &mut *session;
+        match self.program.as_ref() {
+            Program::SpecModule(bytes) => {
+                let module = Module::new(bytes).map_err(|e| (e.into(), gas))?;
+                let inst = session.linker.instantiate(&mut session.store, &module).map_err(|e| (e.into(), gas))?;
+                if let Some(start) = inst.start {
+                    run_to_end(session, start, &[], &mut gas).map_err(|e| (e, gas))?;
+                }
+                Ok((session::spec_instance_code(inst.instance), gas))
+            }
+            Program::SpecInstance(instance) => {
+                let request =
+                    session::decode_request(&self.params.input.to_cow()).map_err(|m| (SpecFailure::Request(m), gas))?;
+                let values = match request {
+                    SpecRequest::Invoke { name, args } => match session.store.export(*instance, &name) {
+                        Some(Extern::Func(f)) => run_to_end(session, f, &args, &mut gas).map_err(|e| (e, gas))?,
+                        _ => return Err((SpecFailure::Request(format!("no exported function {name:?}")), gas)),
+                    },
+                    SpecRequest::Get { name } => match session.store.export(*instance, &name) {
+                        Some(Extern::Global(g)) => vec![session.store.global_get(g).expect("exported global")],
+                        _ => return Err((SpecFailure::Request(format!("no exported global {name:?}")), gas)),
+                    },
+                };
+                Ok((session::encode_values(&values), gas))
+            }
+            _ => unreachable!("a spec frame"),
+        }
+    }
+}
+
+/// Runs `func` in the session, serving `spectest` host calls; out of fuel is a limit.
+fn run_to_end(
+    session: &mut SpecSession,
+    func: crate::FuncAddr,
+    args: &[Value],
+    gas: &mut u64,
+) -> Result<Vec<Value>, SpecFailure> {
+    let mut exec = Execution::new(&session.store, func, args, StackLimits::default())
+        .map_err(|t| SpecFailure::Request(t.to_string()))?;
+    let mut outcome = exec.run(&mut session.store, gas);
+    loop {
+        match outcome? {
+            RunOutcome::Finished(values) => return Ok(values),
+            RunOutcome::HostCall { host_id, .. } => {
+                let results = session
+                    .serve_host(host_id)
+                    .ok_or_else(|| SpecFailure::Request(format!("no host function {host_id}")))?;
+                outcome = exec.resume(&mut session.store, &results, gas);
+            }
+        }
+    }
+}
+
+impl Frame for SpecFrame {
+    fn start(&mut self, _host: &mut dyn Host) -> Preemption {
+        let constructor = self.params.modifier == CallModifier::Constructor;
+        match self.run() {
+            Ok((output, gas_left)) => finished(constructor, ExitStatus::Success, gas_left, Arc::from(output)),
+            Err((SpecFailure::Trap(m), _)) if m == Trap::OutOfFuel.to_string() => {
+                finished(constructor, ExitStatus::Halt(HaltReason::OutOfGas), 0, empty())
+            }
+            Err((failure, gas_left)) => {
+                finished(constructor, ExitStatus::Revert, gas_left, Arc::from(session::encode_failure(&failure)))
+            }
+        }
+    }
+
+    /// Never asked: a session frame does not call out.
+    fn continue_after_call(&mut self, _host: &mut dyn Host, _r: CallResult) -> Preemption {
+        finished(self.params.modifier == CallModifier::Constructor, ExitStatus::Halt(HaltReason::Trap), 0, empty())
+    }
+
+    fn continue_after_deployment(&mut self, host: &mut dyn Host, r: DeploymentResult) -> Preemption {
+        self.continue_after_call(host, FrameOutcome { status: r.status, gas_left: 0, output: empty() })
+    }
+
+    fn is_static(&self) -> bool {
+        self.params.is_static
+    }
+}
+
+/// Why `code` cannot run as WASM code, or `None` when it can (a harness's explanation
+/// for a frame that halted with [`HaltReason::InvalidProgram`]).
+pub fn code_error(code: &[u8]) -> Option<String> {
+    match parse(code) {
+        Program::Invalid(why) => Some(why),
+        _ => None,
+    }
+}
