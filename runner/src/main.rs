@@ -134,6 +134,20 @@ enum Command {
         #[arg(long = "wast-dir", value_name = "DIR")]
         wast_dir: Vec<PathBuf>,
     },
+    /// Run the cross-EE vectors: transactions whose frames pass through EVM, WASM and RISC-V
+    /// contracts (calls, deployments, reverts, value, static calls across EEs). One case per vector;
+    /// a failure lists every difference (status, return data, gas, logs, accounts and slots).
+    #[command(
+        after_help = "Examples:\n  conformance cross                              every vector in wasm-vectors/\n  \
+                            conformance cross --filter 'revert'            the vectors whose id matches\n\n\
+                            Case ids: <file>::<vector>, e.g. evm-wasm.json::evm_calls_wasm. \
+                            The vector format is described in wasm-vectors/README.md."
+    )]
+    Cross {
+        /// Vector files or directories (searched for *.json). Default: <repo>/wasm-vectors.
+        #[arg(value_name = "PATHS")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +294,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Riscv { elf_dir }) if !elf_dir.is_empty() => vec![(SuiteKind::Riscv, elf_dir)],
         Some(Command::Riscv { .. }) => vec![(SuiteKind::Riscv, SuiteKind::Riscv.default_paths()?)],
         Some(Command::Wasm { wast_dir }) => vec![(SuiteKind::Wasm, wast_dir)],
+        Some(Command::Cross { paths }) if !paths.is_empty() => vec![(SuiteKind::Cross, paths)],
+        Some(Command::Cross { .. }) => vec![(SuiteKind::Cross, SuiteKind::Cross.default_paths()?)],
         // Every suite whose vectors are there; the others are named, with how to get them.
         None => {
             let mut plan = Vec::new();
@@ -305,7 +321,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let name = format!("{ee:?}").to_lowercase();
             let kept: Vec<_> = plan.into_iter().filter(|(suite, _)| suite.ees().contains(&name.as_str())).collect();
             if kept.is_empty() {
-                anyhow::bail!("no selected suite runs on the {name} EE (state runs on evm, wasm on wasm, riscv on riscv)");
+                anyhow::bail!(
+                    "no selected suite runs on the {name} EE (state runs on evm, wasm on wasm, riscv on riscv, cross on all three)"
+                );
             }
             kept
         }

@@ -219,10 +219,21 @@ fn no_subcommand_runs_every_available_suite_into_one_table() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    for row in ["all suites", "state / Cancun", "state (total)", "riscv / rv32ui", "riscv (total)"] {
+    let rows = [
+        "all suites",
+        "state / Cancun",
+        "state (total)",
+        "riscv / rv32ui",
+        "riscv (total)",
+        "wasm / wasm-v1",
+        "wasm (total)",
+        "cross / evm-wasm.json",
+        "cross (total)",
+    ];
+    for row in rows {
         assert!(err.contains(row), "{row} missing:\n{err}");
     }
-    for file in ["state.json", "riscv.json", "junit.xml", "summary.md", "index.html"] {
+    for file in ["state.json", "riscv.json", "wasm.json", "cross.json", "junit.xml", "summary.md", "index.html"] {
         assert!(dir.path().join("reports").join(file).is_file(), "{file}");
     }
     let md = std::fs::read_to_string(dir.path().join("reports/summary.md")).unwrap();

@@ -5,6 +5,7 @@
 //! yield at every CALL-family and CREATE-family instruction instead of
 //! recursing, so the bootloader owns the call stack.
 
+pub mod asm;
 mod frame;
 mod gas;
 mod tables;

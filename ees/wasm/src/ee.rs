@@ -628,3 +628,44 @@ pub fn code_error(code: &[u8]) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMPTY_MODULE: &[u8] = b"\0asm\x01\0\0\0";
+
+    #[test]
+    fn code_modes() {
+        assert_eq!(code_error(&contract_code(EMPTY_MODULE)), None);
+        assert_eq!(code_error(&contract_init_code(EMPTY_MODULE, b"args")), None);
+        assert_eq!(code_error(&session::spec_module_code(b"anything")), None, "compiled in the session");
+        let mut short = contract_init_code(EMPTY_MODULE, b"");
+        short.truncate(short.len() - 1);
+        assert!(code_error(&short).unwrap().contains("runs past the init code"));
+        assert!(code_error(&[0xEF, 0xEE, 0x01, 0x7f]).unwrap().contains("unknown WASM code mode 0x7f"));
+        assert!(code_error(&contract_code(b"\0asm\x02\0\0\0")).unwrap().contains("malformed"));
+        assert!(code_error(&[0x60, 0x00]).unwrap().contains("not WASM code"));
+    }
+
+    #[test]
+    fn init_code_with_input_deploys_the_bare_module() {
+        let Program::Contract { deployed, input, .. } = parse(&contract_init_code(EMPTY_MODULE, b"args")) else {
+            panic!("a contract")
+        };
+        assert_eq!(&*deployed, &contract_code(EMPTY_MODULE)[..]);
+        assert_eq!(&*input, b"args");
+    }
+
+    #[test]
+    fn deployment_deposit_and_size_limit() {
+        let ee = WasmEe::default();
+        let code: Bytes = Arc::from(contract_code(EMPTY_MODULE));
+        let (stored, gas_left) = ee.finish_deployment(&code, 10_000).unwrap();
+        assert_eq!(gas_left, 10_000 - CODE_DEPOSIT_GAS * code.len() as u64);
+        assert_eq!(stored.kind, EeKind::Wasm);
+        assert_eq!(ee.finish_deployment(&code, 100).unwrap_err(), HaltReason::OutOfGas);
+        let huge: Bytes = Arc::from(vec![0u8; MAX_CODE_SIZE + 1]);
+        assert_eq!(ee.finish_deployment(&huge, u64::MAX).unwrap_err(), HaltReason::CodeSizeLimit);
+    }
+}

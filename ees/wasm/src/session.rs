@@ -166,7 +166,7 @@ pub fn encode_values(values: &[Value]) -> Vec<u8> {
 }
 
 pub fn decode_values(data: &[u8]) -> Result<Vec<Value>, String> {
-    if data.len() % 9 != 0 {
+    if !data.len().is_multiple_of(9) {
         return Err(format!("{} bytes of values is not a multiple of 9", data.len()));
     }
     data.chunks(9)

