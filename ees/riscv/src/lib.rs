@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod asm;
 pub mod csr;
 pub mod decode;
 pub mod ee;
