@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::{
     Address, Bytes, CallInput, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest,
-    DeploymentResult, ExitStatus, HaltReason, Host, LaunchParams, Log, B256, U256,
+    DeploymentResult, ExitStatus, HaltReason, Host, LaunchParams, Log, Preemption, B256, U256,
 };
 
 /// The services. The discriminant is the RISC-V ecall number (in `a7`); [`Service::name`]
@@ -173,6 +173,38 @@ impl From<ExitStatus> for CallStatus {
     }
 }
 
+/// A contract's memory as the services see it: byte ranges at 32-bit addresses. A range
+/// outside the memory halts the frame with [`HaltReason::Trap`].
+pub trait GuestMemory {
+    fn read(&self, ptr: u32, len: u32) -> Result<&[u8], HaltReason>;
+    /// Writes through the EE, which keeps whatever it derives from memory (decoded code) coherent.
+    fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), HaltReason>;
+
+    fn read_b256(&self, ptr: u32) -> Result<B256, HaltReason> {
+        Ok(B256(self.read(ptr, 32)?.try_into().expect("32 bytes")))
+    }
+
+    fn read_word(&self, ptr: u32) -> Result<U256, HaltReason> {
+        Ok(self.read_b256(ptr)?.to_word())
+    }
+
+    fn read_address(&self, ptr: u32) -> Result<Address, HaltReason> {
+        Ok(Address(self.read(ptr, 20)?.try_into().expect("20 bytes")))
+    }
+}
+
+/// What serving a service led to.
+#[derive(Debug)]
+pub enum Served {
+    /// Run on; the service's result value, if it has one (`u64` for `gas_left`, else a `u32`).
+    Resume(Option<u64>),
+    /// Yield this request to the bootloader, and resume with [`ContractEnv::call_returned`]
+    /// or [`ContractEnv::deployment_returned`] when it answers.
+    Yield(Preemption),
+    /// The contract ended itself (`return`, `revert`).
+    End(ExitStatus, Bytes),
+}
+
 /// Takes `amount` from `gas`, or halts the frame with out-of-gas.
 pub fn charge(gas: &mut u64, amount: u64) -> Result<(), HaltReason> {
     *gas = gas.checked_sub(amount).ok_or(HaltReason::OutOfGas)?;
@@ -191,6 +223,8 @@ pub struct ContractEnv {
     pub input: CallInput,
     /// The last sub-call's or failed deployment's output.
     pub return_data: Bytes,
+    /// Where a pending deployment's address goes.
+    pending_address_ptr: Option<u32>,
 }
 
 impl ContractEnv {
@@ -202,25 +236,126 @@ impl ContractEnv {
             is_static: params.is_static,
             input: params.input.clone(),
             return_data: Arc::from(&[][..]),
+            pending_address_ptr: None,
         }
     }
 
-    /// Fills `dst` from the calldata at `offset`; bytes past its end read as zero.
-    pub fn calldata_copy(&self, gas: &mut u64, dst: &mut [u8], offset: u64) -> Result<(), HaltReason> {
-        charge(gas, cost::BASE + cost::copy(dst.len() as u64))?;
-        copy_padded(&self.input.to_cow(), offset, dst);
-        Ok(())
+    /// Serves `service` with its arguments (as the ABI orders them, each widened to
+    /// `u64`; a pointer or length is the low 32 bits) on the contract's `memory`.
+    pub fn serve(
+        &mut self,
+        host: &mut dyn Host,
+        gas: &mut u64,
+        service: Service,
+        args: &[u64],
+        memory: &mut dyn GuestMemory,
+    ) -> Result<Served, HaltReason> {
+        let arg = |i: usize| args.get(i).copied().ok_or(HaltReason::Trap);
+        let ptr = |i: usize| arg(i).map(|v| v as u32);
+        let done = Ok(Served::Resume(None));
+        match service {
+            Service::CalldataSize => {
+                charge(gas, cost::BASE)?;
+                Ok(Served::Resume(Some(self.input.len() as u64)))
+            }
+            Service::ReturnDataSize => {
+                charge(gas, cost::BASE)?;
+                Ok(Served::Resume(Some(self.return_data.len() as u64)))
+            }
+            Service::GasLeft => {
+                charge(gas, cost::BASE)?;
+                Ok(Served::Resume(Some(*gas)))
+            }
+            Service::CalldataCopy => {
+                let bytes = self.calldata_copy(gas, u64::from(ptr(1)?), ptr(2)?)?;
+                memory.write(ptr(0)?, &bytes)?;
+                done
+            }
+            Service::ReturnDataCopy => {
+                let bytes = self.returndata_copy(gas, u64::from(ptr(1)?), ptr(2)?)?;
+                memory.write(ptr(0)?, &bytes)?;
+                done
+            }
+            Service::Return | Service::Revert => {
+                let data = Arc::from(memory.read(ptr(0)?, ptr(1)?)?);
+                let status = if service == Service::Return { ExitStatus::Success } else { ExitStatus::Revert };
+                Ok(Served::End(status, data))
+            }
+            Service::StorageRead => {
+                let value = self.storage_read(host, gas, memory.read_word(ptr(0)?)?)?;
+                memory.write(ptr(1)?, &value.to_be_bytes::<32>())?;
+                done
+            }
+            Service::StorageWrite => {
+                let (key, value) = (memory.read_word(ptr(0)?)?, memory.read_word(ptr(1)?)?);
+                self.storage_write(host, gas, key, value)?;
+                done
+            }
+            Service::Caller | Service::Address | Service::Value => {
+                charge(gas, cost::BASE)?;
+                match service {
+                    Service::Caller => memory.write(ptr(0)?, &self.caller.0),
+                    Service::Address => memory.write(ptr(0)?, &self.address.0),
+                    _ => memory.write(ptr(0)?, &self.value.to_be_bytes::<32>()),
+                }?;
+                done
+            }
+            Service::Balance => {
+                let balance = self.balance(host, gas, memory.read_address(ptr(0)?)?)?;
+                memory.write(ptr(1)?, &balance.to_be_bytes::<32>())?;
+                done
+            }
+            Service::Log => {
+                let n = ptr(1)?;
+                if n > 4 {
+                    return Err(HaltReason::Trap);
+                }
+                let topics =
+                    memory.read(ptr(0)?, 32 * n)?.chunks(32).map(|c| B256(c.try_into().expect("32 bytes"))).collect();
+                let data = memory.read(ptr(2)?, ptr(3)?)?.to_vec();
+                self.log(host, gas, topics, &data)?;
+                done
+            }
+            Service::Call => {
+                let kind = CallKind::from_number(ptr(0)?).ok_or(HaltReason::Trap)?;
+                let target = memory.read_address(ptr(2)?)?;
+                let value = if kind == CallKind::Call { memory.read_word(ptr(3)?)? } else { U256::ZERO };
+                let input = memory.read(ptr(4)?, ptr(5)?)?.to_vec();
+                let req = self.call(host, gas, kind, target, value, input, arg(1)?)?;
+                Ok(Served::Yield(Preemption::Call(req)))
+            }
+            Service::Create | Service::Create2 => {
+                let value = memory.read_word(ptr(0)?)?;
+                let code = memory.read(ptr(1)?, ptr(2)?)?.to_vec();
+                let (salt, address_ptr) = match service {
+                    Service::Create2 => (Some(memory.read_b256(ptr(3)?)?), ptr(4)?),
+                    _ => (None, ptr(3)?),
+                };
+                // The address slot is checked now, so a deployment never runs for a frame that would trap after it.
+                memory.read(address_ptr, 20)?;
+                let req = self.create(gas, value, code, salt)?;
+                self.pending_address_ptr = Some(address_ptr);
+                Ok(Served::Yield(Preemption::Deploy(req)))
+            }
+        }
     }
 
-    /// Fills `dst` from the last return data at `offset`; reading past its end halts.
-    pub fn returndata_copy(&self, gas: &mut u64, dst: &mut [u8], offset: u64) -> Result<(), HaltReason> {
-        charge(gas, cost::BASE + cost::copy(dst.len() as u64))?;
-        let end = offset.checked_add(dst.len() as u64).ok_or(HaltReason::ReturnDataOutOfBounds)?;
+    /// `len` bytes of calldata from `offset`; bytes past its end read as zero.
+    pub fn calldata_copy(&self, gas: &mut u64, offset: u64, len: u32) -> Result<Vec<u8>, HaltReason> {
+        charge(gas, cost::BASE + cost::copy(u64::from(len)))?;
+        let mut out = vec![0; len as usize];
+        copy_padded(&self.input.to_cow(), offset, &mut out);
+        Ok(out)
+    }
+
+    /// `len` bytes of the last return data from `offset`; reading past its end halts.
+    pub fn returndata_copy(&self, gas: &mut u64, offset: u64, len: u32) -> Result<Vec<u8>, HaltReason> {
+        charge(gas, cost::BASE + cost::copy(u64::from(len)))?;
+        let end = offset.checked_add(u64::from(len)).ok_or(HaltReason::ReturnDataOutOfBounds)?;
         if end > self.return_data.len() as u64 {
             return Err(HaltReason::ReturnDataOutOfBounds);
         }
-        dst.copy_from_slice(&self.return_data[offset as usize..end as usize]);
-        Ok(())
+        Ok(self.return_data[offset as usize..end as usize].to_vec())
     }
 
     pub fn storage_read(&self, host: &mut dyn Host, gas: &mut u64, key: U256) -> Result<U256, HaltReason> {
@@ -362,11 +497,19 @@ impl ContractEnv {
         result.status.into()
     }
 
-    /// Takes back a constructor's unused gas; returns the status and the new address.
-    pub fn deployment_returned(&mut self, gas: &mut u64, result: DeploymentResult) -> (CallStatus, Option<Address>) {
+    /// Takes back a constructor's unused gas and writes the new address (zero when the
+    /// deployment failed) where the `create` service asked; returns the status.
+    pub fn deployment_returned(
+        &mut self,
+        gas: &mut u64,
+        result: DeploymentResult,
+        memory: &mut dyn GuestMemory,
+    ) -> Result<CallStatus, HaltReason> {
         *gas += result.gas_left;
         self.return_data = result.output;
-        (result.status.into(), result.address)
+        let address_ptr = self.pending_address_ptr.take().ok_or(HaltReason::Trap)?;
+        memory.write(address_ptr, &result.address.unwrap_or_default().0)?;
+        Ok(result.status.into())
     }
 }
 

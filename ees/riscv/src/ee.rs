@@ -1,14 +1,16 @@
 //! The RISC-V EE behind the bootloader's interface (`ee_api`).
 //!
-//! Stored code is `0xEF 0xEE 0x02 <mode> <ELF32 image>` (see `ABI.md`). One
-//! mode exists so far, [`MODE_MACHINE`]: a bare-metal program in the
-//! riscv-tests `p` style, whose `ecall`s trap to its own `mtvec` and whose
-//! result is the first non-zero word it writes to `tohost`. A call runs the
-//! program from its entry with one gas per instruction; `tohost` = 1 is
-//! success, any other value a revert, and the word comes back as the call's
-//! output (4 bytes, little-endian) so a failing test's number is known.
-//! Contracts with an `ecall` host ABI (a second mode) are the next step; code
-//! in an unknown mode halts with [`HaltReason::InvalidProgram`].
+//! Stored code is `0xEF 0xEE 0x02 <mode> <ELF32 image>` (see `ABI.md`):
+//! - [`MODE_MACHINE`]: a bare-metal program in the riscv-tests `p` style, whose
+//!   `ecall`s trap to its own `mtvec` and whose result is the first non-zero word
+//!   it writes to `tohost`. A call runs the program from its entry with one gas
+//!   per instruction; `tohost` = 1 is success, any other value a revert, and the
+//!   word comes back as the call's output (4 bytes, little-endian) so a failing
+//!   test's number is known.
+//! - [`MODE_CONTRACT`] (and [`MODE_CONTRACT_INIT`] init code): a contract whose
+//!   `ecall`s are host services, calls and deployments (`contract.rs`).
+//!
+//! Code in an unknown mode halts with [`HaltReason::InvalidProgram`].
 
 use std::sync::Arc;
 
@@ -17,7 +19,16 @@ use ee_api::{
     Frame, FrameOutcome, HaltReason, Host, LaunchParams, Preemption,
 };
 
+use crate::contract::{self, ContractFrame, ContractProgram};
 use crate::{elf, Config, ElfError, Exit, Machine, Program};
+
+pub use crate::contract::{contract_code, contract_init_code, MODE_CONTRACT, MODE_CONTRACT_INIT};
+
+/// Largest deployed contract, and largest init code.
+pub const MAX_CODE_SIZE: usize = 256 * 1024;
+pub const MAX_INIT_CODE_SIZE: usize = 2 * MAX_CODE_SIZE;
+/// Gas per byte of deployed code (the EVM's price).
+pub const CODE_DEPOSIT_GAS: u64 = 200;
 
 /// Mode byte of a bare-metal machine-mode program (riscv-tests protocol).
 pub const MODE_MACHINE: u8 = 0x01;
@@ -35,13 +46,31 @@ pub fn machine_program_code(elf: &[u8]) -> Vec<u8> {
 pub struct RiscvEe;
 
 /// What a code object holds, parsed once per code (the bytecode's analysis cache).
-type Parsed = Result<Program, String>;
+enum Parsed {
+    Machine(Program),
+    Contract(Arc<ContractProgram>),
+    Invalid(String),
+}
 
 fn parse(code: &[u8]) -> Parsed {
-    match code {
-        [0xEF, 0xEE, 0x02, MODE_MACHINE, image @ ..] => elf::parse(image).map_err(|e: ElfError| e.to_string()),
+    let parsed = match code {
+        [0xEF, 0xEE, 0x02, MODE_MACHINE, image @ ..] => {
+            elf::parse(image).map(Parsed::Machine).map_err(|e: ElfError| e.to_string())
+        }
+        [0xEF, 0xEE, 0x02, MODE_CONTRACT | MODE_CONTRACT_INIT, ..] => {
+            contract::parse(code).map(|c| Parsed::Contract(Arc::new(c)))
+        }
         [0xEF, 0xEE, 0x02, mode, ..] => Err(format!("unknown RISC-V code mode 0x{mode:02x}")),
         _ => Err("not RISC-V code (no 0xEF 0xEE 0x02 marker)".to_string()),
+    };
+    parsed.unwrap_or_else(Parsed::Invalid)
+}
+
+/// Why `code` cannot run as RISC-V code, or `None` when it can.
+pub fn code_error(code: &[u8]) -> Option<String> {
+    match parse(code) {
+        Parsed::Invalid(why) => Some(why),
+        _ => None,
     }
 }
 
@@ -50,51 +79,95 @@ impl ExecutionEnvironment for RiscvEe {
         EeKind::RiscV
     }
 
-    fn supports_modifier(&self, modifier: CallModifier) -> bool {
-        // A machine-mode program touches no account state, so every call flavour runs it the same.
-        modifier != CallModifier::Constructor
+    /// Every call flavour runs RISC-V code (a machine-mode program touches no account
+    /// state, so all run it the same); deployments are of contract init code.
+    fn supports_modifier(&self, _modifier: CallModifier) -> bool {
+        true
     }
 
     fn callee_resources(&self, available: u64, requested: u64) -> u64 {
-        requested.min(available)
+        requested.min(available - available / 64)
     }
 
-    fn check_init_code(&self, _init_code: &[u8]) -> Result<(), HaltReason> {
-        // Deployments of RISC-V code come with the contract mode.
-        Err(HaltReason::InvalidProgram)
+    fn check_init_code(&self, init_code: &[u8]) -> Result<(), HaltReason> {
+        if init_code.len() > MAX_INIT_CODE_SIZE {
+            return Err(HaltReason::InitCodeSizeLimit);
+        }
+        Ok(())
     }
 
-    /// Never asked: without constructor support the bootloader refuses RISC-V deployments first.
     fn deployment_address(
         &self,
-        _creator: Address,
-        _nonce: u64,
-        _scheme: ee_api::CreateScheme,
-        _init_code: &[u8],
+        creator: Address,
+        nonce: u64,
+        scheme: ee_api::CreateScheme,
+        init_code: &[u8],
     ) -> Address {
-        Address::ZERO
+        scheme.address(creator, nonce, init_code)
     }
 
-    fn finish_deployment(&self, _output: &Bytes, _gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
-        Err(HaltReason::InvalidProgram)
+    fn finish_deployment(&self, output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
+        if output.len() > MAX_CODE_SIZE {
+            return Err(HaltReason::CodeSizeLimit);
+        }
+        let gas_left = gas_left.checked_sub(CODE_DEPOSIT_GAS * output.len() as u64).ok_or(HaltReason::OutOfGas)?;
+        Ok((Bytecode::new(output.clone()), gas_left))
     }
 
     fn launch(&self, params: LaunchParams) -> Box<dyn Frame> {
-        let program = params.code.analysis(parse);
-        Box::new(RiscvFrame { program, gas: params.gas, machine: None })
+        let parsed = params.code.analysis(parse);
+        let constructor = params.modifier == CallModifier::Constructor;
+        match parsed.as_ref() {
+            Parsed::Contract(program) => Box::new(ContractFrameAdapter(ContractFrame::new(program.clone(), params))),
+            // A machine-mode program is not init code: it cannot say what to deploy.
+            Parsed::Machine(_) if constructor => {
+                Box::new(RiscvFrame { program: None, gas: 0, machine: None, constructor })
+            }
+            Parsed::Machine(_) => {
+                Box::new(RiscvFrame { program: Some(parsed.clone()), gas: params.gas, machine: None, constructor })
+            }
+            Parsed::Invalid(_) => Box::new(RiscvFrame { program: None, gas: 0, machine: None, constructor }),
+        }
     }
 }
 
-/// One run of a program.
+/// [`ContractFrame`] as a bootloader frame.
+struct ContractFrameAdapter(ContractFrame);
+
+impl Frame for ContractFrameAdapter {
+    fn start(&mut self, host: &mut dyn Host) -> Preemption {
+        self.0.start(host)
+    }
+
+    fn continue_after_call(&mut self, host: &mut dyn Host, result: CallResult) -> Preemption {
+        self.0.continue_after_call(host, result)
+    }
+
+    fn continue_after_deployment(&mut self, host: &mut dyn Host, result: DeploymentResult) -> Preemption {
+        self.0.continue_after_deployment(host, result)
+    }
+
+    fn is_static(&self) -> bool {
+        self.0.is_static()
+    }
+}
+
+/// One run of a machine-mode program; `program` is `None` when the code cannot run.
 struct RiscvFrame {
-    program: Arc<Parsed>,
+    program: Option<Arc<Parsed>>,
     gas: u64,
     machine: Option<Machine>,
+    constructor: bool,
 }
 
 impl RiscvFrame {
     fn end(&self, status: ExitStatus, gas_left: u64, output: Bytes) -> Preemption {
-        Preemption::CallCompleted(FrameOutcome { status, gas_left, output })
+        let outcome = FrameOutcome { status, gas_left, output };
+        if self.constructor {
+            Preemption::DeploymentCompleted(outcome)
+        } else {
+            Preemption::CallCompleted(outcome)
+        }
     }
 
     fn halt(&self, reason: HaltReason) -> Preemption {
@@ -104,9 +177,8 @@ impl RiscvFrame {
 
 impl Frame for RiscvFrame {
     fn start(&mut self, _host: &mut dyn Host) -> Preemption {
-        let program = match self.program.as_ref() {
-            Ok(p) => p,
-            Err(_) => return self.halt(HaltReason::InvalidProgram),
+        let Some(Parsed::Machine(program)) = self.program.as_deref() else {
+            return self.halt(HaltReason::InvalidProgram);
         };
         let config = Config { ecall_yields: false, ..Config::default() };
         let mut machine = match Machine::load(program, config) {

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod asm;
+mod contract;
 pub mod csr;
 pub mod decode;
 pub mod ee;
@@ -22,8 +23,12 @@ pub mod trap;
 
 use std::fmt;
 
+pub use contract::{ContractProgram, CONTRACT_MEM_BASE, CONTRACT_MEM_SIZE};
 pub use csr::Privilege;
-pub use ee::{machine_program_code, tohost_of, RiscvEe, MODE_MACHINE};
+pub use ee::{
+    code_error, contract_code, contract_init_code, machine_program_code, tohost_of, RiscvEe, MODE_CONTRACT,
+    MODE_CONTRACT_INIT, MODE_MACHINE,
+};
 pub use elf::{ElfError, Program};
 pub use exec::{Config, Exit, Machine, DEFAULT_MEM_BASE, DEFAULT_MEM_SIZE, DEFAULT_TOHOST};
 pub use memory::Memory;

@@ -18,10 +18,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use ee_api::contract::{charge, cost, CallKind, ContractEnv, Service};
+use ee_api::contract::{ContractEnv, GuestMemory, Served, Service};
 use ee_api::{
     Address, Bytecode, Bytes, CallModifier, CallResult, CreateScheme, DeploymentResult, EeKind, ExecutionEnvironment,
-    ExitStatus, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Preemption, B256, U256,
+    ExitStatus, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Preemption,
 };
 
 use crate::session::{self, SpecFailure, SpecRequest, SpecSession, MODE_SPEC_INSTANCE, MODE_SPEC_MODULE};
@@ -221,24 +221,31 @@ fn service_type(service: Service) -> FuncType {
     FuncType::new(params.to_vec(), results.to_vec())
 }
 
-/// What a host call led to.
-enum Served {
-    /// Resume the interpreter with these results.
-    Resume(Vec<Value>),
-    /// Yield to the bootloader; resume when it answers.
-    Yield(Preemption),
-    /// The contract ended itself (`return`/`revert`).
-    End(ExitStatus, Bytes),
+/// The exported memory of a contract's instance, as the host services see it.
+struct InstanceMemory<'a>(Option<&'a mut [u8]>);
+
+impl InstanceMemory<'_> {
+    fn range(&self, ptr: u32, len: u32) -> Result<std::ops::Range<usize>, HaltReason> {
+        let size = self.0.as_ref().ok_or(HaltReason::Trap)?.len() as u64;
+        let end = u64::from(ptr) + u64::from(len);
+        if end > size {
+            return Err(HaltReason::Trap);
+        }
+        Ok(ptr as usize..end as usize)
+    }
 }
 
-/// What the frame waits for while it has yielded.
-enum Pending {
-    Nothing,
-    Call,
-    /// A deployment; the new address goes to this memory offset.
-    Deployment {
-        address_ptr: u32,
-    },
+impl GuestMemory for InstanceMemory<'_> {
+    fn read(&self, ptr: u32, len: u32) -> Result<&[u8], HaltReason> {
+        let range = self.range(ptr, len)?;
+        Ok(&self.0.as_deref().expect("checked by range")[range])
+    }
+
+    fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), HaltReason> {
+        let range = self.range(ptr, bytes.len() as u32)?;
+        self.0.as_deref_mut().expect("checked by range")[range].copy_from_slice(bytes);
+        Ok(())
+    }
 }
 
 /// One activation of a contract: its own store and instance, the suspended execution.
@@ -250,7 +257,6 @@ struct ContractFrame {
     store: Store,
     memory: Option<MemAddr>,
     exec: Option<Execution>,
-    pending: Pending,
 }
 
 impl ContractFrame {
@@ -270,7 +276,6 @@ impl ContractFrame {
             store: Store::new(CONTRACT_STORE_LIMITS),
             memory: None,
             exec: None,
-            pending: Pending::Nothing,
         }
     }
 
@@ -329,10 +334,16 @@ impl ContractFrame {
                 Err(_) => return self.halt(HaltReason::Trap),
             };
             let service = Service::from_number(host_id).expect("only services are imported");
-            match self.serve(host, service, &args) {
-                Ok(Served::Resume(results)) => {
-                    let exec = self.exec.as_mut().expect("running");
-                    outcome = exec.resume(&mut self.store, &results, &mut self.gas);
+            let args: Vec<u64> = args.iter().map(|v| v.to_slot()).collect();
+            let mut memory = InstanceMemory(self.memory.and_then(|m| self.store.memory_mut(m)));
+            match self.env.serve(host, &mut self.gas, service, &args, &mut memory) {
+                Ok(Served::Resume(result)) => {
+                    let results: Vec<Value> = match (result, service_type(service).results.first()) {
+                        (Some(v), Some(ValType::I64)) => vec![Value::I64(v as i64)],
+                        (Some(v), _) => vec![Value::I32(v as u32 as i32)],
+                        (None, _) => Vec::new(),
+                    };
+                    outcome = self.resume(&results);
                 }
                 Ok(Served::Yield(p)) => return p,
                 Ok(Served::End(status, output)) => return self.end(status, output),
@@ -341,150 +352,9 @@ impl ContractFrame {
         }
     }
 
-    fn memory(&mut self) -> Result<&mut [u8], HaltReason> {
-        let m = self.memory.ok_or(HaltReason::Trap)?;
-        self.store.memory_mut(m).ok_or(HaltReason::Trap)
-    }
-
-    /// `len` bytes of memory at `ptr`; out of bounds traps.
-    fn slice(&mut self, ptr: &Value, len: u64) -> Result<&mut [u8], HaltReason> {
-        let start = u64::from(as_u32(ptr));
-        let mem = self.memory()?;
-        let end = start.checked_add(len).filter(|e| *e <= mem.len() as u64).ok_or(HaltReason::Trap)?;
-        Ok(&mut mem[start as usize..end as usize])
-    }
-
-    fn read<const N: usize>(&mut self, ptr: &Value) -> Result<[u8; N], HaltReason> {
-        Ok(self.slice(ptr, N as u64)?.try_into().expect("N bytes"))
-    }
-
-    fn read_word(&mut self, ptr: &Value) -> Result<U256, HaltReason> {
-        Ok(U256::from_be_bytes(self.read::<32>(ptr)?))
-    }
-
-    fn write(&mut self, ptr: &Value, bytes: &[u8]) -> Result<(), HaltReason> {
-        self.slice(ptr, bytes.len() as u64)?.copy_from_slice(bytes);
-        Ok(())
-    }
-
-    fn serve(&mut self, host: &mut dyn Host, service: Service, a: &[Value]) -> Result<Served, HaltReason> {
-        let none = || Ok(Served::Resume(Vec::new()));
-        match service {
-            Service::CalldataSize => {
-                charge(&mut self.gas, cost::BASE)?;
-                Ok(Served::Resume(vec![Value::I32(self.env.input.len() as i32)]))
-            }
-            Service::ReturnDataSize => {
-                charge(&mut self.gas, cost::BASE)?;
-                Ok(Served::Resume(vec![Value::I32(self.env.return_data.len() as i32)]))
-            }
-            Service::GasLeft => {
-                charge(&mut self.gas, cost::BASE)?;
-                Ok(Served::Resume(vec![Value::I64(self.gas as i64)]))
-            }
-            Service::CalldataCopy | Service::ReturnDataCopy => {
-                let (len, offset) = (u64::from(as_u32(&a[2])), u64::from(as_u32(&a[1])));
-                let mut gas = self.gas;
-                let env = &self.env;
-                let dst = {
-                    // Borrow memory and env separately: the copy writes into the instance's memory.
-                    let start = u64::from(as_u32(&a[0]));
-                    let m = self.memory.ok_or(HaltReason::Trap)?;
-                    let mem = self.store.memory_mut(m).ok_or(HaltReason::Trap)?;
-                    let end = start.checked_add(len).filter(|e| *e <= mem.len() as u64).ok_or(HaltReason::Trap)?;
-                    &mut mem[start as usize..end as usize]
-                };
-                if service == Service::CalldataCopy {
-                    env.calldata_copy(&mut gas, dst, offset)?;
-                } else {
-                    env.returndata_copy(&mut gas, dst, offset)?;
-                }
-                self.gas = gas;
-                none()
-            }
-            Service::Return | Service::Revert => {
-                let data = self.slice(&a[0], u64::from(as_u32(&a[1])))?;
-                let data: Bytes = Arc::from(&*data);
-                let status = if service == Service::Return { ExitStatus::Success } else { ExitStatus::Revert };
-                Ok(Served::End(status, data))
-            }
-            Service::StorageRead => {
-                let key = self.read_word(&a[0])?;
-                let value = self.env.storage_read(host, &mut self.gas, key)?;
-                self.write(&a[1], &value.to_be_bytes::<32>())?;
-                none()
-            }
-            Service::StorageWrite => {
-                let key = self.read_word(&a[0])?;
-                let value = self.read_word(&a[1])?;
-                self.env.storage_write(host, &mut self.gas, key, value)?;
-                none()
-            }
-            Service::Caller | Service::Address | Service::Value => {
-                charge(&mut self.gas, cost::BASE)?;
-                let (caller, address, value) = (self.env.caller.0, self.env.address.0, self.env.value);
-                match service {
-                    Service::Caller => self.write(&a[0], &caller),
-                    Service::Address => self.write(&a[0], &address),
-                    _ => self.write(&a[0], &value.to_be_bytes::<32>()),
-                }?;
-                none()
-            }
-            Service::Balance => {
-                let account = Address(self.read::<20>(&a[0])?);
-                let balance = self.env.balance(host, &mut self.gas, account)?;
-                self.write(&a[1], &balance.to_be_bytes::<32>())?;
-                none()
-            }
-            Service::Log => {
-                let n = as_u32(&a[1]);
-                if n > 4 {
-                    return Err(HaltReason::Trap);
-                }
-                let topics: Vec<B256> = self
-                    .slice(&a[0], 32 * u64::from(n))?
-                    .chunks(32)
-                    .map(|c| B256(c.try_into().expect("32 bytes")))
-                    .collect();
-                let data = self.slice(&a[2], u64::from(as_u32(&a[3])))?.to_vec();
-                self.env.log(host, &mut self.gas, topics, &data)?;
-                none()
-            }
-            Service::Call => {
-                let kind = CallKind::from_number(as_u32(&a[0])).ok_or(HaltReason::Trap)?;
-                let requested = match a[1] {
-                    Value::I64(g) => g as u64,
-                    _ => unreachable!("typed by the import"),
-                };
-                let target = Address(self.read::<20>(&a[2])?);
-                let value = if kind == CallKind::Call { self.read_word(&a[3])? } else { U256::ZERO };
-                let input = self.slice(&a[4], u64::from(as_u32(&a[5])))?.to_vec();
-                let req = self.env.call(host, &mut self.gas, kind, target, value, input, requested)?;
-                self.pending = Pending::Call;
-                Ok(Served::Yield(Preemption::Call(req)))
-            }
-            Service::Create | Service::Create2 => {
-                let value = self.read_word(&a[0])?;
-                let code = self.slice(&a[1], u64::from(as_u32(&a[2])))?.to_vec();
-                let (salt, address_ptr) = if service == Service::Create2 {
-                    (Some(B256(self.read::<32>(&a[3])?)), as_u32(&a[4]))
-                } else {
-                    (None, as_u32(&a[3]))
-                };
-                // Check the address slot now, so the deployment never runs for a frame that would trap after it.
-                self.slice(&Value::I32(address_ptr as i32), 20)?;
-                let req = self.env.create(&mut self.gas, value, code, salt)?;
-                self.pending = Pending::Deployment { address_ptr };
-                Ok(Served::Yield(Preemption::Deploy(req)))
-            }
-        }
-    }
-}
-
-fn as_u32(v: &Value) -> u32 {
-    match v {
-        Value::I32(x) => *x as u32,
-        _ => unreachable!("pointer arguments are typed i32 by the import"),
+    fn resume(&mut self, results: &[Value]) -> Result<RunOutcome, Trap> {
+        let exec = self.exec.as_mut().expect("a suspended execution");
+        exec.resume(&mut self.store, results, &mut self.gas)
     }
 }
 
@@ -502,25 +372,20 @@ impl Frame for ContractFrame {
     }
 
     fn continue_after_call(&mut self, host: &mut dyn Host, result: CallResult) -> Preemption {
-        debug_assert!(matches!(self.pending, Pending::Call));
-        self.pending = Pending::Nothing;
         let status = self.env.call_returned(&mut self.gas, result);
-        let exec = self.exec.as_mut().expect("suspended in a call");
-        let outcome = exec.resume(&mut self.store, &[Value::I32(status as i32)], &mut self.gas);
+        let outcome = self.resume(&[Value::I32(status as i32)]);
         self.drive(host, outcome)
     }
 
     fn continue_after_deployment(&mut self, host: &mut dyn Host, result: DeploymentResult) -> Preemption {
-        let Pending::Deployment { address_ptr } = std::mem::replace(&mut self.pending, Pending::Nothing) else {
-            return self.halt(HaltReason::Trap);
-        };
-        let (status, address) = self.env.deployment_returned(&mut self.gas, result);
-        if let Err(reason) = self.write(&Value::I32(address_ptr as i32), &address.unwrap_or_default().0) {
-            return self.halt(reason);
+        let mut memory = InstanceMemory(self.memory.and_then(|m| self.store.memory_mut(m)));
+        match self.env.deployment_returned(&mut self.gas, result, &mut memory) {
+            Ok(status) => {
+                let outcome = self.resume(&[Value::I32(status as i32)]);
+                self.drive(host, outcome)
+            }
+            Err(reason) => self.halt(reason),
         }
-        let exec = self.exec.as_mut().expect("suspended in a deployment");
-        let outcome = exec.resume(&mut self.store, &[Value::I32(status as i32)], &mut self.gas);
-        self.drive(host, outcome)
     }
 
     fn is_static(&self) -> bool {

@@ -4,8 +4,9 @@
 //! A vector gives a pre-state, one transaction and what must follow: the outcome, the
 //! return data, the gas used, the logs and the post-state of the accounts it names.
 //! Code is written as hex, as EVM assembly (`{"evm": "PUSH1 1 ..."}`, see
-//! `ee_evm::asm`), or as WAT (`{"wat": "(module ...)"}`, a WASM contract; with
-//! `constructorInput`, init code whose constructor reads it). The format is described
+//! `ee_evm::asm`), as WAT (`{"wat": "(module ...)"}`, a WASM contract) or as RISC-V
+//! assembly (`{"riscv": "li a7, 3 ..."}`, see `ee_riscv::asm`), inline or from a file;
+//! with `constructorInput`, init code whose constructor reads it. The format is described
 //! in `wasm-vectors/README.md`. A failing vector lists every difference.
 
 use std::collections::BTreeMap;
@@ -173,6 +174,19 @@ enum CodeSpec {
         #[serde(default, rename = "constructorInput")]
         constructor_input: Option<String>,
     },
+    /// RISC-V assembly (`ee_riscv::asm`), a contract linked at the contract memory's base.
+    Riscv {
+        riscv: String,
+        #[serde(default, rename = "constructorInput")]
+        constructor_input: Option<String>,
+    },
+    /// RISC-V assembly in a file, relative to the vector file.
+    RiscvFile {
+        #[serde(rename = "riscvFile")]
+        riscv_file: String,
+        #[serde(default, rename = "constructorInput")]
+        constructor_input: Option<String>,
+    },
 }
 
 impl CodeSpec {
@@ -185,15 +199,29 @@ impl CodeSpec {
                 None => ee_wasm::contract_code(&module),
             })
         };
+        let riscv = |text: &str, input: &Option<String>| -> Result<Vec<u8>, String> {
+            let base = ee_riscv::CONTRACT_MEM_BASE;
+            let code = ee_riscv::asm::assemble(text, base).map_err(|e| format!("RISC-V assembly: {e}"))?;
+            let elf = ee_riscv::asm::elf_image(&code, base);
+            Ok(match input {
+                Some(input) => ee_riscv::contract_init_code(&elf, &hex_bytes(input)?),
+                None => ee_riscv::contract_code(&elf),
+            })
+        };
+        let read = |file: &str| {
+            let path = dir.join(file);
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
         match self {
             CodeSpec::Hex(h) => hex_bytes(h),
             CodeSpec::Evm { evm } => ee_evm::asm::assemble(evm).map_err(|e| format!("EVM assembly: {e}")),
             CodeSpec::Wat { wat, constructor_input } => wasm(wat, constructor_input),
             CodeSpec::WatFile { wat_file, constructor_input } => {
-                let path = dir.join(wat_file);
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                wasm(&text, constructor_input).map_err(|e| format!("{wat_file}: {e}"))
+                wasm(&read(wat_file)?, constructor_input).map_err(|e| format!("{wat_file}: {e}"))
+            }
+            CodeSpec::Riscv { riscv: text, constructor_input } => riscv(text, constructor_input),
+            CodeSpec::RiscvFile { riscv_file, constructor_input } => {
+                riscv(&read(riscv_file)?, constructor_input).map_err(|e| format!("{riscv_file}: {e}"))
             }
         }
     }
