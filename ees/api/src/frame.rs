@@ -232,6 +232,17 @@ pub enum Preemption {
     DeploymentCompleted(FrameOutcome),
 }
 
+impl Preemption {
+    /// A finished frame's completion: `DeploymentCompleted` for a constructor, else `CallCompleted`.
+    pub fn completed(constructor: bool, outcome: FrameOutcome) -> Preemption {
+        if constructor {
+            Preemption::DeploymentCompleted(outcome)
+        } else {
+            Preemption::CallCompleted(outcome)
+        }
+    }
+}
+
 /// One suspended or running activation of an EE.
 pub trait Frame {
     /// Runs from the start to the first preemption point.

@@ -361,12 +361,7 @@ impl EvmFrame {
 
     fn outcome(&self, status: ExitStatus, output: Bytes) -> Preemption {
         let gas_left = if matches!(status, ExitStatus::Halt(_)) { 0 } else { self.gas };
-        let out = FrameOutcome { status, gas_left, output };
-        if self.modifier == CallModifier::Constructor {
-            Preemption::DeploymentCompleted(out)
-        } else {
-            Preemption::CallCompleted(out)
-        }
+        Preemption::completed(self.modifier == CallModifier::Constructor, FrameOutcome { status, gas_left, output })
     }
 
     fn run(&mut self, host: &mut dyn Host) -> Preemption {

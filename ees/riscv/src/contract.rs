@@ -117,12 +117,7 @@ impl ContractFrame {
     }
 
     fn finished(&self, status: ExitStatus, gas_left: u64, output: Bytes) -> Preemption {
-        let outcome = FrameOutcome { status, gas_left, output };
-        if self.constructor {
-            Preemption::DeploymentCompleted(outcome)
-        } else {
-            Preemption::CallCompleted(outcome)
-        }
+        Preemption::completed(self.constructor, FrameOutcome { status, gas_left, output })
     }
 
     fn halt(&self, reason: HaltReason) -> Preemption {

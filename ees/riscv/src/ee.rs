@@ -162,12 +162,7 @@ struct RiscvFrame {
 
 impl RiscvFrame {
     fn end(&self, status: ExitStatus, gas_left: u64, output: Bytes) -> Preemption {
-        let outcome = FrameOutcome { status, gas_left, output };
-        if self.constructor {
-            Preemption::DeploymentCompleted(outcome)
-        } else {
-            Preemption::CallCompleted(outcome)
-        }
+        Preemption::completed(self.constructor, FrameOutcome { status, gas_left, output })
     }
 
     fn halt(&self, reason: HaltReason) -> Preemption {

@@ -173,12 +173,7 @@ fn empty() -> Bytes {
 }
 
 fn finished(constructor: bool, status: ExitStatus, gas_left: u64, output: Bytes) -> Preemption {
-    let outcome = FrameOutcome { status, gas_left, output };
-    if constructor {
-        Preemption::DeploymentCompleted(outcome)
-    } else {
-        Preemption::CallCompleted(outcome)
-    }
+    Preemption::completed(constructor, FrameOutcome { status, gas_left, output })
 }
 
 /// A frame that cannot run (its code is not a program this EE can start).
