@@ -1,7 +1,9 @@
 //! Machine-mode control and status registers: the subset the riscv-tests `p` environment
 //! and a bare-metal program use. Every other CSR number does not exist, so touching it
 //! raises an illegal-instruction trap, as on hardware; the env relies on that to probe
-//! and skip optional features (satp, PMP, delegation).
+//! and skip optional features (satp, PMP). `medeleg`/`mideleg` exist but read as zero:
+//! there is no S-mode to delegate to, and the `p` env before 2019 writes them without
+//! probing.
 
 /// Privilege levels this hart implements (M and U; no S-mode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -12,6 +14,8 @@ pub enum Privilege {
 
 pub const MSTATUS: u16 = 0x300;
 pub const MISA: u16 = 0x301;
+pub const MEDELEG: u16 = 0x302;
+pub const MIDELEG: u16 = 0x303;
 pub const MIE: u16 = 0x304;
 pub const MTVEC: u16 = 0x305;
 pub const MCOUNTEREN: u16 = 0x306;
@@ -91,7 +95,10 @@ impl Csrs {
         let counter_allowed = |bit: u32| privilege == Privilege::Machine || self.mcounteren & (1 << bit) != 0;
         Some(match csr {
             MSTATUS => self.mstatus(),
-            MSTATUSH => 0,
+            // No S-mode to delegate to: every bit is hardwired to zero (WARL). The spec
+            // recommends leaving them out on such a hart, but riscv-tests' `p` env before
+            // 2019 writes them unconditionally (on VexRiscv and others they read as zero).
+            MSTATUSH | MEDELEG | MIDELEG => 0,
             MISA => MISA_VALUE,
             MIE => self.mie,
             MIP => 0,
@@ -133,7 +140,7 @@ impl Csrs {
             MEPC => self.mepc = value & !3,
             MCAUSE => self.mcause = value,
             MTVAL => self.mtval = value,
-            MSTATUSH | MISA | MIP => {} // no writable fields
+            MSTATUSH | MISA | MIP | MEDELEG | MIDELEG => {} // no writable fields
             _ => return None,
         }
         Some(())
@@ -155,7 +162,8 @@ mod tests {
     #[test]
     fn unknown_and_supervisor_csrs_do_not_exist() {
         let c = Csrs::default();
-        for csr in [0x180 /* satp */, 0x3a0 /* pmpcfg0 */, 0x302 /* medeleg */, 0x303, 0x744, 0xc01] {
+        // satp, pmpcfg0, pmpaddr0, stvec, a custom number, time
+        for csr in [0x180, 0x3a0, 0x3b0, 0x105, 0x744, 0xc01] {
             assert_eq!(c.read(csr, Privilege::Machine, 0), None, "{csr:#x}");
         }
     }
@@ -186,5 +194,9 @@ mod tests {
         assert_eq!(c.read(MTVEC, Privilege::Machine, 0), Some(0x8000_0100));
         c.write(MISA, 0).unwrap();
         assert_eq!(c.read(MISA, Privilege::Machine, 0), Some(MISA_VALUE));
+        for deleg in [MEDELEG, MIDELEG] {
+            c.write(deleg, 0xffff_ffff).unwrap();
+            assert_eq!(c.read(deleg, Privilege::Machine, 0), Some(0));
+        }
     }
 }

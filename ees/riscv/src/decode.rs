@@ -1,10 +1,10 @@
 //! Instruction decoding: one 32-bit word at a known address into a compact [`Op`].
 //!
-//! Decoding happens once per instruction address (the interpreter caches the result), so
-//! everything that can be settled here is: immediates are sign-extended, PC-relative
-//! targets (`auipc`, `jal`, branches) become absolute addresses, a destination `x0` becomes
-//! the write-only sink register [`SINK`], and every reserved encoding becomes
-//! [`Op::Illegal`].
+//! Decoding happens once per instruction address (the interpreter caches the result in
+//! the compact form of `fast.rs`), so everything that can be settled here is: immediates
+//! are sign-extended, PC-relative targets (`auipc`, `jal`, branches) become absolute
+//! addresses, a destination `x0` becomes the write-only sink register [`SINK`], and every
+//! reserved encoding becomes [`Op::Illegal`].
 
 use crate::trap::TrapCause;
 
@@ -51,8 +51,6 @@ impl Cond {
 /// sink; source registers are always 0..=31.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
-    /// An empty decode-cache slot; never returned by [`decode`].
-    Undecoded,
     /// `lui`, and `auipc` with the PC already added: `rd = value`.
     Li {
         rd: u8,

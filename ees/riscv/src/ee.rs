@@ -175,7 +175,7 @@ impl Frame for RiscvFrame {
         let Some(Parsed::Machine(program)) = self.program.as_deref() else {
             return self.halt(HaltReason::InvalidProgram);
         };
-        let config = Config { ecall_yields: false, ..Config::default() };
+        let config = Config { ecall_yields: false, ..Config::riscv_tests() };
         let mut machine = match Machine::load(program, config) {
             Ok(m) => m,
             Err(_) => return self.halt(HaltReason::InvalidProgram),

@@ -1,16 +1,28 @@
 //! The hart: registers, privilege, CSRs, memory, the decode cache and the resumable
 //! interpreter loop.
 //!
-//! Instructions are decoded once per address into [`Op`]s kept in a `Vec` that covers the
-//! program's executable segments; a store into that range clears the slot it hits, so
-//! self-modifying code always sees its new instructions (`fence.i` has nothing left to
-//! do). Code outside the range (e.g. copied to data memory) is decoded at each fetch.
+//! Instructions are decoded once per address into compact `Insn`s kept in a `Vec`
+//! that covers the program's executable segments; a store into that range clears the
+//! slot it hits, so self-modifying code always sees its new instructions (`fence.i` has
+//! nothing left to do). Code outside the range (e.g. copied to data memory) is decoded
+//! at each fetch.
+//!
+//! Two loops share the work. `fast::run` executes cached instructions that cannot trap
+//! (see `fast.rs`) and stops before anything else; `Machine::step` then executes that
+//! one instruction with the full machine at hand — traps, CSRs, `ecall`/`mret`, empty
+//! cache slots, misaligned or faulting accesses, stores into code or `tohost` — and the
+//! fast loop resumes. Every trap is raised by `step`, and the step bound counts both
+//! loops' instructions exactly.
 
 use crate::csr::{Csrs, Privilege};
 use crate::decode::{decode, CsrOp, Op};
 use crate::elf::{self, ElfError, Program};
-use crate::memory::{MemFault, Memory};
+use crate::fast::{self, Core, Insn, REGS};
+use crate::memory::Memory;
 use crate::trap::{Trap, TrapCause};
+
+#[cfg(test)]
+use crate::fast::{div, divu, mulh, mulhsu, mulhu, rem, remu};
 
 /// Where the riscv-tests `p` environment (and our `link.ld`) puts RAM.
 pub const DEFAULT_MEM_BASE: u32 = 0x8000_0000;
@@ -28,11 +40,26 @@ pub struct Config {
     /// `ecall` returns [`Exit::Ecall`] to the embedder (host ABI) instead of trapping to
     /// `mtvec` (the riscv-tests environment).
     pub ecall_yields: bool,
+    /// Loads and stores at addresses that are not a multiple of their width are performed
+    /// (as one access, little-endian) instead of raising an address-misaligned exception:
+    /// hardware support for misaligned data, which the ISA allows and upstream riscv-tests'
+    /// `ma_data` expects (spike runs it with `--misaligned`). Instruction addresses must
+    /// stay 4-byte aligned either way.
+    pub misaligned_access: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { mem_base: DEFAULT_MEM_BASE, mem_size: DEFAULT_MEM_SIZE, ecall_yields: false }
+        Config { mem_base: DEFAULT_MEM_BASE, mem_size: DEFAULT_MEM_SIZE, ecall_yields: false, misaligned_access: false }
+    }
+}
+
+impl Config {
+    /// The hart a riscv-tests program (and a machine-mode program under the bootloader)
+    /// runs on: the default memory map, traps to the program's `mtvec`, and misaligned
+    /// data accesses supported, as spike runs upstream's tests.
+    pub fn riscv_tests() -> Self {
+        Config { misaligned_access: true, ..Config::default() }
     }
 }
 
@@ -56,53 +83,56 @@ pub enum Exit {
 /// One RV32IM hart with M and U modes and its memory.
 #[derive(Clone, Debug)]
 pub struct Machine {
-    /// x0..x31, then the sink (32) that absorbs writes to x0; 64 entries so that an index
-    /// masked with 63 needs no bounds check.
-    regs: [u32; 64],
+    /// x0..x31, then the sink (32) that absorbs writes to x0; padded to 256 entries so
+    /// that any `u8` register index needs no bounds check.
+    regs: [u32; REGS],
     pc: u32,
     privilege: Privilege,
     csrs: Csrs,
     mem: Memory,
-    /// Decoded ops for `[code_base, code_base + 4 * cache.len())`.
-    cache: Vec<Op>,
+    /// Decoded instructions for `[code_base, code_base + 4 * cache.len())`.
+    cache: Vec<Insn>,
     code_base: u32,
+    /// Stores here go through `Machine::step`: the hull of the cache and `tohost`.
+    watch_base: u32,
+    watch_len: u32,
     tohost: Option<u32>,
     halted: Option<u32>,
     ecall_yields: bool,
+    misaligned_access: bool,
+    /// Whether `fast::run` is used; off, every instruction goes through `step` (the
+    /// reference the fast loop is tested against).
+    fast: bool,
     instret: u64,
     last_trap: Option<Trap>,
 }
 
-#[inline(always)]
-fn load_cause(f: MemFault) -> TrapCause {
-    match f {
-        MemFault::Misaligned => TrapCause::LoadAddressMisaligned,
-        MemFault::OutOfRange => TrapCause::LoadAccessFault,
-    }
-}
-
-#[inline(always)]
-fn store_cause(f: MemFault) -> TrapCause {
-    match f {
-        MemFault::Misaligned => TrapCause::StoreAddressMisaligned,
-        MemFault::OutOfRange => TrapCause::StoreAccessFault,
-    }
+/// What one instruction on the general path leads to.
+enum Step {
+    /// Continue at this PC.
+    Next(u32),
+    /// Leave `run` with the PC at the given address.
+    Exit(Exit, u32),
 }
 
 impl Machine {
     /// A machine with zeroed memory, the PC at the memory base, in M-mode, no `tohost`.
     pub fn new(config: Config) -> Self {
         Machine {
-            regs: [0; 64],
+            regs: [0; REGS],
             pc: config.mem_base,
             privilege: Privilege::Machine,
             csrs: Csrs::default(),
             mem: Memory::new(config.mem_base, config.mem_size),
             cache: Vec::new(),
             code_base: 0,
+            watch_base: 0,
+            watch_len: 0,
             tohost: None,
             halted: None,
             ecall_yields: config.ecall_yields,
+            misaligned_access: config.misaligned_access,
+            fast: true,
             instret: 0,
             last_trap: None,
         }
@@ -138,13 +168,14 @@ impl Machine {
         }
         if code_lo < code_hi {
             m.code_base = code_lo as u32;
-            m.cache = vec![Op::Undecoded; (code_hi - code_lo).div_ceil(4) as usize];
+            m.cache = vec![Insn::UNDECODED; (code_hi - code_lo).div_ceil(4) as usize];
         }
         m.tohost = match program.tohost_symbol {
             Some(t) if t & 3 != 0 || !m.mem.contains(t, 4) => return Err(ElfError::BadTohost(t)),
             Some(t) => Some(t),
             None => m.mem.contains(DEFAULT_TOHOST, 4).then_some(DEFAULT_TOHOST),
         };
+        m.update_watch();
         m.pc = program.entry;
         Ok(m)
     }
@@ -190,7 +221,7 @@ impl Machine {
         if hi > code_lo && lo < code_hi {
             let first = ((lo.max(code_lo) - code_lo) / 4) as usize;
             let last = (hi.min(code_hi) - code_lo).div_ceil(4) as usize;
-            self.cache[first..last].fill(Op::Undecoded);
+            self.cache[first..last].fill(Insn::UNDECODED);
         }
         true
     }
@@ -220,6 +251,7 @@ impl Machine {
     /// Sets or clears the word whose non-zero writes halt the machine.
     pub fn set_tohost(&mut self, tohost: Option<u32>) {
         self.tohost = tohost;
+        self.update_watch();
     }
 
     /// The `tohost` value the machine halted with.
@@ -237,10 +269,59 @@ impl Machine {
         exit
     }
 
-    /// Takes a trap: to the handler at `mtvec` (returns its address), or out to the
-    /// embedder when there is none.
+    fn run_inner(&mut self, max_steps: u64) -> (Exit, u64) {
+        let mut pc = self.pc;
+        let mut steps: u64 = 0;
+
+        // Only `set_pc` can misalign the PC: every jump checks its target, and traps and
+        // `mret` go to aligned addresses, so neither loop ever needs the test.
+        if pc & 3 != 0 && max_steps > 0 {
+            steps = 1;
+            match self.raise(TrapCause::InstructionAddressMisaligned, pc, pc) {
+                Step::Next(handler) => pc = handler,
+                Step::Exit(exit, at) => {
+                    self.pc = at;
+                    return (exit, steps);
+                }
+            }
+        }
+
+        let exit = loop {
+            if self.fast {
+                let core = Core {
+                    regs: &mut self.regs,
+                    code: &self.cache,
+                    code_base: self.code_base,
+                    mem_base: self.mem.base(),
+                    mem: self.mem.bytes_mut(),
+                    watch_base: self.watch_base,
+                    watch_len: self.watch_len,
+                };
+                let (stopped_at, done) = fast::run(core, pc, max_steps - steps);
+                pc = stopped_at;
+                steps += done;
+            }
+            if steps == max_steps {
+                break Exit::StepLimit;
+            }
+            // The fast loop stopped before this instruction: run it on the general path.
+            steps += 1;
+            match self.step(pc, steps) {
+                Step::Next(next) => pc = next,
+                Step::Exit(exit, at) => {
+                    pc = at;
+                    break exit;
+                }
+            }
+        };
+        self.pc = pc;
+        (exit, steps)
+    }
+
+    /// Takes a trap: to the handler at `mtvec`, or out to the embedder when there is none
+    /// (the PC stays at the faulting instruction).
     #[cold]
-    fn raise(&mut self, cause: TrapCause, pc: u32, tval: u32) -> Result<u32, Exit> {
+    fn raise(&mut self, cause: TrapCause, pc: u32, tval: u32) -> Step {
         let trap = Trap { cause, pc, tval };
         self.last_trap = Some(trap);
         match self.csrs.mtvec {
@@ -253,50 +334,66 @@ impl Machine {
                 c.mie_bit = false;
                 c.mpp = self.privilege;
                 self.privilege = Privilege::Machine;
-                Ok(handler)
+                Step::Next(handler)
             }
-            _ => Err(Exit::Trap(trap)),
+            _ => Step::Exit(Exit::Trap(trap), pc),
         }
     }
 
-    /// Instruction bits at `pc` for `mtval` of an illegal instruction found late.
-    #[cold]
-    fn raw_at(&self, pc: u32) -> u32 {
-        self.mem.load_u32(pc).unwrap_or(0)
+    /// The range of stores the fast loop leaves to `Machine::step`: the hull of the
+    /// decode cache and the `tohost` word (they are close together in every `p`-style
+    /// layout, so one range check covers both).
+    fn update_watch(&mut self) {
+        let code = (!self.cache.is_empty()).then(|| {
+            let lo = u64::from(self.code_base);
+            (lo, lo + 4 * self.cache.len() as u64)
+        });
+        let tohost = self.tohost.map(|t| (u64::from(t), u64::from(t) + 4));
+        let (lo, hi) = match (code, tohost) {
+            (Some(a), Some(b)) => (a.0.min(b.0), a.1.max(b.1)),
+            (Some(r), None) | (None, Some(r)) => r,
+            (None, None) => (0, 0),
+        };
+        // Whole words, so that no aligned access straddles an edge (`set_tohost` may be
+        // given a misaligned address).
+        let (lo, hi) = (lo & !3, hi.div_ceil(4) * 4);
+        self.watch_base = lo as u32;
+        self.watch_len = u32::try_from(hi - lo).unwrap_or(u32::MAX);
     }
 
-    /// The op at `pc` (4-byte aligned): the cached slot, which may still be
-    /// [`Op::Undecoded`], or for code outside the cache a fresh decode; `None` if
-    /// unfetchable. The loop decodes empty slots in their own (cold) match arm, so the
-    /// common path has no extra test.
-    #[inline(always)]
-    fn fetch(&self, pc: u32) -> Option<Op> {
-        match self.cache.get((pc.wrapping_sub(self.code_base) >> 2) as usize) {
-            Some(&op) => Some(op),
-            None => Some(decode(self.mem.load_u32(pc).ok()?, pc)),
+    /// The data at `[addr, addr + N)` (N = 1, 2, 4), or the cause of the trap.
+    fn read<const N: usize>(&self, addr: u32) -> Result<[u8; N], TrapCause> {
+        if addr as usize & (N - 1) != 0 && !self.misaligned_access {
+            return Err(TrapCause::LoadAddressMisaligned);
         }
+        let bytes = self.mem.slice(addr, N as u32).ok_or(TrapCause::LoadAccessFault)?;
+        bytes.try_into().map_err(|_| TrapCause::LoadAccessFault)
     }
 
-    /// Fills the cache slot for `pc`; false if the word cannot be fetched.
-    #[cold]
-    fn fill(&mut self, pc: u32) -> bool {
-        let Ok(raw) = self.mem.load_u32(pc) else { return false };
-        if let Some(slot) = self.cache.get_mut((pc.wrapping_sub(self.code_base) >> 2) as usize) {
-            *slot = decode(raw, pc);
+    /// Stores `bytes` at `addr`, or the cause of the trap (and nothing written).
+    fn write(&mut self, addr: u32, bytes: &[u8]) -> Result<(), TrapCause> {
+        if addr as usize & (bytes.len() - 1) != 0 && !self.misaligned_access {
+            return Err(TrapCause::StoreAddressMisaligned);
         }
-        true
+        if !self.mem.write_bytes(addr, bytes) {
+            return Err(TrapCause::StoreAccessFault);
+        }
+        Ok(())
     }
 
-    /// After a store to `addr`: drops a stale decoded op, and reports a halt when the
-    /// store made `tohost` non-zero.
-    #[inline(always)]
-    fn after_store(&mut self, addr: u32) -> Option<u32> {
-        let idx = (addr.wrapping_sub(self.code_base) >> 2) as usize;
-        if let Some(slot) = self.cache.get_mut(idx) {
-            *slot = Op::Undecoded;
+    /// After a store to `[addr, addr + len)`: drops stale decoded instructions, and
+    /// reports a halt when the store made `tohost` non-zero.
+    fn after_store(&mut self, addr: u32, len: u32) -> Option<u32> {
+        let first = addr.wrapping_sub(self.code_base) >> 2;
+        let last = addr.wrapping_add(len - 1).wrapping_sub(self.code_base) >> 2;
+        for idx in [first, last] {
+            if let Some(slot) = self.cache.get_mut(idx as usize) {
+                *slot = Insn::UNDECODED;
+            }
         }
         let tohost = self.tohost?;
-        if addr & !3 != tohost {
+        // The store overlaps the tohost word when either start lies inside the other range.
+        if addr.wrapping_sub(tohost) >= 4 && tohost.wrapping_sub(addr) >= len {
             return None;
         }
         let value = self.mem.load_u32(tohost).ok().filter(|&v| v != 0)?;
@@ -306,238 +403,180 @@ impl Machine {
 
     #[inline(always)]
     fn x(&self, r: u8) -> u32 {
-        self.regs[usize::from(r & 63)]
+        self.regs[usize::from(r)]
     }
 
     #[inline(always)]
     fn set(&mut self, r: u8, value: u32) {
-        self.regs[usize::from(r & 63)] = value;
+        self.regs[usize::from(r)] = value;
     }
 
-    fn run_inner(&mut self, max_steps: u64) -> (Exit, u64) {
-        let mut pc = self.pc;
-        let mut steps: u64 = 0;
-
-        // Traps to the handler and continues there, or leaves the loop with the exit.
+    /// Executes the one instruction at `pc` (4-byte aligned), the `steps`-th of this run,
+    /// with everything the fast loop leaves out: decoding and caching it, traps, CSRs,
+    /// privilege changes, misaligned and faulting accesses, stores into code and `tohost`.
+    #[inline(never)]
+    fn step(&mut self, pc: u32, steps: u64) -> Step {
+        let next = pc.wrapping_add(4);
         macro_rules! trap {
-            ($cause:expr, $tval:expr) => {{
-                match self.raise($cause, pc, $tval) {
-                    Ok(handler) => {
-                        pc = handler;
-                        continue;
-                    }
-                    Err(exit) => break exit,
-                }
-            }};
+            ($cause:expr, $tval:expr) => {
+                return self.raise($cause, pc, $tval)
+            };
         }
         macro_rules! alu {
             ($rd:expr, $value:expr) => {{
                 let v = $value;
                 self.set($rd, v);
-                pc = pc.wrapping_add(4);
+                next
             }};
         }
         macro_rules! branch {
-            ($cond:expr, $target:expr) => {{
-                pc = if $cond { $target } else { pc.wrapping_add(4) };
-            }};
+            ($cond:expr, $target:expr) => {
+                if $cond {
+                    $target
+                } else {
+                    next
+                }
+            };
         }
         macro_rules! load {
-            ($rd:expr, $rs1:expr, $imm:expr, $method:ident, $conv:expr) => {{
+            ($rd:expr, $rs1:expr, $imm:expr, $n:literal, $conv:expr) => {{
                 let addr = self.x($rs1).wrapping_add($imm as u32);
-                match self.mem.$method(addr) {
-                    Ok(v) => self.set($rd, $conv(v)),
-                    Err(f) => trap!(load_cause(f), addr),
+                match self.read::<$n>(addr) {
+                    Ok(bytes) => alu!($rd, $conv(bytes)),
+                    Err(cause) => trap!(cause, addr),
                 }
-                pc = pc.wrapping_add(4);
             }};
         }
         macro_rules! store {
-            ($rs1:expr, $rs2:expr, $imm:expr, $method:ident, $ty:ty) => {{
+            ($rs1:expr, $imm:expr, $bytes:expr) => {{
                 let addr = self.x($rs1).wrapping_add($imm as u32);
-                if let Err(f) = self.mem.$method(addr, self.x($rs2) as $ty) {
-                    trap!(store_cause(f), addr);
+                let bytes = $bytes;
+                if let Err(cause) = self.write(addr, &bytes) {
+                    trap!(cause, addr);
                 }
-                pc = pc.wrapping_add(4);
-                if let Some(value) = self.after_store(addr) {
-                    break Exit::Halted(value);
+                if let Some(value) = self.after_store(addr, bytes.len() as u32) {
+                    return Step::Exit(Exit::Halted(value), next);
                 }
+                next
             }};
         }
 
-        // Only `set_pc` can misalign the PC: every jump checks its target, and traps and
-        // `mret` go to aligned addresses, so the loop itself never needs the test.
-        if pc & 3 != 0 && max_steps > 0 {
-            steps = 1;
-            match self.raise(TrapCause::InstructionAddressMisaligned, pc, pc) {
-                Ok(handler) => pc = handler,
-                Err(exit) => return (exit, steps),
+        // Fetch: the word must lie in memory; its decoded form fills an empty cache slot.
+        let Ok(raw) = self.mem.load_u32(pc) else {
+            trap!(TrapCause::InstructionAccessFault, pc);
+        };
+        let op = decode(raw, pc);
+        if let Some(slot) = self.cache.get_mut((pc.wrapping_sub(self.code_base) >> 2) as usize) {
+            if *slot == Insn::UNDECODED {
+                *slot = Insn::new_at(op, self.code_base);
             }
         }
 
-        let exit = loop {
-            if steps == max_steps {
-                break Exit::StepLimit;
+        Step::Next(match op {
+            Op::Li { rd, value } => alu!(rd, value),
+            Op::Jal { rd, target } => {
+                self.set(rd, next);
+                target
             }
-            steps += 1;
-            let Some(op) = self.fetch(pc) else {
-                trap!(TrapCause::InstructionAccessFault, pc);
-            };
-            match op {
-                Op::Addi { rd, rs1, imm } => alu!(rd, self.x(rs1).wrapping_add(imm as u32)),
-                Op::Li { rd, value } => alu!(rd, value),
-                Op::Add { rd, rs1, rs2 } => alu!(rd, self.x(rs1).wrapping_add(self.x(rs2))),
-                Op::Sub { rd, rs1, rs2 } => alu!(rd, self.x(rs1).wrapping_sub(self.x(rs2))),
-                Op::Beq { rs1, rs2, target } => branch!(self.x(rs1) == self.x(rs2), target),
-                Op::Bne { rs1, rs2, target } => branch!(self.x(rs1) != self.x(rs2), target),
-                Op::Blt { rs1, rs2, target } => branch!((self.x(rs1) as i32) < (self.x(rs2) as i32), target),
-                Op::Bge { rs1, rs2, target } => branch!((self.x(rs1) as i32) >= (self.x(rs2) as i32), target),
-                Op::Bltu { rs1, rs2, target } => branch!(self.x(rs1) < self.x(rs2), target),
-                Op::Bgeu { rs1, rs2, target } => branch!(self.x(rs1) >= self.x(rs2), target),
-                Op::Lw { rd, rs1, imm } => load!(rd, rs1, imm, load_u32, |v: u32| v),
-                Op::Sw { rs1, rs2, imm } => store!(rs1, rs2, imm, store_u32, u32),
-                Op::Jal { rd, target } => {
-                    self.set(rd, pc.wrapping_add(4));
-                    pc = target;
+            Op::Jalr { rd, rs1, imm } => {
+                let target = self.x(rs1).wrapping_add(imm as u32) & !1;
+                if target & 3 != 0 {
+                    trap!(TrapCause::InstructionAddressMisaligned, target);
                 }
-                Op::Jalr { rd, rs1, imm } => {
-                    let target = self.x(rs1).wrapping_add(imm as u32) & !1;
-                    if target & 3 != 0 {
-                        trap!(TrapCause::InstructionAddressMisaligned, target);
-                    }
-                    self.set(rd, pc.wrapping_add(4));
-                    pc = target;
-                }
-                Op::Slti { rd, rs1, imm } => alu!(rd, u32::from((self.x(rs1) as i32) < imm)),
-                Op::Sltiu { rd, rs1, imm } => alu!(rd, u32::from(self.x(rs1) < imm as u32)),
-                Op::Xori { rd, rs1, imm } => alu!(rd, self.x(rs1) ^ imm as u32),
-                Op::Ori { rd, rs1, imm } => alu!(rd, self.x(rs1) | imm as u32),
-                Op::Andi { rd, rs1, imm } => alu!(rd, self.x(rs1) & imm as u32),
-                Op::Slli { rd, rs1, shamt } => alu!(rd, self.x(rs1) << (shamt & 31)),
-                Op::Srli { rd, rs1, shamt } => alu!(rd, self.x(rs1) >> (shamt & 31)),
-                Op::Srai { rd, rs1, shamt } => alu!(rd, ((self.x(rs1) as i32) >> (shamt & 31)) as u32),
-                Op::Sll { rd, rs1, rs2 } => alu!(rd, self.x(rs1) << (self.x(rs2) & 31)),
-                Op::Slt { rd, rs1, rs2 } => alu!(rd, u32::from((self.x(rs1) as i32) < (self.x(rs2) as i32))),
-                Op::Sltu { rd, rs1, rs2 } => alu!(rd, u32::from(self.x(rs1) < self.x(rs2))),
-                Op::Xor { rd, rs1, rs2 } => alu!(rd, self.x(rs1) ^ self.x(rs2)),
-                Op::Srl { rd, rs1, rs2 } => alu!(rd, self.x(rs1) >> (self.x(rs2) & 31)),
-                Op::Sra { rd, rs1, rs2 } => alu!(rd, ((self.x(rs1) as i32) >> (self.x(rs2) & 31)) as u32),
-                Op::Or { rd, rs1, rs2 } => alu!(rd, self.x(rs1) | self.x(rs2)),
-                Op::And { rd, rs1, rs2 } => alu!(rd, self.x(rs1) & self.x(rs2)),
-                Op::Mul { rd, rs1, rs2 } => alu!(rd, self.x(rs1).wrapping_mul(self.x(rs2))),
-                Op::Mulh { rd, rs1, rs2 } => alu!(rd, mulh(self.x(rs1), self.x(rs2))),
-                Op::Mulhsu { rd, rs1, rs2 } => alu!(rd, mulhsu(self.x(rs1), self.x(rs2))),
-                Op::Mulhu { rd, rs1, rs2 } => alu!(rd, mulhu(self.x(rs1), self.x(rs2))),
-                Op::Div { rd, rs1, rs2 } => alu!(rd, div(self.x(rs1), self.x(rs2))),
-                Op::Divu { rd, rs1, rs2 } => alu!(rd, divu(self.x(rs1), self.x(rs2))),
-                Op::Rem { rd, rs1, rs2 } => alu!(rd, rem(self.x(rs1), self.x(rs2))),
-                Op::Remu { rd, rs1, rs2 } => alu!(rd, remu(self.x(rs1), self.x(rs2))),
-                Op::Lb { rd, rs1, imm } => load!(rd, rs1, imm, load_u8, |v: u8| v as i8 as u32),
-                Op::Lh { rd, rs1, imm } => load!(rd, rs1, imm, load_u16, |v: u16| v as i16 as u32),
-                Op::Lbu { rd, rs1, imm } => load!(rd, rs1, imm, load_u8, u32::from),
-                Op::Lhu { rd, rs1, imm } => load!(rd, rs1, imm, load_u16, u32::from),
-                Op::Sb { rs1, rs2, imm } => store!(rs1, rs2, imm, store_u8, u8),
-                Op::Sh { rs1, rs2, imm } => store!(rs1, rs2, imm, store_u16, u16),
-                Op::BranchMisaligned { cond, rs1, rs2, target } => {
-                    if cond.holds(self.x(rs1), self.x(rs2)) {
-                        trap!(TrapCause::InstructionAddressMisaligned, target);
-                    }
-                    pc = pc.wrapping_add(4);
-                }
-                Op::Fence | Op::FenceI | Op::Wfi => pc = pc.wrapping_add(4),
-                Op::Ecall => {
-                    if self.ecall_yields {
-                        pc = pc.wrapping_add(4);
-                        break Exit::Ecall;
-                    }
-                    let cause = match self.privilege {
-                        Privilege::User => TrapCause::EcallFromU,
-                        Privilege::Machine => TrapCause::EcallFromM,
-                    };
-                    trap!(cause, 0);
-                }
-                Op::Ebreak => trap!(TrapCause::Breakpoint, pc),
-                Op::Mret => {
-                    if self.privilege != Privilege::Machine {
-                        trap!(TrapCause::IllegalInstruction, self.raw_at(pc));
-                    }
-                    let c = &mut self.csrs;
-                    self.privilege = c.mpp;
-                    c.mie_bit = c.mpie;
-                    c.mpie = true;
-                    c.mpp = Privilege::User;
-                    pc = c.mepc;
-                }
-                Op::Csr { op, rd, src, csr } => {
-                    let Some(old) = self.csrs.read(csr, self.privilege, self.instret + steps) else {
-                        trap!(TrapCause::IllegalInstruction, self.raw_at(pc));
-                    };
-                    let (writes, new) = match op {
-                        CsrOp::Rw => (true, self.x(src)),
-                        CsrOp::Rs => (src != 0, old | self.x(src)),
-                        CsrOp::Rc => (src != 0, old & !self.x(src)),
-                        CsrOp::Rwi => (true, u32::from(src)),
-                        CsrOp::Rsi => (src != 0, old | u32::from(src)),
-                        CsrOp::Rci => (src != 0, old & !u32::from(src)),
-                    };
-                    if writes && self.csrs.write(csr, new).is_none() {
-                        trap!(TrapCause::IllegalInstruction, self.raw_at(pc));
-                    }
-                    self.set(rd, old);
-                    pc = pc.wrapping_add(4);
-                }
-                Op::Fault { cause, tval } => trap!(cause, tval),
-                Op::Illegal { raw } => trap!(TrapCause::IllegalInstruction, raw),
-                Op::Undecoded => {
-                    // First visit: decode into the cache and dispatch again, uncounted.
-                    if !self.fill(pc) {
-                        trap!(TrapCause::InstructionAccessFault, pc);
-                    }
-                    steps -= 1;
-                }
+                self.set(rd, next);
+                target
             }
-        };
-        self.pc = pc;
-        (exit, steps)
+            Op::Beq { rs1, rs2, target } => branch!(self.x(rs1) == self.x(rs2), target),
+            Op::Bne { rs1, rs2, target } => branch!(self.x(rs1) != self.x(rs2), target),
+            Op::Blt { rs1, rs2, target } => branch!((self.x(rs1) as i32) < (self.x(rs2) as i32), target),
+            Op::Bge { rs1, rs2, target } => branch!((self.x(rs1) as i32) >= (self.x(rs2) as i32), target),
+            Op::Bltu { rs1, rs2, target } => branch!(self.x(rs1) < self.x(rs2), target),
+            Op::Bgeu { rs1, rs2, target } => branch!(self.x(rs1) >= self.x(rs2), target),
+            Op::BranchMisaligned { cond, rs1, rs2, target } => {
+                if cond.holds(self.x(rs1), self.x(rs2)) {
+                    trap!(TrapCause::InstructionAddressMisaligned, target);
+                }
+                next
+            }
+            Op::Lb { rd, rs1, imm } => load!(rd, rs1, imm, 1, |b: [u8; 1]| b[0] as i8 as u32),
+            Op::Lh { rd, rs1, imm } => load!(rd, rs1, imm, 2, |b| i16::from_le_bytes(b) as u32),
+            Op::Lw { rd, rs1, imm } => load!(rd, rs1, imm, 4, u32::from_le_bytes),
+            Op::Lbu { rd, rs1, imm } => load!(rd, rs1, imm, 1, |b: [u8; 1]| u32::from(b[0])),
+            Op::Lhu { rd, rs1, imm } => load!(rd, rs1, imm, 2, |b| u32::from(u16::from_le_bytes(b))),
+            Op::Sb { rs1, rs2, imm } => store!(rs1, imm, [self.x(rs2) as u8]),
+            Op::Sh { rs1, rs2, imm } => store!(rs1, imm, (self.x(rs2) as u16).to_le_bytes()),
+            Op::Sw { rs1, rs2, imm } => store!(rs1, imm, self.x(rs2).to_le_bytes()),
+            Op::Addi { rd, rs1, imm } => alu!(rd, self.x(rs1).wrapping_add(imm as u32)),
+            Op::Slti { rd, rs1, imm } => alu!(rd, u32::from((self.x(rs1) as i32) < imm)),
+            Op::Sltiu { rd, rs1, imm } => alu!(rd, u32::from(self.x(rs1) < imm as u32)),
+            Op::Xori { rd, rs1, imm } => alu!(rd, self.x(rs1) ^ imm as u32),
+            Op::Ori { rd, rs1, imm } => alu!(rd, self.x(rs1) | imm as u32),
+            Op::Andi { rd, rs1, imm } => alu!(rd, self.x(rs1) & imm as u32),
+            Op::Slli { rd, rs1, shamt } => alu!(rd, self.x(rs1) << (shamt & 31)),
+            Op::Srli { rd, rs1, shamt } => alu!(rd, self.x(rs1) >> (shamt & 31)),
+            Op::Srai { rd, rs1, shamt } => alu!(rd, ((self.x(rs1) as i32) >> (shamt & 31)) as u32),
+            Op::Add { rd, rs1, rs2 } => alu!(rd, self.x(rs1).wrapping_add(self.x(rs2))),
+            Op::Sub { rd, rs1, rs2 } => alu!(rd, self.x(rs1).wrapping_sub(self.x(rs2))),
+            Op::Sll { rd, rs1, rs2 } => alu!(rd, self.x(rs1) << (self.x(rs2) & 31)),
+            Op::Slt { rd, rs1, rs2 } => alu!(rd, u32::from((self.x(rs1) as i32) < (self.x(rs2) as i32))),
+            Op::Sltu { rd, rs1, rs2 } => alu!(rd, u32::from(self.x(rs1) < self.x(rs2))),
+            Op::Xor { rd, rs1, rs2 } => alu!(rd, self.x(rs1) ^ self.x(rs2)),
+            Op::Srl { rd, rs1, rs2 } => alu!(rd, self.x(rs1) >> (self.x(rs2) & 31)),
+            Op::Sra { rd, rs1, rs2 } => alu!(rd, ((self.x(rs1) as i32) >> (self.x(rs2) & 31)) as u32),
+            Op::Or { rd, rs1, rs2 } => alu!(rd, self.x(rs1) | self.x(rs2)),
+            Op::And { rd, rs1, rs2 } => alu!(rd, self.x(rs1) & self.x(rs2)),
+            Op::Mul { rd, rs1, rs2 } => alu!(rd, self.x(rs1).wrapping_mul(self.x(rs2))),
+            Op::Mulh { rd, rs1, rs2 } => alu!(rd, fast::mulh(self.x(rs1), self.x(rs2))),
+            Op::Mulhsu { rd, rs1, rs2 } => alu!(rd, fast::mulhsu(self.x(rs1), self.x(rs2))),
+            Op::Mulhu { rd, rs1, rs2 } => alu!(rd, fast::mulhu(self.x(rs1), self.x(rs2))),
+            Op::Div { rd, rs1, rs2 } => alu!(rd, fast::div(self.x(rs1), self.x(rs2))),
+            Op::Divu { rd, rs1, rs2 } => alu!(rd, fast::divu(self.x(rs1), self.x(rs2))),
+            Op::Rem { rd, rs1, rs2 } => alu!(rd, fast::rem(self.x(rs1), self.x(rs2))),
+            Op::Remu { rd, rs1, rs2 } => alu!(rd, fast::remu(self.x(rs1), self.x(rs2))),
+            Op::Fence | Op::FenceI | Op::Wfi => next,
+            Op::Ecall => {
+                if self.ecall_yields {
+                    return Step::Exit(Exit::Ecall, next);
+                }
+                let cause = match self.privilege {
+                    Privilege::User => TrapCause::EcallFromU,
+                    Privilege::Machine => TrapCause::EcallFromM,
+                };
+                trap!(cause, 0);
+            }
+            Op::Ebreak => trap!(TrapCause::Breakpoint, pc),
+            Op::Mret => {
+                if self.privilege != Privilege::Machine {
+                    trap!(TrapCause::IllegalInstruction, raw);
+                }
+                let c = &mut self.csrs;
+                self.privilege = c.mpp;
+                c.mie_bit = c.mpie;
+                c.mpie = true;
+                c.mpp = Privilege::User;
+                c.mepc
+            }
+            Op::Csr { op, rd, src, csr } => {
+                let Some(old) = self.csrs.read(csr, self.privilege, self.instret + steps) else {
+                    trap!(TrapCause::IllegalInstruction, raw);
+                };
+                let (writes, new) = match op {
+                    CsrOp::Rw => (true, self.x(src)),
+                    CsrOp::Rs => (src != 0, old | self.x(src)),
+                    CsrOp::Rc => (src != 0, old & !self.x(src)),
+                    CsrOp::Rwi => (true, u32::from(src)),
+                    CsrOp::Rsi => (src != 0, old | u32::from(src)),
+                    CsrOp::Rci => (src != 0, old & !u32::from(src)),
+                };
+                if writes && self.csrs.write(csr, new).is_none() {
+                    trap!(TrapCause::IllegalInstruction, raw);
+                }
+                alu!(rd, old)
+            }
+            Op::Fault { cause, tval } => trap!(cause, tval),
+            Op::Illegal { raw } => trap!(TrapCause::IllegalInstruction, raw),
+        })
     }
-}
-
-fn mulh(a: u32, b: u32) -> u32 {
-    ((i64::from(a as i32) * i64::from(b as i32)) >> 32) as u32
-}
-
-fn mulhsu(a: u32, b: u32) -> u32 {
-    ((i64::from(a as i32) * i64::from(b)) >> 32) as u32
-}
-
-fn mulhu(a: u32, b: u32) -> u32 {
-    ((u64::from(a) * u64::from(b)) >> 32) as u32
-}
-
-/// Division by zero gives all ones; `i32::MIN / -1` overflows to `i32::MIN`.
-fn div(a: u32, b: u32) -> u32 {
-    if b == 0 {
-        u32::MAX
-    } else {
-        (a as i32).wrapping_div(b as i32) as u32
-    }
-}
-
-fn divu(a: u32, b: u32) -> u32 {
-    a.checked_div(b).unwrap_or(u32::MAX)
-}
-
-/// Remainder by zero gives the dividend; `i32::MIN % -1` is 0.
-fn rem(a: u32, b: u32) -> u32 {
-    if b == 0 {
-        a
-    } else {
-        (a as i32).wrapping_rem(b as i32) as u32
-    }
-}
-
-fn remu(a: u32, b: u32) -> u32 {
-    a.checked_rem(b).unwrap_or(a)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod decode;
 pub mod ee;
 pub mod elf;
 pub mod exec;
+mod fast;
 pub mod memory;
 pub mod trap;
 
@@ -102,9 +103,10 @@ impl fmt::Display for TestRun {
     }
 }
 
-/// Loads a riscv-tests ELF with the default configuration and runs it to a verdict.
+/// Loads a riscv-tests ELF on the hart the bootloader runs machine-mode programs on
+/// ([`Config::riscv_tests`]) and runs it to a verdict.
 pub fn run_test(elf: &[u8], max_steps: u64) -> Result<TestRun, ElfError> {
-    let mut m = Machine::from_elf(elf, Config::default())?;
+    let mut m = Machine::from_elf(elf, Config::riscv_tests())?;
     let outcome = match m.run(max_steps) {
         Exit::Halted(v) => TestOutcome::from_tohost(v),
         Exit::StepLimit => TestOutcome::StepLimit,

@@ -106,6 +106,11 @@ impl Memory {
         Some(&self.bytes[off..off + len])
     }
 
+    /// All of memory, for the interpreter's fast path.
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
     /// Copies `data` to `addr`; false (and nothing written) when it does not fit.
     pub(crate) fn write_bytes(&mut self, addr: u32, data: &[u8]) -> bool {
         match self.offset(addr, data.len()) {

@@ -1,31 +1,32 @@
-//! Runs every riscv-tests ELF built by `riscv-tests/build.sh` and expects `tohost == 1`.
+//! Runs riscv-tests ELFs and expects `tohost == 1` from every one.
 //!
-//! The directory is `target/riscv-tests/elf/` at the workspace root, or `RISCV_TESTS_ELF_DIR`
-//! (e.g. upstream-built ELFs). Without it the test only warns, unless
-//! `REQUIRE_RISCV_TESTS` is set (CI), where a missing or empty directory fails.
+//! - `riscv_tests_pass`: the programs `riscv-tests/build.sh` builds with the project's env,
+//!   in `target/riscv-tests/elf/` at the workspace root, or `RISCV_TESTS_ELF_DIR`. Without
+//!   them the test only warns, unless `REQUIRE_RISCV_TESTS` is set (CI).
+//! - `upstream_riscv_tests_pass` and `upstream_built_images_pass`: what
+//!   `riscv-tests/fetch-upstream.sh` produces, run unchanged: upstream's sources built with
+//!   upstream's env/p and Makefile (`target/riscv-tests/upstream/elf/`), and images built
+//!   upstream (VexRiscv's copies, `target/riscv-tests/upstream/vexriscv-elf/`). They warn
+//!   when absent unless `REQUIRE_UPSTREAM_RISCV_TESTS` is set.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ee_riscv::{run_test, TestOutcome, DEFAULT_TEST_STEPS};
 
-fn elf_dir() -> PathBuf {
-    match std::env::var_os("RISCV_TESTS_ELF_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/riscv-tests/elf"),
-    }
+fn workspace_dir(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
 }
 
-#[test]
-fn riscv_tests_pass() {
-    let dir = elf_dir();
-    let required = std::env::var_os("REQUIRE_RISCV_TESTS").is_some();
-    let mut elves: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+/// Runs every file in `dir`; fails unless all pass (and there are at least `min` when
+/// `required`). Without files, only warns unless `required`.
+fn run_dir(dir: &Path, required: bool, min: usize, how: &str) {
+    let mut elves: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect(),
         Err(_) => Vec::new(),
     };
     if elves.is_empty() {
-        let msg = format!("no riscv-tests ELFs in {}: run riscv-tests/build.sh", dir.display());
-        assert!(!required, "{msg} (REQUIRE_RISCV_TESTS is set)");
+        let msg = format!("no riscv-tests ELFs in {}: {how}", dir.display());
+        assert!(!required, "{msg} (required here)");
         eprintln!("warning: {msg}; skipping");
         return;
     }
@@ -41,6 +42,33 @@ fn riscv_tests_pass() {
             Err(e) => failures.push(format!("{name}: cannot load: {e}")),
         }
     }
-    println!("{} of {} riscv-tests programs passed", elves.len() - failures.len(), elves.len());
+    println!("{} of {} riscv-tests programs in {} passed", elves.len() - failures.len(), elves.len(), dir.display());
     assert!(failures.is_empty(), "{} riscv-tests failed:\n  {}", failures.len(), failures.join("\n  "));
+    assert!(!required || elves.len() >= min, "only {} programs in {} (expected {min})", elves.len(), dir.display());
+}
+
+#[test]
+fn riscv_tests_pass() {
+    let dir = match std::env::var_os("RISCV_TESTS_ELF_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_dir("target/riscv-tests/elf"),
+    };
+    run_dir(&dir, std::env::var_os("REQUIRE_RISCV_TESTS").is_some(), 45, "run riscv-tests/build.sh");
+}
+
+/// rv32ui and rv32um `p` programs in upstream's lists (riscv-tests @ f163ddfc).
+const UPSTREAM_PROGRAMS: usize = 47;
+
+#[test]
+fn upstream_riscv_tests_pass() {
+    let required = std::env::var_os("REQUIRE_UPSTREAM_RISCV_TESTS").is_some();
+    let dir = workspace_dir("target/riscv-tests/upstream/elf");
+    run_dir(&dir, required, UPSTREAM_PROGRAMS, "run riscv-tests/fetch-upstream.sh");
+}
+
+#[test]
+fn upstream_built_images_pass() {
+    let required = std::env::var_os("REQUIRE_UPSTREAM_RISCV_TESTS").is_some();
+    let dir = workspace_dir("target/riscv-tests/upstream/vexriscv-elf");
+    run_dir(&dir, required, UPSTREAM_PROGRAMS, "run riscv-tests/fetch-upstream.sh");
 }

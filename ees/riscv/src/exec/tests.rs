@@ -450,3 +450,167 @@ fn random_instruction_streams_never_panic() {
         let _ = m.run(10_000);
     }
 }
+
+// ---- fast loop vs general path ------------------------------------------------
+
+/// A random but mostly valid instruction over x1..x7 (x31 belongs to the handler): ALU,
+/// M, loads and stores through x1..x4 (data, misaligned data, code, tohost), short
+/// branches and jumps, CSR reads of the counters, and the odd trap.
+fn random_insn(seed: &mut u64, at: usize, len: usize) -> u32 {
+    let mut next = || xorshift(seed);
+    let reg = |v: u64| (v % 7 + 1) as u32;
+    let (rd, rs1, rs2) = (reg(next()), reg(next()), reg(next()));
+    let imm = (next() % 64) as i32 - 32;
+    // A branch or jump offset that stays inside the program (and is 4-byte aligned).
+    let target = (next() % len as u64) as i32;
+    let off = (target - at as i32) * 4;
+    match next() % 40 {
+        0..=5 => addi(rd, rs1, imm),
+        6 => r(0, rs2, rs1, 0, rd, 0x33),
+        7 => r(0x20, rs2, rs1, 0, rd, 0x33),
+        8 => r(0, rs2, rs1, 4, rd, 0x33),
+        9 => i((next() % 32) as i32, rs1, 1, rd, 0x13),
+        10 => i(0x400 | (next() % 32) as i32, rs1, 5, rd, 0x13),
+        11 => r(0, rs2, rs1, 3, rd, 0x33),
+        12 => r(0, rs2, rs1, 2, rd, 0x33),
+        13 => r(1, rs2, rs1, (next() % 8) as u32, rd, 0x33),
+        14 => lui(rd, (next() as u32) << 12),
+        15..=19 => i(imm, (next() % 4 + 1) as u32, [0, 1, 2, 4, 5][(next() % 5) as usize], rd, 0x03),
+        20..=23 => s(imm, rs2, (next() % 4 + 1) as u32, (next() % 3) as u32),
+        24..=28 => b(off, rs2, rs1, [0, 1, 4, 5, 6, 7][(next() % 6) as usize]),
+        29 => jal(off, rd),
+        30 => i(imm & !3, rs1, 0, rd, 0x67), // jalr: mostly a misaligned or far target
+        31 => csrrs(rd, [csr::CYCLE, csr::INSTRET, csr::MCAUSE][(next() % 3) as usize], 0),
+        32 => ECALL,
+        33 => EBREAK,
+        34 => next() as u32, // usually illegal
+        35 => FENCE_I,
+        _ => addi(rd, rd, 1),
+    }
+}
+
+/// Machine state that must agree between the two loops.
+#[derive(PartialEq)]
+struct Snapshot {
+    regs: Vec<u32>,
+    pc: u32,
+    instret: u64,
+    last_trap: Option<Trap>,
+    halted: Option<u32>,
+    privilege: Privilege,
+    csrs: [u32; 4],
+    mem: Vec<u8>,
+}
+
+fn snapshot(m: &Machine) -> Snapshot {
+    let c = m.csrs();
+    Snapshot {
+        regs: (0..32).map(|r| m.reg(r)).collect(),
+        pc: m.pc(),
+        instret: m.instret(),
+        last_trap: m.last_trap(),
+        halted: m.halted(),
+        privilege: m.privilege(),
+        csrs: [c.mepc, c.mcause, c.mtval, c.mstatus()],
+        mem: m.memory().slice(BASE, 0x3000).expect("in memory").to_vec(),
+    }
+}
+
+#[test]
+fn fast_loop_matches_the_general_path() {
+    const LEN: usize = 96;
+    const HANDLER: u32 = BASE + 0x800;
+    const DATA: u32 = BASE + 0x1000;
+    let mut seed = 0x5eed_0123_4567_89ab;
+    for round in 0..300 {
+        let mut code: Vec<u32> = (0..LEN).map(|at| random_insn(&mut seed, at, LEN)).collect();
+        // The handler skips the trapping instruction: mepc += 4; mret.
+        code.resize(((HANDLER - BASE) / 4) as usize, addi(0, 0, 0));
+        code.extend_from_slice(&[csrrs(31, csr::MEPC, 0), addi(31, 31, 4), csrrw(0, csr::MEPC, 31), MRET]);
+        let tohost = DATA + 0x40;
+        let config = Config { misaligned_access: round % 2 == 0, ..Config::default() };
+        let mut fast = Machine::from_elf(&elf_at(BASE, &code, Some(tohost)), config).unwrap();
+        if round % 3 != 0 {
+            fast.csrs.mtvec = Some(HANDLER);
+        }
+        fast.set_reg(1, DATA + (xorshift(&mut seed) % 64) as u32 * 4);
+        fast.set_reg(2, DATA + (xorshift(&mut seed) % 256) as u32); // often misaligned
+        fast.set_reg(3, BASE + (xorshift(&mut seed) % LEN as u64) as u32 * 4); // into the code
+        fast.set_reg(4, tohost - 32 + (xorshift(&mut seed) % 8) as u32 * 4);
+        for r in 5..8 {
+            fast.set_reg(r, xorshift(&mut seed) as u32);
+        }
+        let mut reference = fast.clone();
+        reference.fast = false;
+
+        let total = 3000;
+        let want = reference.run(total);
+        let mut got = Exit::StepLimit;
+        let mut left = total;
+        while left > 0 {
+            let chunk = (1 + xorshift(&mut seed) % 40).min(left);
+            got = fast.run(chunk);
+            left -= chunk;
+            if got != Exit::StepLimit {
+                break;
+            }
+        }
+        assert_eq!(got, want, "round {round}");
+        assert!(snapshot(&fast) == snapshot(&reference), "round {round}: states differ");
+    }
+}
+
+#[test]
+fn misaligned_accesses_work_when_supported() {
+    // t0 = BASE + 0x202; sw t1 to t0+1; lw / lh / lhu back; a store straddling into code
+    // (BASE + 0x2e..0x32) invalidates both words it touches.
+    let config = Config { misaligned_access: true, ..Config::default() };
+    let code = program(&[
+        &li(5, BASE + 0x201),
+        &li(6, 0x8485_8687),
+        &[
+            s(0, 6, 5, 2),     // sw t1, 0(t0)
+            i(0, 5, 2, 7, 3),  // lw t2, 0(t0)
+            i(1, 5, 1, 28, 3), // lh t3, 1(t0)
+            i(1, 5, 5, 29, 3), // lhu t4, 1(t0)
+            EBREAK,
+        ],
+    ]);
+    let mut m = Machine::from_elf(&elf_at(BASE, &code, None), config).unwrap();
+    assert!(matches!(m.run(100), Exit::Trap(Trap { cause: TrapCause::Breakpoint, .. })));
+    assert_eq!([m.reg(7), m.reg(28), m.reg(29)], [0x8485_8687, 0xffff_8586, 0x8586]);
+    assert_eq!(m.memory().slice(BASE + 0x200, 6), Some(&[0, 0x87, 0x86, 0x85, 0x84, 0][..]));
+    // Out of memory is still an access fault, misaligned or not.
+    let mut m = Machine::from_elf(&elf_at(BASE, &[i(1, 0, 2, 6, 0x03)], None), config).unwrap();
+    assert_eq!(m.run(10), Exit::Trap(Trap { cause: TrapCause::LoadAccessFault, pc: BASE, tval: 1 }));
+}
+
+#[test]
+fn misaligned_store_into_code_invalidates_both_words() {
+    // A call runs (and caches) `addi a0, a0, 1` at +24; then `sw t1, 22(x0+BASE)` rewrites
+    // bytes +22..+26: the high half of the word at +20 (unchanged) and the low half of the
+    // word at +24, whose rd becomes a1. The second call must see `addi a1, a0, 1`.
+    let config = Config { misaligned_access: true, ..Config::default() };
+    let skip = jal(12, 0);
+    let patched = (addi(11, 10, 1) & 0xffff) << 16 | skip >> 16;
+    let code = program(&[
+        &li(5, BASE + 22),
+        &li(6, patched),
+        &[
+            jal(8, 1),           // +16: call +24
+            skip,                // +20: to +32
+            addi(10, 10, 1),     // +24
+            i(0, 1, 0, 0, 0x67), // +28: ret
+            s(0, 6, 5, 2),       // +32: sw t1, 0(t0)
+            jal(-12, 1),         // +36: call +24 again
+            EBREAK,              // +40
+        ],
+    ]);
+    let mut m = Machine::from_elf(&elf_at(BASE, &code, None), config).unwrap();
+    assert!(matches!(m.run(100), Exit::Trap(Trap { cause: TrapCause::Breakpoint, .. })));
+    assert_eq!((m.reg(10), m.reg(11)), (1, 2));
+    let mut reference = Machine::from_elf(&elf_at(BASE, &code, None), config).unwrap();
+    reference.fast = false;
+    reference.run(100);
+    assert!(snapshot(&m) == snapshot(&reference));
+}
