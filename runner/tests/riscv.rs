@@ -77,3 +77,27 @@ fn bad_programs_are_failed_cases_and_the_run_goes_on() {
         assert!(broken["error"].as_str().unwrap().contains("halted"), "{broken}");
     }
 }
+
+/// Upstream-built `p`-env ELFs (riscv-tests/fetch-upstream.sh) through `--elf-dir`, unchanged.
+#[test]
+fn upstream_built_programs_pass_through_elf_dir() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/riscv-tests/upstream");
+    for set in ["elf", "vexriscv-elf"] {
+        let elfs = root.join(set);
+        if !elfs.is_dir() {
+            assert!(
+                std::env::var_os("REQUIRE_UPSTREAM_RISCV_TESTS").is_none(),
+                "{} missing: run riscv-tests/fetch-upstream.sh",
+                elfs.display()
+            );
+            eprintln!("warning: no upstream riscv-tests in {} (riscv-tests/fetch-upstream.sh)", elfs.display());
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = common::run(dir.path(), &["riscv", "--elf-dir", elfs.to_str().unwrap(), "--quiet"]);
+        assert_eq!(out.status.code(), Some(0), "{set}: {}", stderr(&out));
+        let r = report(dir.path());
+        assert!(r["total"].as_u64().unwrap() >= 47, "{set}: {r}");
+        assert_eq!(r["passed"], r["total"], "{set}");
+    }
+}

@@ -162,7 +162,12 @@ impl ContractFrame {
     }
 
     pub(crate) fn start(&mut self, host: &mut dyn Host) -> Preemption {
-        let config = Config { mem_base: CONTRACT_MEM_BASE, mem_size: CONTRACT_MEM_SIZE, ecall_yields: true };
+        let config = Config {
+            mem_base: CONTRACT_MEM_BASE,
+            mem_size: CONTRACT_MEM_SIZE,
+            ecall_yields: true,
+            ..Config::default()
+        };
         let mut machine = match Machine::load(&self.program.program, config) {
             Ok(m) => m,
             Err(_) => return self.halt(HaltReason::InvalidProgram),
