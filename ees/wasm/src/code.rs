@@ -1,9 +1,11 @@
 //! The compact internal code the interpreter runs, and the tables of numeric and memory
 //! instructions shared by the decoder, the validator and the interpreter.
 //!
-//! A function body becomes a flat `Vec<Op>` slice: structured control flow is resolved to
-//! absolute jump targets, and every branch that leaves values behind carries its
-//! precomputed `drop`/`keep` counts, so the interpreter never searches for a label.
+//! A function body becomes a flat `Vec<Op>` slice of register-machine ops: structured
+//! control flow is resolved to absolute jump targets, every operand is a frame slot fixed
+//! at translation time (a local, a pooled constant or an operand-stack position), and
+//! branches that carry values are preceded by the copies that move them, so the
+//! interpreter never searches for a label and keeps no stack pointer.
 
 use crate::types::ValType;
 
@@ -98,9 +100,6 @@ macro_rules! define_numop {
                 match self { $(NumOp::$name => (&[$(ValType::$p),*], ValType::$r),)* }
             }
 
-            pub(crate) fn to_op(self) -> Op {
-                match self { $(NumOp::$name => Op::$name,)* }
-            }
         }
     };
 }
@@ -131,9 +130,6 @@ macro_rules! define_memop {
                 match self { $(MemOp::$name => stringify!($kind) == "store",)* }
             }
 
-            pub(crate) fn to_op(self, offset: u32) -> Op {
-                match self { $(MemOp::$name => Op::$name(offset),)* }
-            }
         }
     };
 }
@@ -144,61 +140,166 @@ macro_rules! define_op {
         for_each_memop!(define_op [$($name)*]);
     };
     ([$($num:ident)*] $($mname:ident $mcode:literal $align:literal $ty:ident $kind:ident;)*) => {
-        /// One instruction of the internal code. 16 bytes; immediates are resolved
-        /// indices, absolute code positions and precomputed stack adjustments.
+        /// One instruction of the internal code: a register machine over the slots of the
+        /// current frame. 16 bytes.
+        ///
+        /// Operands and results name frame slots (`u32`, relative to the frame pointer):
+        /// the function's locals first, then its constant pool, then one slot per operand
+        /// stack depth (see [`FuncCode`]). The translator resolves every stack position
+        /// statically, so there is no runtime stack pointer. Jump targets are absolute
+        /// positions in the module's code array.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Op {
             Unreachable,
-            /// Unconditional jump to an absolute position in the function's code.
-            Jump(u32),
-            /// Pops an i32 and jumps if it is zero.
-            JumpIfEqz(u32),
-            /// Pops an i32 and jumps if it is non-zero.
-            JumpIfNez(u32),
-            /// Branch that discards `drop` values below the top `keep` ones.
-            Br { target: u32, drop: u32, keep: u32 },
-            /// Pops an index; the next `n + 1` ops are the targets (`Jump` or `Br`), the last the default.
-            BrTable(u32),
-            /// Returns the top `keep` values to the caller.
-            Return(u32),
-            /// Calls a function defined in this module (index among defined functions).
-            CallInternal(u32),
+            /// Charges the fuel of the straight-line run of code that starts here.
+            Fuel(u32),
+            /// Unconditional jump; charges `fuel` first (the cost of the run it enters,
+            /// whose own `Fuel` op is skipped).
+            Jump { target: u32, fuel: u32 },
+            // Conditional jumps. `fuel` is the cost of the run that starts right after the
+            // jump, charged when the jump is not taken (that run has no `Fuel` op).
+            /// Jumps if the i32 in slot `c` is zero / non-zero.
+            JumpIfZero32 { c: u32, target: u32, fuel: u32 },
+            JumpIfNonZero32 { c: u32, target: u32, fuel: u32 },
+            /// Jumps if the i64 in slot `c` is zero / non-zero (a fused `i64.eqz`).
+            JumpIfZero64 { c: u32, target: u32, fuel: u32 },
+            JumpIfNonZero64 { c: u32, target: u32, fuel: u32 },
+            /// Fused integer comparison and branch: jumps when `a <op> b` holds. (No room
+            /// for fall-through fuel: the run after it starts with a `Fuel` op.)
+            JumpI32Eq { a: u32, b: u32, target: u32 },
+            JumpI32Ne { a: u32, b: u32, target: u32 },
+            JumpI32LtS { a: u32, b: u32, target: u32 },
+            JumpI32LtU { a: u32, b: u32, target: u32 },
+            JumpI32GtS { a: u32, b: u32, target: u32 },
+            JumpI32GtU { a: u32, b: u32, target: u32 },
+            JumpI32LeS { a: u32, b: u32, target: u32 },
+            JumpI32LeU { a: u32, b: u32, target: u32 },
+            JumpI32GeS { a: u32, b: u32, target: u32 },
+            JumpI32GeU { a: u32, b: u32, target: u32 },
+            JumpI64Eq { a: u32, b: u32, target: u32 },
+            JumpI64Ne { a: u32, b: u32, target: u32 },
+            JumpI64LtS { a: u32, b: u32, target: u32 },
+            JumpI64LtU { a: u32, b: u32, target: u32 },
+            JumpI64GtS { a: u32, b: u32, target: u32 },
+            JumpI64GtU { a: u32, b: u32, target: u32 },
+            JumpI64LeS { a: u32, b: u32, target: u32 },
+            JumpI64LeU { a: u32, b: u32, target: u32 },
+            JumpI64GeS { a: u32, b: u32, target: u32 },
+            JumpI64GeU { a: u32, b: u32, target: u32 },
+            /// Jumps by the i32 in slot `idx`: the next `len + 1` ops are `Jump`s, one per
+            /// target, the last the default.
+            BrTable { idx: u32, len: u32 },
+            /// Returns the `n` values in slots `src..src + n` to the caller.
+            Return { src: u32, n: u32 },
+            /// Calls a function defined in this module (index among defined functions); its
+            /// frame starts at slot `base`, where the arguments are and the results will be.
+            Call { func: u32, base: u32 },
             /// Calls a function through the instance's function index space (imports).
-            CallImport(u32),
-            CallIndirect { ty: u32, table: u32 },
-            Drop,
-            Select,
-            LocalGet(u32),
-            LocalSet(u32),
-            LocalTee(u32),
-            GlobalGet(u32),
-            GlobalSet(u32),
-            TableGet(u32),
-            TableSet(u32),
-            TableSize(u32),
-            TableGrow(u32),
-            TableFill(u32),
-            TableCopy { dst: u32, src: u32 },
-            TableInit { table: u32, elem: u32 },
+            CallImport { func: u32, base: u32 },
+            /// Arguments at `base..`, the table index in the slot after them.
+            CallIndirect { ty: u32, table: u32, base: u32 },
+            Copy { dst: u32, src: u32 },
+            /// A constant not in the function's constant pool, as slot bits.
+            Const { dst: u32, value: u64 },
+            /// `select` on slots `base` (first), `base + 1` (second), `base + 2` (condition); result in `base`.
+            Select { base: u32 },
+            GlobalGet { dst: u32, global: u32 },
+            GlobalSet { src: u32, global: u32 },
+            // Table and bulk operations take their operands in consecutive slots from
+            // `base` (in stack order) and leave a result, if any, in `base`.
+            TableGet { table: u32, base: u32 },
+            TableSet { table: u32, base: u32 },
+            TableSize { table: u32, dst: u32 },
+            TableGrow { table: u32, base: u32 },
+            TableFill { table: u32, base: u32 },
+            TableCopy { dst: u32, src: u32, base: u32 },
+            TableInit { table: u32, elem: u32, base: u32 },
             ElemDrop(u32),
-            MemorySize,
-            MemoryGrow,
-            MemoryFill,
-            MemoryCopy,
-            MemoryInit(u32),
+            MemorySize { dst: u32 },
+            MemoryGrow { base: u32 },
+            MemoryFill { base: u32 },
+            MemoryCopy { base: u32 },
+            MemoryInit { seg: u32, base: u32 },
             DataDrop(u32),
-            /// Any constant, as its slot bits (`ref.null` is `Const(0)`).
-            Const(u64),
-            RefIsNull,
-            RefFunc(u32),
-            $($num,)*
-            $($mname(u32),)*
+            RefIsNull { dst: u32, a: u32 },
+            RefFunc { dst: u32, func: u32 },
+            /// Numeric instructions: `dst = a <op> b` (unary ones ignore `b`).
+            $($num { dst: u32, a: u32, b: u32 },)*
+            /// Loads: `r` is the result slot; stores: `r` is the value stored.
+            $($mname { r: u32, addr: u32, offset: u32 },)*
+        }
+
+        impl NumOp {
+            pub(crate) fn to_op(self, dst: u32, a: u32, b: u32) -> Op {
+                match self { $(NumOp::$num => Op::$num { dst, a, b },)* }
+            }
+        }
+
+        impl MemOp {
+            pub(crate) fn to_op(self, r: u32, addr: u32, offset: u32) -> Op {
+                match self { $(MemOp::$mname => Op::$mname { r, addr, offset },)* }
+            }
+        }
+
+        impl Op {
+            /// One past the highest frame slot the op reads or writes (`0` if none);
+            /// `params(ty)` is the parameter count of module type `ty`.
+            pub(crate) fn slot_bound(&self, params: impl Fn(u32) -> u32) -> u64 {
+                use Op as O;
+                let (hi, n) = match *self {
+                    $(O::$num { dst, a, b } => (dst.max(a).max(b), 1),)*
+                    $(O::$mname { r, addr, .. } => (r.max(addr), 1),)*
+                    O::Unreachable | O::Fuel(_) | O::Jump { .. } | O::ElemDrop(_) | O::DataDrop(_) => return 0,
+                    O::JumpIfZero32 { c, .. } | O::JumpIfNonZero32 { c, .. } => (c, 1),
+                    O::JumpIfZero64 { c, .. } | O::JumpIfNonZero64 { c, .. } => (c, 1),
+                    O::JumpI32Eq { a, b, .. } | O::JumpI32Ne { a, b, .. } | O::JumpI32LtS { a, b, .. }
+                    | O::JumpI32LtU { a, b, .. } | O::JumpI32GtS { a, b, .. } | O::JumpI32GtU { a, b, .. }
+                    | O::JumpI32LeS { a, b, .. } | O::JumpI32LeU { a, b, .. } | O::JumpI32GeS { a, b, .. }
+                    | O::JumpI32GeU { a, b, .. } | O::JumpI64Eq { a, b, .. } | O::JumpI64Ne { a, b, .. }
+                    | O::JumpI64LtS { a, b, .. } | O::JumpI64LtU { a, b, .. } | O::JumpI64GtS { a, b, .. }
+                    | O::JumpI64GtU { a, b, .. } | O::JumpI64LeS { a, b, .. } | O::JumpI64LeU { a, b, .. }
+                    | O::JumpI64GeS { a, b, .. } | O::JumpI64GeU { a, b, .. } => (a.max(b), 1),
+                    O::BrTable { idx, .. } => (idx, 1),
+                    // The result goes to slot 0.
+                    O::Return { n: 0, .. } => return 0,
+                    O::Return { src, n } => (src, n),
+                    O::Call { base, .. } | O::CallImport { base, .. } => (base, 0),
+                    O::CallIndirect { ty, base, .. } => (base, params(ty).saturating_add(1)),
+                    O::Copy { dst, src } => (dst.max(src), 1),
+                    O::Const { dst, .. } | O::GlobalGet { dst, .. } | O::TableSize { dst, .. } => (dst, 1),
+                    O::MemorySize { dst } => (dst, 1),
+                    O::GlobalSet { src, .. } => (src, 1),
+                    O::Select { base } | O::TableFill { base, .. } | O::TableCopy { base, .. } => (base, 3),
+                    O::TableInit { base, .. } | O::MemoryFill { base } | O::MemoryCopy { base } => (base, 3),
+                    O::MemoryInit { base, .. } => (base, 3),
+                    O::TableSet { base, .. } | O::TableGrow { base, .. } => (base, 2),
+                    O::TableGet { base, .. } | O::MemoryGrow { base } => (base, 1),
+                    O::RefIsNull { dst, a } => (dst.max(a), 1),
+                    O::RefFunc { dst, .. } => (dst, 1),
+                };
+                hi as u64 + n as u64
+            }
+
+            /// The result slot of an op that only computes a value into it (no other effect
+            /// besides a possible trap), so the translator may redirect the result.
+            pub(crate) fn result_slot(&mut self) -> Option<&mut u32> {
+                match self {
+                    $(Op::$num { dst, .. } => Some(dst),)*
+                    $(Op::$mname { r, .. } if !MemOp::$mname.is_store() => Some(r),)*
+                    Op::Copy { dst, .. } | Op::Const { dst, .. } | Op::GlobalGet { dst, .. } => Some(dst),
+                    Op::RefIsNull { dst, .. } | Op::RefFunc { dst, .. } => Some(dst),
+                    _ => None,
+                }
+            }
         }
     };
 }
 for_each_numeric!(define_op);
 
 /// Per-function data the interpreter needs at a call.
+///
+/// Frame layout (slots above the frame pointer): parameters, declared locals (zeroed on
+/// entry), the constant pool (copied in on entry), then one slot per operand stack depth.
 #[derive(Clone, Debug)]
 pub struct FuncCode {
     /// Position of the first op in the module's code array.
@@ -206,7 +307,9 @@ pub struct FuncCode {
     pub num_params: u32,
     /// Declared locals beyond the parameters (zero-initialised on entry).
     pub num_locals: u32,
-    /// Highest slot count above the frame base (locals + operands).
+    /// Constants copied into the frame after the locals on entry.
+    pub consts: Box<[u64]>,
+    /// Slots the frame uses: locals + constants + the deepest operand stack.
     pub max_height: u32,
 }
 

@@ -1,9 +1,28 @@
 //! Translation of validated function bodies into the internal code ([`crate::code::Op`]).
 //!
 //! One pass per body: each operator is type-checked with [`TypeStack`] and, when it is
-//! reachable, emitted. Forward branches are patched when their block ends. The slot height
-//! of the value stack is known statically (locals + operands), so every branch gets its
-//! `drop`/`keep` counts here and the interpreter never inspects block structure.
+//! reachable, translated into register-machine ops over frame slots.
+//!
+//! - **Static slots.** The operand stack height is known at every instruction, so the value
+//!   at depth `d` lives in the frame slot `temps + d` (after the locals and the constant
+//!   pool). Ops name their operand and result slots; there is no runtime stack pointer.
+//! - **Deferred operands.** `local.get` and constants emit nothing: the translator's
+//!   operand stack (`vstack`) records that the value is "in local `i`" or "in constant
+//!   slot `k`", and the consuming op reads that slot directly. A value is copied into its
+//!   own stack slot only when needed (block boundaries, calls, before its local is
+//!   overwritten).
+//! - **Result redirection.** `local.set`/`local.tee` right after an op that computed into a
+//!   stack slot rewrite that op to write the local instead.
+//! - **Fused branches.** An integer comparison or `eqz` consumed by `br_if`/`if` becomes one
+//!   compare-and-jump op.
+//! - **Fuel per straight-line run.** A `Fuel(n)` op starts every run of code that is only
+//!   entered at its top (function entry, branch targets, the fall-through of a conditional
+//!   branch); `n` is the number of wasm instructions in the run.
+//!
+//! Forward branches are patched when their block ends. Fusion never crosses a branch
+//! target: only ops emitted since the last run start (`barrier`) are rewritten.
+
+use std::collections::HashMap;
 
 use crate::code::{FuncCode, Op};
 use crate::decode::{FuncBody, ModuleDesc, Operator};
@@ -12,6 +31,10 @@ use crate::types::{RefType, ValType};
 use crate::validate::{invalid, Context, FrameKind, TypeStack};
 
 type Result<T> = std::result::Result<T, Error>;
+
+/// Most distinct constants a function keeps in its frame (copied in at every call); the
+/// rest are materialized with `Op::Const` where used.
+const MAX_POOL: usize = 64;
 
 /// Compiled code of all defined functions of a module.
 #[derive(Debug, Default)]
@@ -27,15 +50,83 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
         let func_idx = ctx.num_imported_funcs + i as u32;
         let type_idx = ctx.funcs[func_idx as usize];
         let start = out.ops.len() as u32;
-        let (max_height, num_locals) = {
+        let (max_height, consts) = {
             let mut t = Translator::new(ctx, type_idx, body, &mut out.ops)?;
             t.run(body)?;
-            (t.local_types.len() as u32 + t.ts.max_vals as u32, body.locals.len() as u32)
+            (t.temps + t.ts.max_vals as u32, std::mem::take(&mut t.consts))
         };
         let ft = ctx.type_at(type_idx)?;
-        out.funcs.push(FuncCode { start, num_params: ft.params.len() as u32, num_locals, max_height });
+        charge_on_jumps(&mut out.ops[start as usize..], start);
+        verify(ctx, start as usize, &out.ops[start as usize..], max_height)?;
+        out.funcs.push(FuncCode {
+            start,
+            num_params: ft.params.len() as u32,
+            num_locals: body.locals.len() as u32,
+            consts: consts.into_boxed_slice(),
+            max_height,
+        });
     }
     Ok(out)
+}
+
+/// Lets every unconditional jump to the start of a run charge that run's fuel itself and
+/// skip its `Fuel` op (which stays for the code that falls through into the run).
+fn charge_on_jumps(ops: &mut [Op], start: u32) {
+    for i in 0..ops.len() {
+        if let Op::Jump { target, fuel: 0 } = ops[i] {
+            if let Some(&Op::Fuel(fuel)) = target.checked_sub(start).and_then(|t| ops.get(t as usize)) {
+                ops[i] = Op::Jump { target: target + 1, fuel };
+            }
+        }
+    }
+}
+
+/// Checks the invariant the interpreter's unchecked slot accesses rely on: no op of a
+/// function touches a slot at or above the function's `max_height`.
+///
+/// And the invariant its unchecked code fetches rely on: control never leaves the
+/// function's code (`start..start + ops.len()` in the module's array): every jump target
+/// and `br_table` entry is inside, and the last op does not fall through.
+fn verify(ctx: &Context, start: usize, ops: &[Op], max_height: u32) -> Result<()> {
+    let bug = |what: String| Err(Error::Invalid(format!("internal error: {what}")));
+    let params = |ty: u32| ctx.types.get(ty as usize).map_or(u32::MAX, |t| t.params.len() as u32);
+    let range = start..start + ops.len();
+    for (i, op) in ops.iter().enumerate() {
+        if op.slot_bound(params) > max_height as u64 {
+            return bug(format!("{op:?} exceeds the frame of {max_height} slots"));
+        }
+        let mut op = *op;
+        if let Some(&mut t) = target_mut(&mut op) {
+            if !range.contains(&(t as usize)) {
+                return bug(format!("{op:?} jumps out of its function"));
+            }
+        }
+        if let Op::BrTable { len, .. } = op {
+            if i + len as usize + 1 >= ops.len() {
+                return bug("br_table entries out of the function".into());
+            }
+        }
+    }
+    match ops.last() {
+        Some(Op::Return { .. } | Op::Jump { .. } | Op::Unreachable) => Ok(()),
+        last => bug(format!("function ends with {last:?}")),
+    }
+}
+
+/// Where a value on the translator's operand stack is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum V {
+    /// In this frame slot: its own stack slot, a local, or a constant-pool slot.
+    Slot(u32),
+    /// A constant outside the pool, not yet written anywhere.
+    Imm(u64),
+}
+
+/// A value move on a branch edge.
+#[derive(Clone, Copy)]
+enum Move {
+    Copy(u32, u32),
+    Const(u32, u64),
 }
 
 /// Compiler-side state of a control frame, parallel to the validator's frames.
@@ -57,14 +148,110 @@ struct Translator<'a> {
     labels: Vec<Label>,
     local_types: Vec<ValType>,
     num_results: u32,
+    /// The constant pool and the slot of each pooled constant.
+    consts: Vec<u64>,
+    const_slots: HashMap<u64, u32>,
+    /// First operand-stack slot (locals + constants).
+    temps: u32,
+    /// Where each operand is (parallel to `ts.vals` while the code is reachable).
+    vstack: Vec<V>,
+    /// Entries of `vstack` below this depth are in their own stack slots.
+    canon: usize,
+    /// Per local: how many `vstack` entries still read it.
+    pending: Vec<u32>,
+    /// The `Fuel` op of the current straight-line run.
+    fuel_pos: usize,
+    /// Ops before this position belong to an earlier run and are never rewritten.
+    barrier: usize,
+}
+
+fn target_mut(op: &mut Op) -> Option<&mut u32> {
+    use Op as O;
+    match op {
+        O::Jump { target, .. }
+        | O::JumpIfZero32 { target, .. }
+        | O::JumpIfNonZero32 { target, .. }
+        | O::JumpIfZero64 { target, .. }
+        | O::JumpIfNonZero64 { target, .. }
+        | O::JumpI32Eq { target, .. }
+        | O::JumpI32Ne { target, .. }
+        | O::JumpI32LtS { target, .. }
+        | O::JumpI32LtU { target, .. }
+        | O::JumpI32GtS { target, .. }
+        | O::JumpI32GtU { target, .. }
+        | O::JumpI32LeS { target, .. }
+        | O::JumpI32LeU { target, .. }
+        | O::JumpI32GeS { target, .. }
+        | O::JumpI32GeU { target, .. }
+        | O::JumpI64Eq { target, .. }
+        | O::JumpI64Ne { target, .. }
+        | O::JumpI64LtS { target, .. }
+        | O::JumpI64LtU { target, .. }
+        | O::JumpI64GtS { target, .. }
+        | O::JumpI64GtU { target, .. }
+        | O::JumpI64LeS { target, .. }
+        | O::JumpI64LeU { target, .. }
+        | O::JumpI64GeS { target, .. }
+        | O::JumpI64GeU { target, .. } => Some(target),
+        _ => None,
+    }
+}
+
+/// The fuel counter of a run: a `Fuel` op, or the fall-through fuel of a conditional jump.
+fn fuel_mut(op: &mut Op) -> Option<&mut u32> {
+    use Op as O;
+    match op {
+        O::Fuel(n) => Some(n),
+        O::JumpIfZero32 { fuel, .. }
+        | O::JumpIfNonZero32 { fuel, .. }
+        | O::JumpIfZero64 { fuel, .. }
+        | O::JumpIfNonZero64 { fuel, .. } => Some(fuel),
+        _ => None,
+    }
 }
 
 fn set_target(op: &mut Op, target: u32) {
-    match op {
-        Op::Jump(t) | Op::JumpIfEqz(t) | Op::JumpIfNez(t) => *t = target,
-        Op::Br { target: t, .. } => *t = target,
+    if let Some(t) = target_mut(op) {
+        *t = target;
+    }
+}
+
+/// The compare-and-jump op for a comparison `cmp` (whose result is the branch condition),
+/// jumping when the comparison is `when`.
+fn fuse_compare(cmp: Op, when: bool) -> Option<Op> {
+    use Op as O;
+    let (target, fuel) = (u32::MAX, 0);
+    match (cmp, when) {
+        (O::I32Eqz { a, .. }, false) => return Some(O::JumpIfNonZero32 { c: a, target, fuel }),
+        (O::I32Eqz { a, .. }, true) => return Some(O::JumpIfZero32 { c: a, target, fuel }),
+        (O::I64Eqz { a, .. }, false) => return Some(O::JumpIfNonZero64 { c: a, target, fuel }),
+        (O::I64Eqz { a, .. }, true) => return Some(O::JumpIfZero64 { c: a, target, fuel }),
         _ => {}
     }
+    // Integer comparisons negate exactly: !(a < b) == (a >= b).
+    Some(match (cmp, when) {
+        (O::I32Eq { a, b, .. }, true) | (O::I32Ne { a, b, .. }, false) => O::JumpI32Eq { a, b, target },
+        (O::I32Ne { a, b, .. }, true) | (O::I32Eq { a, b, .. }, false) => O::JumpI32Ne { a, b, target },
+        (O::I32LtS { a, b, .. }, true) | (O::I32GeS { a, b, .. }, false) => O::JumpI32LtS { a, b, target },
+        (O::I32LtU { a, b, .. }, true) | (O::I32GeU { a, b, .. }, false) => O::JumpI32LtU { a, b, target },
+        (O::I32GtS { a, b, .. }, true) | (O::I32LeS { a, b, .. }, false) => O::JumpI32GtS { a, b, target },
+        (O::I32GtU { a, b, .. }, true) | (O::I32LeU { a, b, .. }, false) => O::JumpI32GtU { a, b, target },
+        (O::I32LeS { a, b, .. }, true) | (O::I32GtS { a, b, .. }, false) => O::JumpI32LeS { a, b, target },
+        (O::I32LeU { a, b, .. }, true) | (O::I32GtU { a, b, .. }, false) => O::JumpI32LeU { a, b, target },
+        (O::I32GeS { a, b, .. }, true) | (O::I32LtS { a, b, .. }, false) => O::JumpI32GeS { a, b, target },
+        (O::I32GeU { a, b, .. }, true) | (O::I32LtU { a, b, .. }, false) => O::JumpI32GeU { a, b, target },
+        (O::I64Eq { a, b, .. }, true) | (O::I64Ne { a, b, .. }, false) => O::JumpI64Eq { a, b, target },
+        (O::I64Ne { a, b, .. }, true) | (O::I64Eq { a, b, .. }, false) => O::JumpI64Ne { a, b, target },
+        (O::I64LtS { a, b, .. }, true) | (O::I64GeS { a, b, .. }, false) => O::JumpI64LtS { a, b, target },
+        (O::I64LtU { a, b, .. }, true) | (O::I64GeU { a, b, .. }, false) => O::JumpI64LtU { a, b, target },
+        (O::I64GtS { a, b, .. }, true) | (O::I64LeS { a, b, .. }, false) => O::JumpI64GtS { a, b, target },
+        (O::I64GtU { a, b, .. }, true) | (O::I64LeU { a, b, .. }, false) => O::JumpI64GtU { a, b, target },
+        (O::I64LeS { a, b, .. }, true) | (O::I64GtS { a, b, .. }, false) => O::JumpI64LeS { a, b, target },
+        (O::I64LeU { a, b, .. }, true) | (O::I64GtU { a, b, .. }, false) => O::JumpI64LeU { a, b, target },
+        (O::I64GeS { a, b, .. }, true) | (O::I64LtS { a, b, .. }, false) => O::JumpI64GeS { a, b, target },
+        (O::I64GeU { a, b, .. }, true) | (O::I64LtU { a, b, .. }, false) => O::JumpI64GeU { a, b, target },
+        _ => return None,
+    })
 }
 
 impl<'a> Translator<'a> {
@@ -72,10 +259,48 @@ impl<'a> Translator<'a> {
         let ft = ctx.type_at(type_idx)?;
         let mut local_types = ft.params.to_vec();
         local_types.extend_from_slice(&body.locals);
+        let num_locals = local_types.len() as u32;
+        // The constant pool: the first distinct constants of the body (by slot bits).
+        let mut consts = Vec::new();
+        let mut const_slots = HashMap::new();
+        for op in &body.ops {
+            let bits = match *op {
+                Operator::I32Const(v) => v as u32 as u64,
+                Operator::I64Const(v) => v as u64,
+                Operator::F32Const(v) => v as u64,
+                Operator::F64Const(v) => v,
+                _ => continue,
+            };
+            if consts.len() == MAX_POOL {
+                break;
+            }
+            const_slots.entry(bits).or_insert_with(|| {
+                consts.push(bits);
+                num_locals + consts.len() as u32 - 1
+            });
+        }
+        let temps = num_locals + consts.len() as u32;
         let mut ts = TypeStack::default();
         ts.push_ctrl(FrameKind::Block, vec![], ft.results.to_vec());
         let labels = vec![Label { loop_start: 0, end_patches: vec![], else_patch: None, dead: false }];
-        Ok(Translator { ctx, ts, ops, labels, local_types, num_results: ft.results.len() as u32 })
+        let mut t = Translator {
+            ctx,
+            ts,
+            ops,
+            labels,
+            num_results: ft.results.len() as u32,
+            pending: vec![0; local_types.len()],
+            local_types,
+            consts,
+            const_slots,
+            temps,
+            vstack: Vec::new(),
+            canon: 0,
+            fuel_pos: usize::MAX - 1,
+            barrier: 0,
+        };
+        t.start_run();
+        Ok(t)
     }
 
     /// Whether emitted code here could ever run.
@@ -84,46 +309,260 @@ impl<'a> Translator<'a> {
     }
 
     fn emit(&mut self, op: Op) {
-        if self.live() {
-            self.ops.push(op);
-        }
+        self.ops.push(op);
     }
 
     fn pc(&self) -> u32 {
         self.ops.len() as u32
     }
 
-    /// Current slot height above the frame base.
-    fn height(&self) -> u32 {
-        (self.local_types.len() + self.ts.vals.len()) as u32
+    /// Starts a straight-line run here (a branch target or a fall-through after a
+    /// conditional branch) and returns its position, where branches should jump.
+    fn start_run(&mut self) -> u32 {
+        let reuse = self.fuel_pos + 1 == self.ops.len() && self.ops.get(self.fuel_pos) == Some(&Op::Fuel(0));
+        if !reuse {
+            self.fuel_pos = self.ops.len();
+            self.ops.push(Op::Fuel(0));
+        }
+        self.barrier = self.ops.len();
+        self.fuel_pos as u32
+    }
+
+    /// Charges one instruction to the current run.
+    fn charge(&mut self) {
+        if let Some(n) = self.ops.get_mut(self.fuel_pos).and_then(fuel_mut) {
+            *n = n.saturating_add(1);
+        }
+    }
+
+    /// Starts the run that follows the conditional jump at `at`: the jump carries its fuel.
+    fn start_run_after(&mut self, at: usize) {
+        if self.ops.get_mut(at).and_then(fuel_mut).is_some() {
+            self.fuel_pos = at;
+            self.barrier = self.ops.len();
+        } else {
+            self.start_run();
+        }
+    }
+
+    fn temp(&self, depth: usize) -> u32 {
+        self.temps + depth as u32
     }
 
     fn local(&self, idx: u32) -> Result<ValType> {
         self.local_types.get(idx as usize).copied().ok_or_else(|| Error::Invalid(format!("unknown local {idx}")))
     }
 
-    /// The branch op to label `depth` from the current height (values already popped
-    /// by the instruction itself are not counted). Forward targets are registered for patching.
-    fn branch_op(&mut self, depth: u32, at: usize) -> Result<Op> {
-        let frame = self.ts.label(depth)?;
-        let keep = frame.label_types().len() as u32;
-        let base = (self.local_types.len() + frame.height) as u32;
-        let drop = self.height().saturating_sub(base + keep);
-        let li = self.labels.len() - 1 - depth as usize;
-        let target = if frame.kind == FrameKind::Loop {
-            self.labels[li].loop_start
-        } else {
-            self.labels[li].end_patches.push(at);
-            u32::MAX
-        };
-        Ok(if drop == 0 { Op::Jump(target) } else { Op::Br { target, drop, keep } })
+    fn is_local(&self, slot: u32) -> bool {
+        (slot as usize) < self.local_types.len()
     }
 
-    fn unary(&mut self, input: ValType, output: ValType, op: Op) -> Result<()> {
-        self.ts.pop_expect(input)?;
-        self.ts.push(output);
+    // ---- the operand stack of the translator ----
+
+    fn push_v(&mut self, v: V) {
+        if let V::Slot(s) = v {
+            if self.is_local(s) {
+                self.pending[s as usize] += 1;
+            }
+        }
+        if self.canon == self.vstack.len() && v == V::Slot(self.temp(self.vstack.len())) {
+            self.canon += 1;
+        }
+        self.vstack.push(v);
+    }
+
+    /// Pushes a value computed into its own stack slot and returns that slot.
+    fn push_temp(&mut self) -> u32 {
+        let s = self.temp(self.vstack.len());
+        self.push_v(V::Slot(s));
+        s
+    }
+
+    fn pop_v(&mut self) -> V {
+        let v = self.vstack.pop().unwrap_or(V::Imm(0));
+        if let V::Slot(s) = v {
+            if self.is_local(s) {
+                self.pending[s as usize] -= 1;
+            }
+        }
+        self.canon = self.canon.min(self.vstack.len());
+        v
+    }
+
+    /// Writes entry `d` into its own stack slot.
+    fn materialize(&mut self, d: usize) {
+        let dst = self.temp(d);
+        match self.vstack[d] {
+            V::Slot(s) if s == dst => return,
+            V::Slot(s) => {
+                if self.is_local(s) {
+                    self.pending[s as usize] -= 1;
+                }
+                self.emit(Op::Copy { dst, src: s });
+            }
+            V::Imm(value) => self.emit(Op::Const { dst, value }),
+        }
+        self.vstack[d] = V::Slot(dst);
+    }
+
+    /// Materializes every entry from depth `from` up.
+    fn flush_from(&mut self, from: usize) {
+        let len = self.vstack.len();
+        for d in from.max(self.canon)..len {
+            self.materialize(d);
+        }
+        if from <= self.canon {
+            self.canon = len;
+        }
+    }
+
+    /// Pops the top `n` operands and returns their slots (constants outside the pool are
+    /// written to their stack slots first).
+    fn operands<const N: usize>(&mut self) -> [u32; N] {
+        let len = self.vstack.len();
+        let mut out = [0; N];
+        for (i, o) in out.iter_mut().enumerate() {
+            let d = len - N + i;
+            if let V::Imm(_) = self.vstack[d] {
+                self.materialize(d);
+            }
+            if let V::Slot(s) = self.vstack[d] {
+                *o = s;
+            }
+        }
+        for _ in 0..N {
+            self.pop_v();
+        }
+        out
+    }
+
+    /// Materializes and pops the top `n` operands; returns the slot of the first.
+    fn operands_in_place(&mut self, n: usize) -> u32 {
+        let from = self.vstack.len() - n;
+        self.flush_from(from);
+        for _ in 0..n {
+            self.pop_v();
+        }
+        self.temp(from)
+    }
+
+    /// Before local `i` is overwritten: copies it into the stack slot of every entry that
+    /// still reads it.
+    fn preserve_local(&mut self, i: u32) {
+        if self.pending[i as usize] == 0 {
+            return;
+        }
+        for d in 0..self.vstack.len() {
+            if self.vstack[d] == V::Slot(i) {
+                self.materialize(d);
+            }
+        }
+    }
+
+    /// Whether the last op may still be rewritten.
+    fn last_fusable(&self) -> bool {
+        self.ops.len() > self.barrier
+    }
+
+    /// Stores value `v` (already popped) into local `i`.
+    fn write_local(&mut self, i: u32, v: V) {
+        self.preserve_local(i);
+        match v {
+            V::Slot(s) if s == i => {}
+            V::Slot(s) => {
+                // Redirect the op that just computed `s` (a stack slot) to the local.
+                if !self.is_local(s) && s >= self.temps && self.last_fusable() {
+                    if let Some(dst) = self.ops.last_mut().and_then(Op::result_slot) {
+                        if *dst == s {
+                            *dst = i;
+                            return;
+                        }
+                    }
+                }
+                self.emit(Op::Copy { dst: i, src: s });
+            }
+            V::Imm(value) => self.emit(Op::Const { dst: i, value }),
+        }
+    }
+
+    /// The moves that carry the label values of `depth` from the top of the stack to the
+    /// label's slots.
+    fn branch_moves(&mut self, depth: u32) -> Result<Vec<Move>> {
+        let frame = self.ts.label(depth)?;
+        let k = frame.label_types().len();
+        let base = frame.height;
+        let h = self.vstack.len();
+        let mut moves = Vec::new();
+        for j in 0..k {
+            let dst = self.temp(base + j);
+            match self.vstack[h - k + j] {
+                V::Slot(s) if s == dst => {}
+                V::Slot(s) => moves.push(Move::Copy(dst, s)),
+                V::Imm(v) => moves.push(Move::Const(dst, v)),
+            }
+        }
+        Ok(moves)
+    }
+
+    fn emit_moves(&mut self, moves: &[Move]) {
+        for m in moves {
+            match *m {
+                Move::Copy(dst, src) => self.emit(Op::Copy { dst, src }),
+                Move::Const(dst, value) => self.emit(Op::Const { dst, value }),
+            }
+        }
+    }
+
+    /// Emits a jump to label `depth` (patched later for forward labels) and returns its position.
+    fn emit_jump_to(&mut self, depth: u32, mut op: Op) -> Result<usize> {
+        let frame = self.ts.label(depth)?;
+        let li = self.labels.len() - 1 - depth as usize;
+        let at = self.ops.len();
+        if frame.kind == FrameKind::Loop {
+            set_target(&mut op, self.labels[li].loop_start);
+        } else {
+            self.labels[li].end_patches.push(at);
+        }
         self.emit(op);
-        Ok(())
+        Ok(at)
+    }
+
+    /// Emits a conditional jump on `cond` (already popped), taken when the condition is
+    /// `when`, with an unset target; returns its position. An integer comparison computed
+    /// by the previous op is fused into the jump.
+    fn emit_cond_jump(&mut self, cond: V, when: bool, fused: Option<Op>) -> usize {
+        let op = match (fused, cond) {
+            (Some(op), _) => op,
+            (None, V::Slot(c)) if when => Op::JumpIfNonZero32 { c, target: u32::MAX, fuel: 0 },
+            (None, V::Slot(c)) => Op::JumpIfZero32 { c, target: u32::MAX, fuel: 0 },
+            (None, V::Imm(v)) => {
+                // A constant condition outside the pool: always or never taken.
+                if (v as u32 != 0) == when {
+                    Op::Jump { target: u32::MAX, fuel: 0 }
+                } else {
+                    Op::Fuel(0)
+                }
+            }
+        };
+        self.emit(op);
+        self.ops.len() - 1
+    }
+
+    /// Takes the comparison that computed `cond` off the code, if it was the last op, and
+    /// returns the fused jump for it.
+    fn take_compare(&mut self, cond: V, when: bool) -> Option<Op> {
+        let V::Slot(c) = cond else { return None };
+        if c < self.temps || !self.last_fusable() {
+            return None;
+        }
+        let last = *self.ops.last()?;
+        let mut probe = last;
+        if probe.result_slot().copied() != Some(c) {
+            return None;
+        }
+        let fused = fuse_compare(last, when)?;
+        self.ops.pop();
+        Some(fused)
     }
 
     fn run(&mut self, body: &FuncBody) -> Result<()> {
@@ -133,6 +572,7 @@ impl<'a> Translator<'a> {
                 return invalid("operator after end of function");
             }
             ended = self.op(op)?;
+            debug_assert!(ended || !self.live() || self.vstack.len() == self.ts.vals.len());
         }
         if !ended {
             return invalid("missing end");
@@ -140,89 +580,147 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
+    /// After the validator popped a frame or started an else-branch: the translator's
+    /// stack becomes the frame's base (all in own slots) plus `ts`'s values above it,
+    /// which are in their own slots on every path that reaches here.
+    fn resync(&mut self, height: usize) {
+        while self.vstack.len() > height {
+            self.pop_v();
+        }
+        while self.vstack.len() < self.ts.vals.len() {
+            self.push_temp();
+        }
+    }
+
     /// Checks and translates one operator; `true` when the function's body ended.
     fn op(&mut self, op: &Operator) -> Result<bool> {
         use Operator as O;
         let ctx = self.ctx;
+        let live = self.live();
+        if live && !matches!(op, O::Block(_) | O::Loop(_) | O::Else | O::End) {
+            self.charge();
+        }
         match op {
             O::Unreachable => {
-                self.emit(Op::Unreachable);
+                if live {
+                    self.emit(Op::Unreachable);
+                }
                 self.ts.set_unreachable()?;
             }
             O::Nop => {}
             O::Block(bt) | O::Loop(bt) => {
                 let (params, results) = ctx.block_type(*bt)?;
                 self.ts.pop_all(&params)?;
-                let dead = !self.live();
-                let kind = if matches!(op, O::Loop(_)) { FrameKind::Loop } else { FrameKind::Block };
+                let is_loop = matches!(op, O::Loop(_));
+                let kind = if is_loop { FrameKind::Loop } else { FrameKind::Block };
+                if live {
+                    self.flush_from(0);
+                }
                 self.ts.push_ctrl(kind, params, results);
-                let loop_start = self.pc();
-                self.labels.push(Label { loop_start, end_patches: vec![], else_patch: None, dead });
+                let loop_start = if live && is_loop { self.start_run() } else { self.pc() };
+                self.labels.push(Label { loop_start, end_patches: vec![], else_patch: None, dead: !live });
             }
             O::If(bt) => {
                 let (params, results) = ctx.block_type(*bt)?;
                 self.ts.pop_expect(ValType::I32)?;
                 self.ts.pop_all(&params)?;
-                let dead = !self.live();
-                let else_patch = if dead {
-                    None
+                let else_patch = if live {
+                    let cond = self.pop_v();
+                    // The comparison moves after the copies of the flush: they write only
+                    // stack slots below its operands.
+                    let fused = self.take_compare(cond, false);
+                    self.flush_from(0);
+                    let at = self.emit_cond_jump(cond, false, fused);
+                    self.start_run_after(at);
+                    Some(at)
                 } else {
-                    self.ops.push(Op::JumpIfEqz(u32::MAX));
-                    Some(self.ops.len() - 1)
+                    None
                 };
                 self.ts.push_ctrl(FrameKind::If, params, results);
-                self.labels.push(Label { loop_start: 0, end_patches: vec![], else_patch, dead });
+                self.labels.push(Label { loop_start: 0, end_patches: vec![], else_patch, dead: !live });
             }
             O::Else => {
+                let height = self.ts.ctrls.last().map_or(0, |f| f.height);
+                if live {
+                    // The then-branch's results into their slots.
+                    self.flush_from(height);
+                }
                 let f = self.ts.pop_ctrl()?;
                 if f.kind != FrameKind::If {
                     return invalid("else without if");
                 }
-                // End of the then-branch: jump over the else-branch.
-                let live_then = !f.unreachable && !self.labels.last().is_some_and(|l| l.dead);
-                if live_then {
-                    self.ops.push(Op::Jump(u32::MAX));
+                if live {
+                    self.emit(Op::Jump { target: u32::MAX, fuel: 0 });
                     let at = self.ops.len() - 1;
                     if let Some(l) = self.labels.last_mut() {
                         l.end_patches.push(at);
                     }
                 }
-                let pc = self.pc();
-                if let Some(l) = self.labels.last_mut() {
-                    if let Some(p) = l.else_patch.take() {
-                        set_target(&mut self.ops[p], pc);
-                    }
+                let else_patch = self.labels.last_mut().and_then(|l| l.else_patch.take());
+                if let Some(p) = else_patch {
+                    let pc = self.start_run();
+                    set_target(&mut self.ops[p], pc);
                 }
                 self.ts.push_ctrl(FrameKind::Else, f.params, f.results);
+                if self.live() {
+                    self.resync(f.height);
+                }
             }
             O::End => {
+                let height = self.ts.ctrls.last().map_or(0, |f| f.height);
+                let is_func_end = self.ts.ctrls.len() == 1;
+                let has_branches =
+                    self.labels.last().is_some_and(|l| !l.end_patches.is_empty() || l.else_patch.is_some());
+                if live && (has_branches || !is_func_end) {
+                    // Values reaching the end by falling through go where branches put theirs.
+                    self.flush_from(height);
+                }
                 let f = self.ts.pop_ctrl()?;
                 if f.kind == FrameKind::If && f.params != f.results {
                     return invalid("type mismatch");
                 }
                 let label = self.labels.pop().ok_or_else(|| Error::Invalid("unbalanced end".into()))?;
-                let pc = self.pc();
-                for p in label.end_patches {
-                    set_target(&mut self.ops[p], pc);
-                }
-                if let Some(p) = label.else_patch {
-                    set_target(&mut self.ops[p], pc);
+                let joined = !label.end_patches.is_empty() || label.else_patch.is_some();
+                if joined {
+                    let pc = self.start_run();
+                    for p in label.end_patches {
+                        set_target(&mut self.ops[p], pc);
+                    }
+                    if let Some(p) = label.else_patch {
+                        set_target(&mut self.ops[p], pc);
+                    }
                 }
                 if self.ts.ctrls.is_empty() {
-                    // Function end: results are on top of the frame.
-                    self.ops.push(Op::Return(self.num_results));
+                    // Function end: return the results (the final `end` costs 1 on every path).
+                    if live || joined {
+                        self.charge();
+                        self.ts.push_all(&f.results);
+                        if joined {
+                            // The values are in the stack slots from 0 on every path.
+                            self.resync(0);
+                        }
+                        self.emit_return();
+                    }
                     return Ok(true);
                 }
                 self.ts.push_all(&f.results);
+                if self.live() {
+                    self.resync(f.height);
+                }
             }
             O::Br(depth) => {
                 let types = self.ts.label(*depth)?.label_types().to_vec();
                 self.ts.pop_all(&types)?;
                 self.ts.push_all(&types);
-                if self.live() {
-                    let at = self.ops.len();
-                    let br = self.branch_op(*depth, at)?;
-                    self.ops.push(br);
+                if live {
+                    if *depth as usize == self.ts.ctrls.len() - 1 {
+                        // A branch to the function's end is a return.
+                        self.emit_return();
+                    } else {
+                        let moves = self.branch_moves(*depth)?;
+                        self.emit_moves(&moves);
+                        self.emit_jump_to(*depth, Op::Jump { target: u32::MAX, fuel: 0 })?;
+                    }
                 }
                 self.ts.set_unreachable()?;
             }
@@ -231,20 +729,27 @@ impl<'a> Translator<'a> {
                 let types = self.ts.label(*depth)?.label_types().to_vec();
                 self.ts.pop_all(&types)?;
                 self.ts.push_all(&types);
-                if self.live() {
-                    let at = self.ops.len();
-                    let br = self.branch_op(*depth, at)?;
-                    match br {
-                        Op::Jump(t) => self.ops.push(Op::JumpIfNez(t)),
-                        br => {
-                            // Skip the stack-adjusting branch when the condition is false.
-                            let skip = self.pc() + 2;
-                            self.ops.push(Op::JumpIfEqz(skip));
-                            let at = self.ops.len();
-                            // Re-register the patch position: the Br is one op later.
-                            self.relocate_patch(*depth, at - 1, at);
-                            self.ops.push(br);
+                if live {
+                    let cond = self.pop_v();
+                    let moves = self.branch_moves(*depth)?;
+                    if moves.is_empty() {
+                        let fused = self.take_compare(cond, true);
+                        let at = self.emit_cond_jump(cond, true, fused);
+                        let op = self.ops.pop().unwrap_or(Op::Unreachable);
+                        debug_assert_eq!(at, self.ops.len());
+                        if op == Op::Fuel(0) {
+                            self.start_run();
+                        } else {
+                            let at = self.emit_jump_to(*depth, op)?;
+                            self.start_run_after(at);
                         }
+                    } else {
+                        let fused = self.take_compare(cond, false);
+                        let skip = self.emit_cond_jump(cond, false, fused);
+                        self.emit_moves(&moves);
+                        self.emit_jump_to(*depth, Op::Jump { target: u32::MAX, fuel: 0 })?;
+                        let pc = self.start_run();
+                        set_target(&mut self.ops[skip], pc);
                     }
                 }
             }
@@ -264,14 +769,28 @@ impl<'a> Translator<'a> {
                 }
                 let tys = self.ts.label(*default)?.label_types().to_vec();
                 self.ts.pop_all(&tys)?;
-                if self.live() {
+                if live {
                     // Heights are measured with the label values still on the stack.
                     self.ts.push_all(&tys);
-                    self.ops.push(Op::BrTable(targets.len() as u32));
-                    for &t in targets.iter().chain(std::iter::once(default)) {
-                        let at = self.ops.len();
-                        let br = self.branch_op(t, at)?;
-                        self.ops.push(br);
+                    let [idx] = self.operands::<1>();
+                    self.emit(Op::BrTable { idx, len: targets.len() as u32 });
+                    let all: Vec<u32> = targets.iter().chain(std::iter::once(default)).copied().collect();
+                    let mut trampolines = Vec::new();
+                    for &t in &all {
+                        let moves = self.branch_moves(t)?;
+                        if moves.is_empty() {
+                            self.emit_jump_to(t, Op::Jump { target: u32::MAX, fuel: 0 })?;
+                        } else {
+                            trampolines.push((self.ops.len(), t, moves));
+                            self.emit(Op::Jump { target: u32::MAX, fuel: 0 });
+                        }
+                    }
+                    // Entries that move values jump to a stub: moves, then the jump.
+                    for (entry, t, moves) in trampolines {
+                        let pc = self.pc();
+                        set_target(&mut self.ops[entry], pc);
+                        self.emit_moves(&moves);
+                        self.emit_jump_to(t, Op::Jump { target: u32::MAX, fuel: 0 })?;
                     }
                 }
                 self.ts.set_unreachable()?;
@@ -279,17 +798,26 @@ impl<'a> Translator<'a> {
             O::Return => {
                 let results = self.ts.ctrls.first().map(|f| f.results.clone()).unwrap_or_default();
                 self.ts.pop_all(&results)?;
-                self.emit(Op::Return(self.num_results));
+                if live {
+                    self.ts.push_all(&results);
+                    self.emit_return();
+                }
                 self.ts.set_unreachable()?;
             }
             O::Call(f) => {
                 let ft = ctx.func_type(*f)?;
                 self.ts.pop_all(&ft.params)?;
                 self.ts.push_all(&ft.results);
-                if *f < ctx.num_imported_funcs {
-                    self.emit(Op::CallImport(*f));
-                } else {
-                    self.emit(Op::CallInternal(*f - ctx.num_imported_funcs));
+                if live {
+                    let base = self.operands_in_place(ft.params.len());
+                    if *f < ctx.num_imported_funcs {
+                        self.emit(Op::CallImport { func: *f, base });
+                    } else {
+                        self.emit(Op::Call { func: *f - ctx.num_imported_funcs, base });
+                    }
+                    for _ in 0..ft.results.len() {
+                        self.push_temp();
+                    }
                 }
             }
             O::CallIndirect { ty, table } => {
@@ -301,11 +829,19 @@ impl<'a> Translator<'a> {
                 self.ts.pop_expect(ValType::I32)?;
                 self.ts.pop_all(&ft.params)?;
                 self.ts.push_all(&ft.results);
-                self.emit(Op::CallIndirect { ty: *ty, table: *table });
+                if live {
+                    let base = self.operands_in_place(ft.params.len() + 1);
+                    self.emit(Op::CallIndirect { ty: *ty, table: *table, base });
+                    for _ in 0..ft.results.len() {
+                        self.push_temp();
+                    }
+                }
             }
             O::Drop => {
                 self.ts.pop()?;
-                self.emit(Op::Drop);
+                if live {
+                    self.pop_v();
+                }
             }
             O::Select(None) => {
                 self.ts.pop_expect(ValType::I32)?;
@@ -321,7 +857,9 @@ impl<'a> Translator<'a> {
                     (None, b) => b,
                 };
                 self.ts.push_opt(t);
-                self.emit(Op::Select);
+                if live {
+                    self.select();
+                }
             }
             O::Select(Some(tys)) => {
                 if tys.len() != 1 {
@@ -332,26 +870,42 @@ impl<'a> Translator<'a> {
                 self.ts.pop_expect(t)?;
                 self.ts.pop_expect(t)?;
                 self.ts.push(t);
-                self.emit(Op::Select);
+                if live {
+                    self.select();
+                }
             }
             O::LocalGet(i) => {
                 let t = self.local(*i)?;
                 self.ts.push(t);
-                self.emit(Op::LocalGet(*i));
+                if live {
+                    self.push_v(V::Slot(*i));
+                }
             }
             O::LocalSet(i) => {
                 let t = self.local(*i)?;
                 self.ts.pop_expect(t)?;
-                self.emit(Op::LocalSet(*i));
+                if live {
+                    let v = self.pop_v();
+                    self.write_local(*i, v);
+                }
             }
             O::LocalTee(i) => {
                 let t = self.local(*i)?;
-                self.unary(t, t, Op::LocalTee(*i))?;
+                self.ts.pop_expect(t)?;
+                self.ts.push(t);
+                if live {
+                    let v = self.pop_v();
+                    self.write_local(*i, v);
+                    self.push_v(V::Slot(*i));
+                }
             }
             O::GlobalGet(g) => {
                 let gt = *ctx.global(*g)?;
                 self.ts.push(gt.ty);
-                self.emit(Op::GlobalGet(*g));
+                if live {
+                    let dst = self.push_temp();
+                    self.emit(Op::GlobalGet { dst, global: *g });
+                }
             }
             O::GlobalSet(g) => {
                 let gt = *ctx.global(*g)?;
@@ -359,36 +913,44 @@ impl<'a> Translator<'a> {
                     return invalid("global is immutable");
                 }
                 self.ts.pop_expect(gt.ty)?;
-                self.emit(Op::GlobalSet(*g));
+                if live {
+                    let [src] = self.operands::<1>();
+                    self.emit(Op::GlobalSet { src, global: *g });
+                }
             }
             O::TableGet(t) => {
                 let tt = ValType::Ref(ctx.table(*t)?.elem);
-                self.unary(ValType::I32, tt, Op::TableGet(*t))?;
+                self.ts.pop_expect(ValType::I32)?;
+                self.ts.push(tt);
+                self.in_place(1, 1, |base| Op::TableGet { table: *t, base });
             }
             O::TableSet(t) => {
                 let tt = ValType::Ref(ctx.table(*t)?.elem);
                 self.ts.pop_expect(tt)?;
                 self.ts.pop_expect(ValType::I32)?;
-                self.emit(Op::TableSet(*t));
+                self.in_place(2, 0, |base| Op::TableSet { table: *t, base });
             }
             O::TableSize(t) => {
                 ctx.table(*t)?;
                 self.ts.push(ValType::I32);
-                self.emit(Op::TableSize(*t));
+                if live {
+                    let dst = self.push_temp();
+                    self.emit(Op::TableSize { table: *t, dst });
+                }
             }
             O::TableGrow(t) => {
                 let tt = ValType::Ref(ctx.table(*t)?.elem);
                 self.ts.pop_expect(ValType::I32)?;
                 self.ts.pop_expect(tt)?;
                 self.ts.push(ValType::I32);
-                self.emit(Op::TableGrow(*t));
+                self.in_place(2, 1, |base| Op::TableGrow { table: *t, base });
             }
             O::TableFill(t) => {
                 let tt = ValType::Ref(ctx.table(*t)?.elem);
                 self.ts.pop_expect(ValType::I32)?;
                 self.ts.pop_expect(tt)?;
                 self.ts.pop_expect(ValType::I32)?;
-                self.emit(Op::TableFill(*t));
+                self.in_place(3, 0, |base| Op::TableFill { table: *t, base });
             }
             O::TableCopy { dst, src } => {
                 let d = ctx.table(*dst)?.elem;
@@ -397,7 +959,7 @@ impl<'a> Translator<'a> {
                     return invalid("type mismatch");
                 }
                 self.pop_i32s(3)?;
-                self.emit(Op::TableCopy { dst: *dst, src: *src });
+                self.in_place(3, 0, |base| Op::TableCopy { dst: *dst, src: *src, base });
             }
             O::TableInit { elem, table } => {
                 let t = ctx.table(*table)?.elem;
@@ -406,11 +968,13 @@ impl<'a> Translator<'a> {
                     return invalid("type mismatch");
                 }
                 self.pop_i32s(3)?;
-                self.emit(Op::TableInit { table: *table, elem: *elem });
+                self.in_place(3, 0, |base| Op::TableInit { table: *table, elem: *elem, base });
             }
             O::ElemDrop(e) => {
                 ctx.elem(*e)?;
-                self.emit(Op::ElemDrop(*e));
+                if live {
+                    self.emit(Op::ElemDrop(*e));
+                }
             }
             O::Mem { op, align, offset } => {
                 ctx.mem(0)?;
@@ -421,40 +985,55 @@ impl<'a> Translator<'a> {
                 if op.is_store() {
                     self.ts.pop_expect(vt)?;
                     self.ts.pop_expect(ValType::I32)?;
+                    if live {
+                        let [addr, value] = self.operands::<2>();
+                        self.emit(op.to_op(value, addr, *offset));
+                    }
                 } else {
                     self.ts.pop_expect(ValType::I32)?;
                     self.ts.push(vt);
+                    if live {
+                        let [addr] = self.operands::<1>();
+                        let dst = self.push_temp();
+                        self.emit(op.to_op(dst, addr, *offset));
+                    }
                 }
-                self.emit(op.to_op(*offset));
             }
             O::MemorySize => {
                 ctx.mem(0)?;
                 self.ts.push(ValType::I32);
-                self.emit(Op::MemorySize);
+                if live {
+                    let dst = self.push_temp();
+                    self.emit(Op::MemorySize { dst });
+                }
             }
             O::MemoryGrow => {
                 ctx.mem(0)?;
-                self.unary(ValType::I32, ValType::I32, Op::MemoryGrow)?;
+                self.ts.pop_expect(ValType::I32)?;
+                self.ts.push(ValType::I32);
+                self.in_place(1, 1, |base| Op::MemoryGrow { base });
             }
             O::MemoryFill => {
                 ctx.mem(0)?;
                 self.pop_i32s(3)?;
-                self.emit(Op::MemoryFill);
+                self.in_place(3, 0, |base| Op::MemoryFill { base });
             }
             O::MemoryCopy => {
                 ctx.mem(0)?;
                 self.pop_i32s(3)?;
-                self.emit(Op::MemoryCopy);
+                self.in_place(3, 0, |base| Op::MemoryCopy { base });
             }
             O::MemoryInit(d) => {
                 ctx.mem(0)?;
                 ctx.data(*d)?;
                 self.pop_i32s(3)?;
-                self.emit(Op::MemoryInit(*d));
+                self.in_place(3, 0, |base| Op::MemoryInit { seg: *d, base });
             }
             O::DataDrop(d) => {
                 ctx.data(*d)?;
-                self.emit(Op::DataDrop(*d));
+                if live {
+                    self.emit(Op::DataDrop(*d));
+                }
             }
             O::I32Const(v) => self.konst(ValType::I32, *v as u32 as u64),
             O::I64Const(v) => self.konst(ValType::I64, *v as u64),
@@ -464,7 +1043,11 @@ impl<'a> Translator<'a> {
             O::RefIsNull => {
                 self.ts.pop_ref()?;
                 self.ts.push(ValType::I32);
-                self.emit(Op::RefIsNull);
+                if live {
+                    let [a] = self.operands::<1>();
+                    let dst = self.push_temp();
+                    self.emit(Op::RefIsNull { dst, a });
+                }
             }
             O::RefFunc(f) => {
                 ctx.func_type(*f)?;
@@ -472,21 +1055,77 @@ impl<'a> Translator<'a> {
                     return invalid("undeclared function reference");
                 }
                 self.ts.push(ValType::FUNCREF);
-                self.emit(Op::RefFunc(*f));
+                if live {
+                    let dst = self.push_temp();
+                    self.emit(Op::RefFunc { dst, func: *f });
+                }
             }
             O::Num(n) => {
                 let (params, result) = n.signature();
                 self.ts.pop_all(params)?;
                 self.ts.push(result);
-                self.emit(n.to_op());
+                if live {
+                    let (a, b) = if params.len() == 2 {
+                        let [a, b] = self.operands::<2>();
+                        (a, b)
+                    } else {
+                        let [a] = self.operands::<1>();
+                        (a, 0)
+                    };
+                    let dst = self.push_temp();
+                    self.emit(n.to_op(dst, a, b));
+                }
             }
         }
         Ok(false)
     }
 
+    /// Returns the function's results from the top of the stack.
+    fn emit_return(&mut self) {
+        let n = self.num_results as usize;
+        let src = match n {
+            0 => 0,
+            1 => {
+                let [s] = self.operands::<1>();
+                self.push_v(V::Slot(s));
+                s
+            }
+            _ => {
+                let from = self.vstack.len() - n;
+                self.flush_from(from);
+                self.temp(from)
+            }
+        };
+        self.emit(Op::Return { src, n: n as u32 });
+    }
+
+    fn select(&mut self) {
+        let base = self.operands_in_place(3);
+        self.emit(Op::Select { base });
+        self.push_temp();
+    }
+
+    /// An op taking `n` operands in consecutive slots and leaving `results` (0 or 1) there.
+    fn in_place(&mut self, n: usize, results: usize, op: impl FnOnce(u32) -> Op) {
+        if !self.live() {
+            return;
+        }
+        let base = self.operands_in_place(n);
+        self.emit(op(base));
+        for _ in 0..results {
+            self.push_temp();
+        }
+    }
+
     fn konst(&mut self, t: ValType, bits: u64) {
         self.ts.push(t);
-        self.emit(Op::Const(bits));
+        if self.live() {
+            let v = match self.const_slots.get(&bits) {
+                Some(&s) => V::Slot(s),
+                None => V::Imm(bits),
+            };
+            self.push_v(v);
+        }
     }
 
     fn pop_i32s(&mut self, n: usize) -> Result<()> {
@@ -494,13 +1133,5 @@ impl<'a> Translator<'a> {
             self.ts.pop_expect(ValType::I32)?;
         }
         Ok(())
-    }
-
-    /// Moves a registered forward patch from op position `from` to `to`.
-    fn relocate_patch(&mut self, depth: u32, from: usize, to: usize) {
-        let li = self.labels.len() - 1 - depth as usize;
-        if let Some(p) = self.labels[li].end_patches.iter_mut().rev().find(|p| **p == from) {
-            *p = to;
-        }
     }
 }

@@ -5,8 +5,14 @@
 //! or a call to a host function, which is handed to the embedder as
 //! [`RunOutcome::HostCall`]; the embedder answers with [`Execution::resume`]. That makes
 //! every host call a possible preemption point (the bootloader can run another contract
-//! in between). Every op costs one unit of fuel (bulk memory and table ops more, see
-//! [`BULK_UNIT`]); running out is [`Trap::OutOfFuel`].
+//! in between). Every wasm instruction costs one unit of fuel (bulk memory and table ops
+//! more, see [`BULK_UNIT`]), charged in advance per straight-line run of code (see
+//! `compile.rs` and the crate README); running out is [`Trap::OutOfFuel`].
+//!
+//! Values live in one `Vec<u64>` of slots; a frame is a window of it (locals, constant
+//! pool, operand slots) addressed by the ops' slot operands. The loop reads slots and ops
+//! through raw pointers without bounds checks: `compile::verify` establishes, for every
+//! function, the invariants that make this sound (see the SAFETY notes below).
 
 use std::sync::Arc;
 
@@ -198,9 +204,9 @@ impl Execution {
                 if need > self.stack.len() {
                     self.stack.resize(need.max(self.stack.len() * 2).min(self.limits.max_value_stack), 0);
                 }
-                let nl = fc.num_locals as usize;
-                self.stack[self.sp..self.sp + nl].fill(0);
-                self.sp += nl;
+                let consts = self.sp + fc.num_locals as usize;
+                self.stack[self.sp..consts].fill(0);
+                self.stack[consts..consts + fc.consts.len()].copy_from_slice(&fc.consts);
                 self.fp = fp as u32;
                 self.pc = fc.start;
                 self.instance = instance;
@@ -220,11 +226,36 @@ impl Execution {
             let code: &[Op] = &module.code.ops;
             let funcs = &module.code.funcs;
             let mem_idx = ctx.mems.first().map_or(usize::MAX, |m| *m as usize);
-            let mut pc = self.pc as usize;
+            // `ip` points at the next op in `code`.
+            //
+            // SAFETY (every `ip` dereference and `goto!` below): `compile::verify` checks
+            // that every jump target and `br_table` entry lies in the function's own code
+            // and that every function ends with an op that does not fall through, so `ip`
+            // never leaves `code`.
+            let code_ptr: *const Op = code.as_ptr();
+            let mut ip: *const Op = code[self.pc as usize..].as_ptr();
+            macro_rules! goto {
+                ($t:expr) => {
+                    // SAFETY: see `ip`.
+                    ip = unsafe { code_ptr.add($t as usize) }
+                };
+            }
+            macro_rules! pc {
+                () => {
+                    // SAFETY: both point into `code`.
+                    unsafe { ip.offset_from(code_ptr) as u32 }
+                };
+            }
             let mut fp = self.fp as usize;
-            let mut sp = self.sp;
             let mut fuel_left = *fuel;
-            let mut stack: &mut [u64] = &mut self.stack;
+            // `regs` points at slot 0 of the current frame, in `self.stack`'s buffer. It is
+            // recomputed whenever the frame changes or the stack is reallocated.
+            //
+            // SAFETY (every `r!` access below): the translator only emits slot operands
+            // below the function's `max_height` (checked by `compile::verify`), and a frame
+            // is entered only after the stack was grown to hold `fp + max_height` slots
+            // (`enter_pending` and `call_internal!`), so `regs.add(slot)` stays in the buffer.
+            let mut regs: *mut u64 = self.stack[fp..].as_mut_ptr();
             // The instance's memory is moved out of the store while this loop runs (one
             // indirection less per access) and put back at every exit below.
             let mut memory: Vec<u8> = match store.mems.get_mut(mem_idx) {
@@ -242,9 +273,8 @@ impl Execution {
             macro_rules! save {
                 () => {{
                     put_back_memory!();
-                    self.pc = pc as u32;
+                    self.pc = pc!();
                     self.fp = fp as u32;
-                    self.sp = sp;
                     *fuel = fuel_left;
                 }};
             }
@@ -265,76 +295,82 @@ impl Execution {
                     fuel_left -= units;
                 }};
             }
-            macro_rules! pop {
-                () => {{
-                    sp -= 1;
-                    stack[sp]
-                }};
-            }
-            macro_rules! push {
-                ($v:expr) => {{
-                    let v = $v;
-                    stack[sp] = v;
-                    sp += 1;
-                }};
+            // A slot of the current frame.
+            macro_rules! r {
+                ($s:expr) => {
+                    // SAFETY: see `regs`.
+                    *unsafe { &mut *regs.add($s as usize) }
+                };
             }
             macro_rules! un {
-                ($from:expr, $to:expr, $f:expr) => {{
-                    let a = $from(stack[sp - 1]);
-                    stack[sp - 1] = $to($f(a));
+                ($dst:ident, $a:ident, $from:expr, $to:expr, $f:expr) => {{
+                    let a = $from(r!($a));
+                    r!($dst) = $to($f(a));
                 }};
             }
             macro_rules! un_try {
-                ($from:expr, $to:expr, $f:expr) => {{
-                    let a = $from(stack[sp - 1]);
+                ($dst:ident, $a:ident, $from:expr, $to:expr, $f:expr) => {{
+                    let a = $from(r!($a));
                     match $f(a) {
-                        Ok(v) => stack[sp - 1] = $to(v),
+                        Ok(v) => r!($dst) = $to(v),
                         Err(t) => trap!(t),
                     }
                 }};
             }
             macro_rules! bin {
-                ($from:expr, $to:expr, $f:expr) => {{
-                    let b = $from(stack[sp - 1]);
-                    sp -= 1;
-                    let a = $from(stack[sp - 1]);
-                    stack[sp - 1] = $to($f(a, b));
+                ($dst:ident, $a:ident, $b:ident, $from:expr, $to:expr, $f:expr) => {{
+                    let a = $from(r!($a));
+                    let b = $from(r!($b));
+                    r!($dst) = $to($f(a, b));
                 }};
             }
             macro_rules! bin_try {
-                ($from:expr, $to:expr, $f:expr) => {{
-                    let b = $from(stack[sp - 1]);
-                    sp -= 1;
-                    let a = $from(stack[sp - 1]);
+                ($dst:ident, $a:ident, $b:ident, $from:expr, $to:expr, $f:expr) => {{
+                    let a = $from(r!($a));
+                    let b = $from(r!($b));
                     match $f(a, b) {
-                        Ok(v) => stack[sp - 1] = $to(v),
+                        Ok(v) => r!($dst) = $to(v),
                         Err(t) => trap!(t),
                     }
                 }};
             }
-            macro_rules! mem {
-                () => {
-                    memory
-                };
+            // Enters a run of code: charges its cost.
+            macro_rules! fuel {
+                ($n:expr) => {{
+                    let n = $n as u64;
+                    if fuel_left < n {
+                        trap!(Trap::OutOfFuel);
+                    }
+                    fuel_left -= n;
+                }};
+            }
+            macro_rules! cond_jump {
+                ($cond:expr, $target:ident, $fuel:ident) => {{
+                    if $cond {
+                        goto!($target);
+                    } else {
+                        fuel!($fuel);
+                    }
+                }};
             }
             macro_rules! load {
-                ($off:expr, $n:literal, $conv:expr) => {{
-                    let addr = stack[sp - 1] as u32 as usize + $off as usize;
-                    match mem!().get(addr..addr + $n) {
+                ($r:ident, $addr:ident, $off:ident, $n:literal, $conv:expr) => {{
+                    let addr = r!($addr) as u32 as usize + $off as usize;
+                    match memory.get(addr..addr + $n) {
                         Some(b) => {
                             let mut buf = [0u8; $n];
                             buf.copy_from_slice(b);
-                            stack[sp - 1] = $conv(buf);
+                            r!($r) = $conv(buf);
                         }
                         None => trap!(Trap::MemoryOutOfBounds),
                     }
                 }};
             }
             macro_rules! store_op {
-                ($off:expr, $n:literal, $conv:expr) => {{
-                    let v = pop!();
-                    let addr = pop!() as u32 as usize + $off as usize;
-                    match mem!().get_mut(addr..addr + $n) {
+                ($r:ident, $addr:ident, $off:ident, $n:literal, $conv:expr) => {{
+                    let v = r!($r);
+                    let addr = r!($addr) as u32 as usize + $off as usize;
+                    match memory.get_mut(addr..addr + $n) {
                         Some(b) => {
                             let bytes: [u8; $n] = $conv(v);
                             b.copy_from_slice(&bytes);
@@ -343,51 +379,174 @@ impl Execution {
                     }
                 }};
             }
+            // Enters defined function `idx` of this instance with its frame at slot `base`.
+            macro_rules! call_internal {
+                ($idx:expr, $base:expr) => {{
+                    let fc = &funcs[$idx as usize];
+                    if self.frames.len() >= self.limits.max_call_depth {
+                        trap!(Trap::StackExhausted);
+                    }
+                    let new_fp = fp + $base as usize;
+                    let need = new_fp + fc.max_height as usize + 1;
+                    if need > self.stack.len() {
+                        if need > self.limits.max_value_stack {
+                            trap!(Trap::StackExhausted);
+                        }
+                        let len = need.max(self.stack.len() * 2).min(self.limits.max_value_stack);
+                        self.stack.resize(len, 0);
+                    }
+                    self.frames.push(Frame { pc: pc!(), fp: fp as u32, instance: self.instance });
+                    let frame = &mut self.stack[new_fp..need];
+                    let locals = fc.num_params as usize;
+                    let consts = locals + fc.num_locals as usize;
+                    frame[locals..consts].fill(0);
+                    frame[consts..consts + fc.consts.len()].copy_from_slice(&fc.consts);
+                    regs = frame.as_mut_ptr();
+                    fp = new_fp;
+                    goto!(fc.start);
+                }};
+            }
 
             loop {
-                if fuel_left == 0 {
-                    trap!(Trap::OutOfFuel);
-                }
-                fuel_left -= 1;
-                let op = code[pc];
-                pc += 1;
+                // SAFETY: see `ip`; the op after a non-final op is in the same function.
+                let op = unsafe { *ip };
+                ip = unsafe { ip.add(1) };
                 match op {
+                    Op::Fuel(n) => fuel!(n),
                     Op::Unreachable => trap!(Trap::Unreachable),
-                    Op::Jump(t) => pc = t as usize,
-                    Op::JumpIfEqz(t) => {
-                        if pop!() as u32 == 0 {
-                            pc = t as usize;
+                    Op::Jump { target, fuel } => {
+                        fuel!(fuel);
+                        goto!(target);
+                    }
+                    Op::JumpIfZero32 { c, target, fuel } => cond_jump!(r!(c) as u32 == 0, target, fuel),
+                    Op::JumpIfNonZero32 { c, target, fuel } => cond_jump!(r!(c) as u32 != 0, target, fuel),
+                    Op::JumpIfZero64 { c, target, fuel } => cond_jump!(r!(c) == 0, target, fuel),
+                    Op::JumpIfNonZero64 { c, target, fuel } => cond_jump!(r!(c) != 0, target, fuel),
+                    Op::JumpI32Eq { a, b, target } => {
+                        if u32_(r!(a)) == u32_(r!(b)) {
+                            goto!(target);
                         }
                     }
-                    Op::JumpIfNez(t) => {
-                        if pop!() as u32 != 0 {
-                            pc = t as usize;
+                    Op::JumpI32Ne { a, b, target } => {
+                        if u32_(r!(a)) != u32_(r!(b)) {
+                            goto!(target);
                         }
                     }
-                    Op::Br { target, drop, keep } => {
-                        let (drop, keep) = (drop as usize, keep as usize);
-                        stack.copy_within(sp - keep..sp, sp - keep - drop);
-                        sp -= drop;
-                        pc = target as usize;
+                    Op::JumpI32LtS { a, b, target } => {
+                        if i32_(r!(a)) < i32_(r!(b)) {
+                            goto!(target);
+                        }
                     }
-                    Op::BrTable(n) => {
-                        let i = pop!() as u32;
-                        pc += i.min(n) as usize;
-                        // The selected entry is a Jump or Br; it runs as the next op.
+                    Op::JumpI32LtU { a, b, target } => {
+                        if u32_(r!(a)) < u32_(r!(b)) {
+                            goto!(target);
+                        }
                     }
-                    Op::Return(keep) => {
-                        let keep = keep as usize;
-                        stack.copy_within(sp - keep..sp, fp);
-                        sp = fp + keep;
+                    Op::JumpI32GtS { a, b, target } => {
+                        if i32_(r!(a)) > i32_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI32GtU { a, b, target } => {
+                        if u32_(r!(a)) > u32_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI32LeS { a, b, target } => {
+                        if i32_(r!(a)) <= i32_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI32LeU { a, b, target } => {
+                        if u32_(r!(a)) <= u32_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI32GeS { a, b, target } => {
+                        if i32_(r!(a)) >= i32_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI32GeU { a, b, target } => {
+                        if u32_(r!(a)) >= u32_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64Eq { a, b, target } => {
+                        if u64_(r!(a)) == u64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64Ne { a, b, target } => {
+                        if u64_(r!(a)) != u64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64LtS { a, b, target } => {
+                        if i64_(r!(a)) < i64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64LtU { a, b, target } => {
+                        if u64_(r!(a)) < u64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64GtS { a, b, target } => {
+                        if i64_(r!(a)) > i64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64GtU { a, b, target } => {
+                        if u64_(r!(a)) > u64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64LeS { a, b, target } => {
+                        if i64_(r!(a)) <= i64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64LeU { a, b, target } => {
+                        if u64_(r!(a)) <= u64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64GeS { a, b, target } => {
+                        if i64_(r!(a)) >= i64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::JumpI64GeU { a, b, target } => {
+                        if u64_(r!(a)) >= u64_(r!(b)) {
+                            goto!(target);
+                        }
+                    }
+                    Op::BrTable { idx, len } => {
+                        // The selected entry is a `Jump`; it runs as the next op.
+                        // SAFETY: the `len + 1` entries follow (see `ip`).
+                        let i = (r!(idx) as u32).min(len) as usize;
+                        ip = unsafe { ip.add(i) };
+                    }
+                    Op::Return { src, n } => {
+                        let n = n as usize;
+                        if n == 1 {
+                            r!(0) = r!(src);
+                        } else {
+                            let src = fp + src as usize;
+                            self.stack.copy_within(src..src + n, fp);
+                        }
                         match self.frames.pop() {
                             None => {
+                                self.sp = fp + n;
                                 save!();
                                 self.in_wasm = false;
                                 return Ok(self.finish());
                             }
                             Some(f) => {
-                                pc = f.pc as usize;
+                                goto!(f.pc);
                                 fp = f.fp as usize;
+                                regs = self.stack[fp..].as_mut_ptr();
                                 if f.instance != self.instance {
                                     self.instance = f.instance;
                                     save!();
@@ -396,35 +555,18 @@ impl Execution {
                             }
                         }
                     }
-                    Op::CallInternal(idx) => {
-                        let fc = &funcs[idx as usize];
-                        if self.frames.len() >= self.limits.max_call_depth {
-                            trap!(Trap::StackExhausted);
-                        }
-                        let new_fp = sp - fc.num_params as usize;
-                        let need = new_fp + fc.max_height as usize + 1;
-                        if need > stack.len() {
-                            if need > self.limits.max_value_stack {
-                                trap!(Trap::StackExhausted);
-                            }
-                            let len = need.max(stack.len() * 2).min(self.limits.max_value_stack);
-                            self.stack.resize(len, 0);
-                            stack = &mut self.stack;
-                        }
-                        self.frames.push(Frame { pc: pc as u32, fp: fp as u32, instance: self.instance });
-                        let nl = fc.num_locals as usize;
-                        stack[sp..sp + nl].fill(0);
-                        sp += nl;
-                        fp = new_fp;
-                        pc = fc.start as usize;
-                    }
-                    Op::CallImport(idx) => {
-                        self.pending = Some(ctx.funcs[idx as usize]);
+                    Op::Call { func, base } => call_internal!(func, base),
+                    Op::CallImport { func, base } => {
+                        let addr = ctx.funcs[func as usize];
+                        let n = store.func_type(addr).map_or(0, |t| t.params.len());
+                        self.sp = fp + base as usize + n;
+                        self.pending = Some(addr);
                         save!();
                         continue 'outer;
                     }
-                    Op::CallIndirect { ty, table } => {
-                        let i = pop!() as u32 as usize;
+                    Op::CallIndirect { ty, table, base } => {
+                        let n = module.desc.types[ty as usize].params.len();
+                        let i = r!(base as usize + n) as u32 as usize;
                         let tab = &store.tables[ctx.tables[table as usize] as usize];
                         let Some(&r) = tab.elems.get(i) else { trap!(Trap::UndefinedElement) };
                         if r == 0 {
@@ -435,77 +577,81 @@ impl Execution {
                         if fi.ty != ctx.types[ty as usize] {
                             trap!(Trap::IndirectCallTypeMismatch);
                         }
-                        self.pending = Some(addr);
-                        save!();
-                        continue 'outer;
-                    }
-                    Op::Drop => sp -= 1,
-                    Op::Select => {
-                        let c = pop!() as u32;
-                        let b = pop!();
-                        if c == 0 {
-                            stack[sp - 1] = b;
+                        match fi.kind {
+                            FuncKind::Wasm { instance, index } if instance == self.instance => {
+                                call_internal!(index, base)
+                            }
+                            _ => {
+                                self.sp = fp + base as usize + n;
+                                self.pending = Some(addr);
+                                save!();
+                                continue 'outer;
+                            }
                         }
                     }
-                    Op::LocalGet(i) => push!(stack[fp + i as usize]),
-                    Op::LocalSet(i) => {
-                        let v = pop!();
-                        stack[fp + i as usize] = v;
+                    Op::Copy { dst, src } => r!(dst) = r!(src),
+                    Op::Const { dst, value } => r!(dst) = value,
+                    Op::Select { base } => {
+                        if r!(base + 2) as u32 == 0 {
+                            r!(base) = r!(base + 1);
+                        }
                     }
-                    Op::LocalTee(i) => stack[fp + i as usize] = stack[sp - 1],
-                    Op::GlobalGet(g) => push!(store.globals[ctx.globals[g as usize] as usize].value),
-                    Op::GlobalSet(g) => {
-                        let v = pop!();
-                        store.globals[ctx.globals[g as usize] as usize].value = v;
+                    Op::GlobalGet { dst, global } => {
+                        r!(dst) = store.globals[ctx.globals[global as usize] as usize].value
                     }
-                    Op::TableGet(t) => {
-                        let i = stack[sp - 1] as u32 as usize;
-                        match store.tables[ctx.tables[t as usize] as usize].elems.get(i) {
-                            Some(&r) => stack[sp - 1] = r,
+                    Op::GlobalSet { src, global } => {
+                        store.globals[ctx.globals[global as usize] as usize].value = r!(src);
+                    }
+                    Op::TableGet { table, base } => {
+                        let i = r!(base) as u32 as usize;
+                        match store.tables[ctx.tables[table as usize] as usize].elems.get(i) {
+                            Some(&v) => r!(base) = v,
                             None => trap!(Trap::TableOutOfBounds),
                         }
                     }
-                    Op::TableSet(t) => {
-                        let r = pop!();
-                        let i = pop!() as u32 as usize;
-                        match store.tables[ctx.tables[t as usize] as usize].elems.get_mut(i) {
-                            Some(slot) => *slot = r,
+                    Op::TableSet { table, base } => {
+                        let i = r!(base) as u32 as usize;
+                        let v = r!(base + 1);
+                        match store.tables[ctx.tables[table as usize] as usize].elems.get_mut(i) {
+                            Some(slot) => *slot = v,
                             None => trap!(Trap::TableOutOfBounds),
                         }
                     }
-                    Op::TableSize(t) => push!(store.tables[ctx.tables[t as usize] as usize].elems.len() as u64),
-                    Op::TableGrow(t) => {
-                        let n = pop!() as u32;
+                    Op::TableSize { table, dst } => {
+                        r!(dst) = store.tables[ctx.tables[table as usize] as usize].elems.len() as u64
+                    }
+                    Op::TableGrow { table, base } => {
+                        let init = r!(base);
+                        let n = r!(base + 1) as u32;
                         charge!(n);
-                        let init = stack[sp - 1];
                         let limit = store.limits.max_table_elems;
-                        let tab = &mut store.tables[ctx.tables[t as usize] as usize];
+                        let tab = &mut store.tables[ctx.tables[table as usize] as usize];
                         let old = tab.elems.len() as u64;
                         let new = old + n as u64;
                         let max = tab.max.unwrap_or(u32::MAX).min(limit) as u64;
-                        stack[sp - 1] = if new > max {
+                        r!(base) = if new > max {
                             u32::MAX as u64
                         } else {
                             tab.elems.resize(new as usize, init);
                             old
                         };
                     }
-                    Op::TableFill(t) => {
-                        let n = pop!() as u32 as usize;
+                    Op::TableFill { table, base } => {
+                        let i = r!(base) as u32 as usize;
+                        let v = r!(base + 1);
+                        let n = r!(base + 2) as u32 as usize;
                         charge!(n);
-                        let v = pop!();
-                        let i = pop!() as u32 as usize;
-                        let tab = &mut store.tables[ctx.tables[t as usize] as usize];
+                        let tab = &mut store.tables[ctx.tables[table as usize] as usize];
                         match tab.elems.get_mut(i..i + n) {
                             Some(s) => s.fill(v),
                             None => trap!(Trap::TableOutOfBounds),
                         }
                     }
-                    Op::TableCopy { dst, src } => {
-                        let n = pop!() as u32 as usize;
+                    Op::TableCopy { dst, src, base } => {
+                        let d = r!(base) as u32 as usize;
+                        let s = r!(base + 1) as u32 as usize;
+                        let n = r!(base + 2) as u32 as usize;
                         charge!(n);
-                        let s = pop!() as u32 as usize;
-                        let d = pop!() as u32 as usize;
                         let (da, sa) = (ctx.tables[dst as usize] as usize, ctx.tables[src as usize] as usize);
                         let slen = store.tables[sa].elems.len();
                         let dlen = store.tables[da].elems.len();
@@ -519,11 +665,11 @@ impl Execution {
                             store.tables[da].elems[d..d + n].copy_from_slice(&tmp);
                         }
                     }
-                    Op::TableInit { table, elem } => {
-                        let n = pop!() as u32 as usize;
+                    Op::TableInit { table, elem, base } => {
+                        let d = r!(base) as u32 as usize;
+                        let s = r!(base + 1) as u32 as usize;
+                        let n = r!(base + 2) as u32 as usize;
                         charge!(n);
-                        let s = pop!() as u32 as usize;
-                        let d = pop!() as u32 as usize;
                         let seg = &store.instances[self.instance as usize].elems[elem as usize];
                         let ta = ctx.tables[table as usize] as usize;
                         if s + n > seg.len() || d + n > store.tables[ta].elems.len() {
@@ -533,253 +679,298 @@ impl Execution {
                         store.tables[ta].elems[d..d + n].copy_from_slice(&tmp);
                     }
                     Op::ElemDrop(e) => store.instances[self.instance as usize].elems[e as usize] = Vec::new(),
-                    Op::MemorySize => push!((memory.len() / PAGE_SIZE) as u64),
-                    Op::MemoryGrow => {
-                        let n = stack[sp - 1] as u32;
+                    Op::MemorySize { dst } => r!(dst) = (memory.len() / PAGE_SIZE) as u64,
+                    Op::MemoryGrow { base } => {
+                        let n = r!(base) as u32;
                         charge!(n as u64 * PAGE_SIZE as u64);
                         let limit = store.limits.max_memory_pages;
                         let old = (memory.len() / PAGE_SIZE) as u64;
                         let new = old + n as u64;
                         let max = store.mems[mem_idx].max.unwrap_or(MAX_PAGES).min(limit) as u64;
-                        stack[sp - 1] = if new > max {
+                        r!(base) = if new > max {
                             u32::MAX as u64
                         } else {
                             memory.resize(new as usize * PAGE_SIZE, 0);
                             old
                         };
                     }
-                    Op::MemoryFill => {
-                        let n = pop!() as u32 as usize;
+                    Op::MemoryFill { base } => {
+                        let d = r!(base) as u32 as usize;
+                        let v = r!(base + 1) as u8;
+                        let n = r!(base + 2) as u32 as usize;
                         charge!(n);
-                        let v = pop!() as u8;
-                        let d = pop!() as u32 as usize;
-                        match mem!().get_mut(d..d + n) {
+                        match memory.get_mut(d..d + n) {
                             Some(s) => s.fill(v),
                             None => trap!(Trap::MemoryOutOfBounds),
                         }
                     }
-                    Op::MemoryCopy => {
-                        let n = pop!() as u32 as usize;
+                    Op::MemoryCopy { base } => {
+                        let d = r!(base) as u32 as usize;
+                        let s = r!(base + 1) as u32 as usize;
+                        let n = r!(base + 2) as u32 as usize;
                         charge!(n);
-                        let s = pop!() as u32 as usize;
-                        let d = pop!() as u32 as usize;
-                        let m = &mut mem!();
-                        if s + n > m.len() || d + n > m.len() {
+                        if s + n > memory.len() || d + n > memory.len() {
                             trap!(Trap::MemoryOutOfBounds);
                         }
-                        m.copy_within(s..s + n, d);
+                        memory.copy_within(s..s + n, d);
                     }
-                    Op::MemoryInit(seg) => {
-                        let n = pop!() as u32 as usize;
+                    Op::MemoryInit { seg, base } => {
+                        let d = r!(base) as u32 as usize;
+                        let s = r!(base + 1) as u32 as usize;
+                        let n = r!(base + 2) as u32 as usize;
                         charge!(n);
-                        let s = pop!() as u32 as usize;
-                        let d = pop!() as u32 as usize;
                         let bytes: &[u8] = if store.instances[self.instance as usize].data_dropped[seg as usize] {
                             &[]
                         } else {
                             &module.desc.datas[seg as usize].bytes
                         };
-                        let m = &mut mem!();
-                        if s + n > bytes.len() || d + n > m.len() {
+                        if s + n > bytes.len() || d + n > memory.len() {
                             trap!(Trap::MemoryOutOfBounds);
                         }
-                        m[d..d + n].copy_from_slice(&bytes[s..s + n]);
+                        memory[d..d + n].copy_from_slice(&bytes[s..s + n]);
                     }
                     Op::DataDrop(seg) => store.instances[self.instance as usize].data_dropped[seg as usize] = true,
-                    Op::Const(v) => push!(v),
-                    Op::RefIsNull => stack[sp - 1] = (stack[sp - 1] == 0) as u64,
-                    Op::RefFunc(f) => push!(ctx.funcs[f as usize].0 as u64 + 1),
+                    Op::RefIsNull { dst, a } => r!(dst) = (r!(a) == 0) as u64,
+                    Op::RefFunc { dst, func } => r!(dst) = ctx.funcs[func as usize].0 as u64 + 1,
 
-                    Op::I32Eqz => un!(u32_, b2s, |a: u32| a == 0),
-                    Op::I32Eq => bin!(u32_, b2s, |a, b| a == b),
-                    Op::I32Ne => bin!(u32_, b2s, |a, b| a != b),
-                    Op::I32LtS => bin!(i32_, b2s, |a, b| a < b),
-                    Op::I32LtU => bin!(u32_, b2s, |a, b| a < b),
-                    Op::I32GtS => bin!(i32_, b2s, |a, b| a > b),
-                    Op::I32GtU => bin!(u32_, b2s, |a, b| a > b),
-                    Op::I32LeS => bin!(i32_, b2s, |a, b| a <= b),
-                    Op::I32LeU => bin!(u32_, b2s, |a, b| a <= b),
-                    Op::I32GeS => bin!(i32_, b2s, |a, b| a >= b),
-                    Op::I32GeU => bin!(u32_, b2s, |a, b| a >= b),
-                    Op::I64Eqz => un!(u64_, b2s, |a: u64| a == 0),
-                    Op::I64Eq => bin!(u64_, b2s, |a, b| a == b),
-                    Op::I64Ne => bin!(u64_, b2s, |a, b| a != b),
-                    Op::I64LtS => bin!(i64_, b2s, |a, b| a < b),
-                    Op::I64LtU => bin!(u64_, b2s, |a, b| a < b),
-                    Op::I64GtS => bin!(i64_, b2s, |a, b| a > b),
-                    Op::I64GtU => bin!(u64_, b2s, |a, b| a > b),
-                    Op::I64LeS => bin!(i64_, b2s, |a, b| a <= b),
-                    Op::I64LeU => bin!(u64_, b2s, |a, b| a <= b),
-                    Op::I64GeS => bin!(i64_, b2s, |a, b| a >= b),
-                    Op::I64GeU => bin!(u64_, b2s, |a, b| a >= b),
-                    Op::F32Eq => bin!(f32_, b2s, |a, b| a == b),
-                    Op::F32Ne => bin!(f32_, b2s, |a, b| a != b),
-                    Op::F32Lt => bin!(f32_, b2s, |a, b| a < b),
-                    Op::F32Gt => bin!(f32_, b2s, |a, b| a > b),
-                    Op::F32Le => bin!(f32_, b2s, |a, b| a <= b),
-                    Op::F32Ge => bin!(f32_, b2s, |a, b| a >= b),
-                    Op::F64Eq => bin!(f64_, b2s, |a, b| a == b),
-                    Op::F64Ne => bin!(f64_, b2s, |a, b| a != b),
-                    Op::F64Lt => bin!(f64_, b2s, |a, b| a < b),
-                    Op::F64Gt => bin!(f64_, b2s, |a, b| a > b),
-                    Op::F64Le => bin!(f64_, b2s, |a, b| a <= b),
-                    Op::F64Ge => bin!(f64_, b2s, |a, b| a >= b),
+                    Op::I32Eqz { dst, a, .. } => un!(dst, a, u32_, b2s, |a: u32| a == 0),
+                    Op::I32Eq { dst, a, b } => bin!(dst, a, b, u32_, b2s, |a, b| a == b),
+                    Op::I32Ne { dst, a, b } => bin!(dst, a, b, u32_, b2s, |a, b| a != b),
+                    Op::I32LtS { dst, a, b } => bin!(dst, a, b, i32_, b2s, |a, b| a < b),
+                    Op::I32LtU { dst, a, b } => bin!(dst, a, b, u32_, b2s, |a, b| a < b),
+                    Op::I32GtS { dst, a, b } => bin!(dst, a, b, i32_, b2s, |a, b| a > b),
+                    Op::I32GtU { dst, a, b } => bin!(dst, a, b, u32_, b2s, |a, b| a > b),
+                    Op::I32LeS { dst, a, b } => bin!(dst, a, b, i32_, b2s, |a, b| a <= b),
+                    Op::I32LeU { dst, a, b } => bin!(dst, a, b, u32_, b2s, |a, b| a <= b),
+                    Op::I32GeS { dst, a, b } => bin!(dst, a, b, i32_, b2s, |a, b| a >= b),
+                    Op::I32GeU { dst, a, b } => bin!(dst, a, b, u32_, b2s, |a, b| a >= b),
+                    Op::I64Eqz { dst, a, .. } => un!(dst, a, u64_, b2s, |a: u64| a == 0),
+                    Op::I64Eq { dst, a, b } => bin!(dst, a, b, u64_, b2s, |a, b| a == b),
+                    Op::I64Ne { dst, a, b } => bin!(dst, a, b, u64_, b2s, |a, b| a != b),
+                    Op::I64LtS { dst, a, b } => bin!(dst, a, b, i64_, b2s, |a, b| a < b),
+                    Op::I64LtU { dst, a, b } => bin!(dst, a, b, u64_, b2s, |a, b| a < b),
+                    Op::I64GtS { dst, a, b } => bin!(dst, a, b, i64_, b2s, |a, b| a > b),
+                    Op::I64GtU { dst, a, b } => bin!(dst, a, b, u64_, b2s, |a, b| a > b),
+                    Op::I64LeS { dst, a, b } => bin!(dst, a, b, i64_, b2s, |a, b| a <= b),
+                    Op::I64LeU { dst, a, b } => bin!(dst, a, b, u64_, b2s, |a, b| a <= b),
+                    Op::I64GeS { dst, a, b } => bin!(dst, a, b, i64_, b2s, |a, b| a >= b),
+                    Op::I64GeU { dst, a, b } => bin!(dst, a, b, u64_, b2s, |a, b| a >= b),
+                    Op::F32Eq { dst, a, b } => bin!(dst, a, b, f32_, b2s, |a, b| a == b),
+                    Op::F32Ne { dst, a, b } => bin!(dst, a, b, f32_, b2s, |a, b| a != b),
+                    Op::F32Lt { dst, a, b } => bin!(dst, a, b, f32_, b2s, |a, b| a < b),
+                    Op::F32Gt { dst, a, b } => bin!(dst, a, b, f32_, b2s, |a, b| a > b),
+                    Op::F32Le { dst, a, b } => bin!(dst, a, b, f32_, b2s, |a, b| a <= b),
+                    Op::F32Ge { dst, a, b } => bin!(dst, a, b, f32_, b2s, |a, b| a >= b),
+                    Op::F64Eq { dst, a, b } => bin!(dst, a, b, f64_, b2s, |a, b| a == b),
+                    Op::F64Ne { dst, a, b } => bin!(dst, a, b, f64_, b2s, |a, b| a != b),
+                    Op::F64Lt { dst, a, b } => bin!(dst, a, b, f64_, b2s, |a, b| a < b),
+                    Op::F64Gt { dst, a, b } => bin!(dst, a, b, f64_, b2s, |a, b| a > b),
+                    Op::F64Le { dst, a, b } => bin!(dst, a, b, f64_, b2s, |a, b| a <= b),
+                    Op::F64Ge { dst, a, b } => bin!(dst, a, b, f64_, b2s, |a, b| a >= b),
 
-                    Op::I32Clz => un!(u32_, s_u32, |a: u32| a.leading_zeros()),
-                    Op::I32Ctz => un!(u32_, s_u32, |a: u32| a.trailing_zeros()),
-                    Op::I32Popcnt => un!(u32_, s_u32, |a: u32| a.count_ones()),
-                    Op::I32Add => bin!(u32_, s_u32, u32::wrapping_add),
-                    Op::I32Sub => bin!(u32_, s_u32, u32::wrapping_sub),
-                    Op::I32Mul => bin!(u32_, s_u32, u32::wrapping_mul),
-                    Op::I32DivS => bin_try!(i32_, s_i32, |a: i32, b: i32| {
+                    Op::I32Clz { dst, a, .. } => un!(dst, a, u32_, s_u32, |a: u32| a.leading_zeros()),
+                    Op::I32Ctz { dst, a, .. } => un!(dst, a, u32_, s_u32, |a: u32| a.trailing_zeros()),
+                    Op::I32Popcnt { dst, a, .. } => un!(dst, a, u32_, s_u32, |a: u32| a.count_ones()),
+                    Op::I32Add { dst, a, b } => bin!(dst, a, b, u32_, s_u32, u32::wrapping_add),
+                    Op::I32Sub { dst, a, b } => bin!(dst, a, b, u32_, s_u32, u32::wrapping_sub),
+                    Op::I32Mul { dst, a, b } => bin!(dst, a, b, u32_, s_u32, u32::wrapping_mul),
+                    Op::I32DivS { dst, a, b } => bin_try!(dst, a, b, i32_, s_i32, |a: i32, b: i32| {
                         if b == 0 {
                             Err(Trap::IntegerDivideByZero)
                         } else {
                             a.checked_div(b).ok_or(Trap::IntegerOverflow)
                         }
                     }),
-                    Op::I32DivU => {
-                        bin_try!(u32_, s_u32, |a: u32, b: u32| a.checked_div(b).ok_or(Trap::IntegerDivideByZero))
+                    Op::I32DivU { dst, a, b } => {
+                        bin_try!(dst, a, b, u32_, s_u32, |a: u32, b: u32| a
+                            .checked_div(b)
+                            .ok_or(Trap::IntegerDivideByZero))
                     }
-                    Op::I32RemS => bin_try!(i32_, s_i32, |a: i32, b: i32| {
+                    Op::I32RemS { dst, a, b } => bin_try!(dst, a, b, i32_, s_i32, |a: i32, b: i32| {
                         if b == 0 {
                             Err(Trap::IntegerDivideByZero)
                         } else {
                             Ok(a.wrapping_rem(b))
                         }
                     }),
-                    Op::I32RemU => {
-                        bin_try!(u32_, s_u32, |a: u32, b: u32| a.checked_rem(b).ok_or(Trap::IntegerDivideByZero))
+                    Op::I32RemU { dst, a, b } => {
+                        bin_try!(dst, a, b, u32_, s_u32, |a: u32, b: u32| a
+                            .checked_rem(b)
+                            .ok_or(Trap::IntegerDivideByZero))
                     }
-                    Op::I32And => bin!(u32_, s_u32, |a, b| a & b),
-                    Op::I32Or => bin!(u32_, s_u32, |a, b| a | b),
-                    Op::I32Xor => bin!(u32_, s_u32, |a, b| a ^ b),
-                    Op::I32Shl => bin!(u32_, s_u32, |a: u32, b: u32| a.wrapping_shl(b)),
-                    Op::I32ShrS => bin!(i32_, s_i32, |a: i32, b: i32| a.wrapping_shr(b as u32)),
-                    Op::I32ShrU => bin!(u32_, s_u32, |a: u32, b: u32| a.wrapping_shr(b)),
-                    Op::I32Rotl => bin!(u32_, s_u32, |a: u32, b: u32| a.rotate_left(b)),
-                    Op::I32Rotr => bin!(u32_, s_u32, |a: u32, b: u32| a.rotate_right(b)),
-                    Op::I64Clz => un!(u64_, s_u64, |a: u64| a.leading_zeros() as u64),
-                    Op::I64Ctz => un!(u64_, s_u64, |a: u64| a.trailing_zeros() as u64),
-                    Op::I64Popcnt => un!(u64_, s_u64, |a: u64| a.count_ones() as u64),
-                    Op::I64Add => bin!(u64_, s_u64, u64::wrapping_add),
-                    Op::I64Sub => bin!(u64_, s_u64, u64::wrapping_sub),
-                    Op::I64Mul => bin!(u64_, s_u64, u64::wrapping_mul),
-                    Op::I64DivS => bin_try!(i64_, s_i64, |a: i64, b: i64| {
+                    Op::I32And { dst, a, b } => bin!(dst, a, b, u32_, s_u32, |a, b| a & b),
+                    Op::I32Or { dst, a, b } => bin!(dst, a, b, u32_, s_u32, |a, b| a | b),
+                    Op::I32Xor { dst, a, b } => bin!(dst, a, b, u32_, s_u32, |a, b| a ^ b),
+                    Op::I32Shl { dst, a, b } => bin!(dst, a, b, u32_, s_u32, |a: u32, b: u32| a.wrapping_shl(b)),
+                    Op::I32ShrS { dst, a, b } => {
+                        bin!(dst, a, b, i32_, s_i32, |a: i32, b: i32| a.wrapping_shr(b as u32))
+                    }
+                    Op::I32ShrU { dst, a, b } => bin!(dst, a, b, u32_, s_u32, |a: u32, b: u32| a.wrapping_shr(b)),
+                    Op::I32Rotl { dst, a, b } => bin!(dst, a, b, u32_, s_u32, |a: u32, b: u32| a.rotate_left(b)),
+                    Op::I32Rotr { dst, a, b } => bin!(dst, a, b, u32_, s_u32, |a: u32, b: u32| a.rotate_right(b)),
+                    Op::I64Clz { dst, a, .. } => un!(dst, a, u64_, s_u64, |a: u64| a.leading_zeros() as u64),
+                    Op::I64Ctz { dst, a, .. } => un!(dst, a, u64_, s_u64, |a: u64| a.trailing_zeros() as u64),
+                    Op::I64Popcnt { dst, a, .. } => un!(dst, a, u64_, s_u64, |a: u64| a.count_ones() as u64),
+                    Op::I64Add { dst, a, b } => bin!(dst, a, b, u64_, s_u64, u64::wrapping_add),
+                    Op::I64Sub { dst, a, b } => bin!(dst, a, b, u64_, s_u64, u64::wrapping_sub),
+                    Op::I64Mul { dst, a, b } => bin!(dst, a, b, u64_, s_u64, u64::wrapping_mul),
+                    Op::I64DivS { dst, a, b } => bin_try!(dst, a, b, i64_, s_i64, |a: i64, b: i64| {
                         if b == 0 {
                             Err(Trap::IntegerDivideByZero)
                         } else {
                             a.checked_div(b).ok_or(Trap::IntegerOverflow)
                         }
                     }),
-                    Op::I64DivU => {
-                        bin_try!(u64_, s_u64, |a: u64, b: u64| a.checked_div(b).ok_or(Trap::IntegerDivideByZero))
+                    Op::I64DivU { dst, a, b } => {
+                        bin_try!(dst, a, b, u64_, s_u64, |a: u64, b: u64| a
+                            .checked_div(b)
+                            .ok_or(Trap::IntegerDivideByZero))
                     }
-                    Op::I64RemS => bin_try!(i64_, s_i64, |a: i64, b: i64| {
+                    Op::I64RemS { dst, a, b } => bin_try!(dst, a, b, i64_, s_i64, |a: i64, b: i64| {
                         if b == 0 {
                             Err(Trap::IntegerDivideByZero)
                         } else {
                             Ok(a.wrapping_rem(b))
                         }
                     }),
-                    Op::I64RemU => {
-                        bin_try!(u64_, s_u64, |a: u64, b: u64| a.checked_rem(b).ok_or(Trap::IntegerDivideByZero))
+                    Op::I64RemU { dst, a, b } => {
+                        bin_try!(dst, a, b, u64_, s_u64, |a: u64, b: u64| a
+                            .checked_rem(b)
+                            .ok_or(Trap::IntegerDivideByZero))
                     }
-                    Op::I64And => bin!(u64_, s_u64, |a, b| a & b),
-                    Op::I64Or => bin!(u64_, s_u64, |a, b| a | b),
-                    Op::I64Xor => bin!(u64_, s_u64, |a, b| a ^ b),
-                    Op::I64Shl => bin!(u64_, s_u64, |a: u64, b: u64| a.wrapping_shl(b as u32)),
-                    Op::I64ShrS => bin!(i64_, s_i64, |a: i64, b: i64| a.wrapping_shr(b as u32)),
-                    Op::I64ShrU => bin!(u64_, s_u64, |a: u64, b: u64| a.wrapping_shr(b as u32)),
-                    Op::I64Rotl => bin!(u64_, s_u64, |a: u64, b: u64| a.rotate_left((b % 64) as u32)),
-                    Op::I64Rotr => bin!(u64_, s_u64, |a: u64, b: u64| a.rotate_right((b % 64) as u32)),
+                    Op::I64And { dst, a, b } => bin!(dst, a, b, u64_, s_u64, |a, b| a & b),
+                    Op::I64Or { dst, a, b } => bin!(dst, a, b, u64_, s_u64, |a, b| a | b),
+                    Op::I64Xor { dst, a, b } => bin!(dst, a, b, u64_, s_u64, |a, b| a ^ b),
+                    Op::I64Shl { dst, a, b } => {
+                        bin!(dst, a, b, u64_, s_u64, |a: u64, b: u64| a.wrapping_shl(b as u32))
+                    }
+                    Op::I64ShrS { dst, a, b } => {
+                        bin!(dst, a, b, i64_, s_i64, |a: i64, b: i64| a.wrapping_shr(b as u32))
+                    }
+                    Op::I64ShrU { dst, a, b } => {
+                        bin!(dst, a, b, u64_, s_u64, |a: u64, b: u64| a.wrapping_shr(b as u32))
+                    }
+                    Op::I64Rotl { dst, a, b } => {
+                        bin!(dst, a, b, u64_, s_u64, |a: u64, b: u64| a.rotate_left((b % 64) as u32))
+                    }
+                    Op::I64Rotr { dst, a, b } => {
+                        bin!(dst, a, b, u64_, s_u64, |a: u64, b: u64| a.rotate_right((b % 64) as u32))
+                    }
 
-                    Op::F32Abs => un!(u32_, s_u32, |a: u32| a & 0x7FFF_FFFF),
-                    Op::F32Neg => un!(u32_, s_u32, |a: u32| a ^ 0x8000_0000),
-                    Op::F32Ceil => un!(f32_, s_f32, |a| float::f32_round(a, f32::ceil)),
-                    Op::F32Floor => un!(f32_, s_f32, |a| float::f32_round(a, f32::floor)),
-                    Op::F32Trunc => un!(f32_, s_f32, |a| float::f32_round(a, f32::trunc)),
-                    Op::F32Nearest => un!(f32_, s_f32, |a| float::f32_round(a, float::f32_nearest)),
-                    Op::F32Sqrt => un!(f32_, s_f32, f32::sqrt),
-                    Op::F32Add => bin!(f32_, s_f32, |a, b| a + b),
-                    Op::F32Sub => bin!(f32_, s_f32, |a, b| a - b),
-                    Op::F32Mul => bin!(f32_, s_f32, |a, b| a * b),
-                    Op::F32Div => bin!(f32_, s_f32, |a, b| a / b),
-                    Op::F32Min => bin!(f32_, s_f32, float::f32_min),
-                    Op::F32Max => bin!(f32_, s_f32, float::f32_max),
-                    Op::F32Copysign => bin!(u32_, s_u32, |a: u32, b: u32| (a & 0x7FFF_FFFF) | (b & 0x8000_0000)),
-                    Op::F64Abs => un!(u64_, s_u64, |a: u64| a & 0x7FFF_FFFF_FFFF_FFFF),
-                    Op::F64Neg => un!(u64_, s_u64, |a: u64| a ^ 0x8000_0000_0000_0000),
-                    Op::F64Ceil => un!(f64_, s_f64, |a| float::f64_round(a, f64::ceil)),
-                    Op::F64Floor => un!(f64_, s_f64, |a| float::f64_round(a, f64::floor)),
-                    Op::F64Trunc => un!(f64_, s_f64, |a| float::f64_round(a, f64::trunc)),
-                    Op::F64Nearest => un!(f64_, s_f64, |a| float::f64_round(a, float::f64_nearest)),
-                    Op::F64Sqrt => un!(f64_, s_f64, f64::sqrt),
-                    Op::F64Add => bin!(f64_, s_f64, |a, b| a + b),
-                    Op::F64Sub => bin!(f64_, s_f64, |a, b| a - b),
-                    Op::F64Mul => bin!(f64_, s_f64, |a, b| a * b),
-                    Op::F64Div => bin!(f64_, s_f64, |a, b| a / b),
-                    Op::F64Min => bin!(f64_, s_f64, float::f64_min),
-                    Op::F64Max => bin!(f64_, s_f64, float::f64_max),
-                    Op::F64Copysign => bin!(u64_, s_u64, |a: u64, b: u64| (a & !(1u64 << 63)) | (b & (1u64 << 63))),
+                    Op::F32Abs { dst, a, .. } => un!(dst, a, u32_, s_u32, |a: u32| a & 0x7FFF_FFFF),
+                    Op::F32Neg { dst, a, .. } => un!(dst, a, u32_, s_u32, |a: u32| a ^ 0x8000_0000),
+                    Op::F32Ceil { dst, a, .. } => un!(dst, a, f32_, s_f32, |a| float::f32_round(a, f32::ceil)),
+                    Op::F32Floor { dst, a, .. } => un!(dst, a, f32_, s_f32, |a| float::f32_round(a, f32::floor)),
+                    Op::F32Trunc { dst, a, .. } => un!(dst, a, f32_, s_f32, |a| float::f32_round(a, f32::trunc)),
+                    Op::F32Nearest { dst, a, .. } => {
+                        un!(dst, a, f32_, s_f32, |a| float::f32_round(a, float::f32_nearest))
+                    }
+                    Op::F32Sqrt { dst, a, .. } => un!(dst, a, f32_, s_f32, f32::sqrt),
+                    Op::F32Add { dst, a, b } => bin!(dst, a, b, f32_, s_f32, |a, b| a + b),
+                    Op::F32Sub { dst, a, b } => bin!(dst, a, b, f32_, s_f32, |a, b| a - b),
+                    Op::F32Mul { dst, a, b } => bin!(dst, a, b, f32_, s_f32, |a, b| a * b),
+                    Op::F32Div { dst, a, b } => bin!(dst, a, b, f32_, s_f32, |a, b| a / b),
+                    Op::F32Min { dst, a, b } => bin!(dst, a, b, f32_, s_f32, float::f32_min),
+                    Op::F32Max { dst, a, b } => bin!(dst, a, b, f32_, s_f32, float::f32_max),
+                    Op::F32Copysign { dst, a, b } => {
+                        bin!(dst, a, b, u32_, s_u32, |a: u32, b: u32| (a & 0x7FFF_FFFF) | (b & 0x8000_0000))
+                    }
+                    Op::F64Abs { dst, a, .. } => un!(dst, a, u64_, s_u64, |a: u64| a & 0x7FFF_FFFF_FFFF_FFFF),
+                    Op::F64Neg { dst, a, .. } => un!(dst, a, u64_, s_u64, |a: u64| a ^ 0x8000_0000_0000_0000),
+                    Op::F64Ceil { dst, a, .. } => un!(dst, a, f64_, s_f64, |a| float::f64_round(a, f64::ceil)),
+                    Op::F64Floor { dst, a, .. } => un!(dst, a, f64_, s_f64, |a| float::f64_round(a, f64::floor)),
+                    Op::F64Trunc { dst, a, .. } => un!(dst, a, f64_, s_f64, |a| float::f64_round(a, f64::trunc)),
+                    Op::F64Nearest { dst, a, .. } => {
+                        un!(dst, a, f64_, s_f64, |a| float::f64_round(a, float::f64_nearest))
+                    }
+                    Op::F64Sqrt { dst, a, .. } => un!(dst, a, f64_, s_f64, f64::sqrt),
+                    Op::F64Add { dst, a, b } => bin!(dst, a, b, f64_, s_f64, |a, b| a + b),
+                    Op::F64Sub { dst, a, b } => bin!(dst, a, b, f64_, s_f64, |a, b| a - b),
+                    Op::F64Mul { dst, a, b } => bin!(dst, a, b, f64_, s_f64, |a, b| a * b),
+                    Op::F64Div { dst, a, b } => bin!(dst, a, b, f64_, s_f64, |a, b| a / b),
+                    Op::F64Min { dst, a, b } => bin!(dst, a, b, f64_, s_f64, float::f64_min),
+                    Op::F64Max { dst, a, b } => bin!(dst, a, b, f64_, s_f64, float::f64_max),
+                    Op::F64Copysign { dst, a, b } => {
+                        bin!(dst, a, b, u64_, s_u64, |a: u64, b: u64| (a & !(1u64 << 63)) | (b & (1u64 << 63)))
+                    }
 
-                    Op::I32WrapI64 => un!(u64_, s_u32, |a: u64| a as u32),
-                    Op::I32TruncF32S => un_try!(f32_, s_i32, float::i32_trunc_f32_s),
-                    Op::I32TruncF32U => un_try!(f32_, s_u32, float::i32_trunc_f32_u),
-                    Op::I32TruncF64S => un_try!(f64_, s_i32, float::i32_trunc_f64_s),
-                    Op::I32TruncF64U => un_try!(f64_, s_u32, float::i32_trunc_f64_u),
-                    Op::I64ExtendI32S => un!(i32_, s_i64, |a: i32| a as i64),
-                    Op::I64ExtendI32U => un!(u32_, s_u64, |a: u32| a as u64),
-                    Op::I64TruncF32S => un_try!(f32_, s_i64, float::i64_trunc_f32_s),
-                    Op::I64TruncF32U => un_try!(f32_, s_u64, float::i64_trunc_f32_u),
-                    Op::I64TruncF64S => un_try!(f64_, s_i64, float::i64_trunc_f64_s),
-                    Op::I64TruncF64U => un_try!(f64_, s_u64, float::i64_trunc_f64_u),
-                    Op::F32ConvertI32S => un!(i32_, s_f32, |a: i32| a as f32),
-                    Op::F32ConvertI32U => un!(u32_, s_f32, |a: u32| a as f32),
-                    Op::F32ConvertI64S => un!(i64_, s_f32, |a: i64| a as f32),
-                    Op::F32ConvertI64U => un!(u64_, s_f32, |a: u64| a as f32),
-                    Op::F32DemoteF64 => un!(f64_, s_f32, |a: f64| a as f32),
-                    Op::F64ConvertI32S => un!(i32_, s_f64, |a: i32| a as f64),
-                    Op::F64ConvertI32U => un!(u32_, s_f64, |a: u32| a as f64),
-                    Op::F64ConvertI64S => un!(i64_, s_f64, |a: i64| a as f64),
-                    Op::F64ConvertI64U => un!(u64_, s_f64, |a: u64| a as f64),
-                    Op::F64PromoteF32 => un!(f32_, s_f64, |a: f32| a as f64),
-                    // Reinterpretations are no-ops on slots (upper bits of 32-bit values are zero).
-                    Op::I32ReinterpretF32 | Op::F32ReinterpretI32 => {}
-                    Op::I64ReinterpretF64 | Op::F64ReinterpretI64 => {}
-                    Op::I32Extend8S => un!(u32_, s_i32, |a: u32| a as i8 as i32),
-                    Op::I32Extend16S => un!(u32_, s_i32, |a: u32| a as i16 as i32),
-                    Op::I64Extend8S => un!(u64_, s_i64, |a: u64| a as i8 as i64),
-                    Op::I64Extend16S => un!(u64_, s_i64, |a: u64| a as i16 as i64),
-                    Op::I64Extend32S => un!(u64_, s_i64, |a: u64| a as i32 as i64),
-                    Op::I32TruncSatF32S => un!(f32_, s_i32, |a: f32| a as i32),
-                    Op::I32TruncSatF32U => un!(f32_, s_u32, |a: f32| a as u32),
-                    Op::I32TruncSatF64S => un!(f64_, s_i32, |a: f64| a as i32),
-                    Op::I32TruncSatF64U => un!(f64_, s_u32, |a: f64| a as u32),
-                    Op::I64TruncSatF32S => un!(f32_, s_i64, |a: f32| a as i64),
-                    Op::I64TruncSatF32U => un!(f32_, s_u64, |a: f32| a as u64),
-                    Op::I64TruncSatF64S => un!(f64_, s_i64, |a: f64| a as i64),
-                    Op::I64TruncSatF64U => un!(f64_, s_u64, |a: f64| a as u64),
+                    Op::I32WrapI64 { dst, a, .. } => un!(dst, a, u64_, s_u32, |a: u64| a as u32),
+                    Op::I32TruncF32S { dst, a, .. } => un_try!(dst, a, f32_, s_i32, float::i32_trunc_f32_s),
+                    Op::I32TruncF32U { dst, a, .. } => un_try!(dst, a, f32_, s_u32, float::i32_trunc_f32_u),
+                    Op::I32TruncF64S { dst, a, .. } => un_try!(dst, a, f64_, s_i32, float::i32_trunc_f64_s),
+                    Op::I32TruncF64U { dst, a, .. } => un_try!(dst, a, f64_, s_u32, float::i32_trunc_f64_u),
+                    Op::I64ExtendI32S { dst, a, .. } => un!(dst, a, i32_, s_i64, |a: i32| a as i64),
+                    Op::I64ExtendI32U { dst, a, .. } => un!(dst, a, u32_, s_u64, |a: u32| a as u64),
+                    Op::I64TruncF32S { dst, a, .. } => un_try!(dst, a, f32_, s_i64, float::i64_trunc_f32_s),
+                    Op::I64TruncF32U { dst, a, .. } => un_try!(dst, a, f32_, s_u64, float::i64_trunc_f32_u),
+                    Op::I64TruncF64S { dst, a, .. } => un_try!(dst, a, f64_, s_i64, float::i64_trunc_f64_s),
+                    Op::I64TruncF64U { dst, a, .. } => un_try!(dst, a, f64_, s_u64, float::i64_trunc_f64_u),
+                    Op::F32ConvertI32S { dst, a, .. } => un!(dst, a, i32_, s_f32, |a: i32| a as f32),
+                    Op::F32ConvertI32U { dst, a, .. } => un!(dst, a, u32_, s_f32, |a: u32| a as f32),
+                    Op::F32ConvertI64S { dst, a, .. } => un!(dst, a, i64_, s_f32, |a: i64| a as f32),
+                    Op::F32ConvertI64U { dst, a, .. } => un!(dst, a, u64_, s_f32, |a: u64| a as f32),
+                    Op::F32DemoteF64 { dst, a, .. } => un!(dst, a, f64_, s_f32, |a: f64| a as f32),
+                    Op::F64ConvertI32S { dst, a, .. } => un!(dst, a, i32_, s_f64, |a: i32| a as f64),
+                    Op::F64ConvertI32U { dst, a, .. } => un!(dst, a, u32_, s_f64, |a: u32| a as f64),
+                    Op::F64ConvertI64S { dst, a, .. } => un!(dst, a, i64_, s_f64, |a: i64| a as f64),
+                    Op::F64ConvertI64U { dst, a, .. } => un!(dst, a, u64_, s_f64, |a: u64| a as f64),
+                    Op::F64PromoteF32 { dst, a, .. } => un!(dst, a, f32_, s_f64, |a: f32| a as f64),
+                    // Reinterpretations copy the bits (upper bits of 32-bit values are zero).
+                    Op::I32ReinterpretF32 { dst, a, .. } | Op::F32ReinterpretI32 { dst, a, .. } => r!(dst) = r!(a),
+                    Op::I64ReinterpretF64 { dst, a, .. } | Op::F64ReinterpretI64 { dst, a, .. } => r!(dst) = r!(a),
+                    Op::I32Extend8S { dst, a, .. } => un!(dst, a, u32_, s_i32, |a: u32| a as i8 as i32),
+                    Op::I32Extend16S { dst, a, .. } => un!(dst, a, u32_, s_i32, |a: u32| a as i16 as i32),
+                    Op::I64Extend8S { dst, a, .. } => un!(dst, a, u64_, s_i64, |a: u64| a as i8 as i64),
+                    Op::I64Extend16S { dst, a, .. } => un!(dst, a, u64_, s_i64, |a: u64| a as i16 as i64),
+                    Op::I64Extend32S { dst, a, .. } => un!(dst, a, u64_, s_i64, |a: u64| a as i32 as i64),
+                    Op::I32TruncSatF32S { dst, a, .. } => un!(dst, a, f32_, s_i32, |a: f32| a as i32),
+                    Op::I32TruncSatF32U { dst, a, .. } => un!(dst, a, f32_, s_u32, |a: f32| a as u32),
+                    Op::I32TruncSatF64S { dst, a, .. } => un!(dst, a, f64_, s_i32, |a: f64| a as i32),
+                    Op::I32TruncSatF64U { dst, a, .. } => un!(dst, a, f64_, s_u32, |a: f64| a as u32),
+                    Op::I64TruncSatF32S { dst, a, .. } => un!(dst, a, f32_, s_i64, |a: f32| a as i64),
+                    Op::I64TruncSatF32U { dst, a, .. } => un!(dst, a, f32_, s_u64, |a: f32| a as u64),
+                    Op::I64TruncSatF64S { dst, a, .. } => un!(dst, a, f64_, s_i64, |a: f64| a as i64),
+                    Op::I64TruncSatF64U { dst, a, .. } => un!(dst, a, f64_, s_u64, |a: f64| a as u64),
 
-                    Op::I32Load(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
-                    Op::I64Load(o) => load!(o, 8, u64::from_le_bytes),
-                    Op::F32Load(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
-                    Op::F64Load(o) => load!(o, 8, u64::from_le_bytes),
-                    Op::I32Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
-                    Op::I32Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
-                    Op::I32Load16S(o) => load!(o, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64),
-                    Op::I32Load16U(o) => load!(o, 2, |b| u16::from_le_bytes(b) as u64),
-                    Op::I64Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64),
-                    Op::I64Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
-                    Op::I64Load16S(o) => load!(o, 2, |b| i16::from_le_bytes(b) as i64 as u64),
-                    Op::I64Load16U(o) => load!(o, 2, |b| u16::from_le_bytes(b) as u64),
-                    Op::I64Load32S(o) => load!(o, 4, |b| i32::from_le_bytes(b) as i64 as u64),
-                    Op::I64Load32U(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
-                    Op::I32Store(o) | Op::F32Store(o) => store_op!(o, 4, |v: u64| (v as u32).to_le_bytes()),
-                    Op::I64Store(o) | Op::F64Store(o) => store_op!(o, 8, |v: u64| v.to_le_bytes()),
-                    Op::I32Store8(o) | Op::I64Store8(o) => store_op!(o, 1, |v: u64| [v as u8]),
-                    Op::I32Store16(o) | Op::I64Store16(o) => store_op!(o, 2, |v: u64| (v as u16).to_le_bytes()),
-                    Op::I64Store32(o) => store_op!(o, 4, |v: u64| (v as u32).to_le_bytes()),
+                    Op::I32Load { r, addr, offset } => load!(r, addr, offset, 4, |b| u32::from_le_bytes(b) as u64),
+                    Op::I64Load { r, addr, offset } => load!(r, addr, offset, 8, u64::from_le_bytes),
+                    Op::F32Load { r, addr, offset } => load!(r, addr, offset, 4, |b| u32::from_le_bytes(b) as u64),
+                    Op::F64Load { r, addr, offset } => load!(r, addr, offset, 8, u64::from_le_bytes),
+                    Op::I32Load8S { r, addr, offset } => {
+                        load!(r, addr, offset, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64)
+                    }
+                    Op::I32Load8U { r, addr, offset } => load!(r, addr, offset, 1, |b: [u8; 1]| b[0] as u64),
+                    Op::I32Load16S { r, addr, offset } => {
+                        load!(r, addr, offset, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64)
+                    }
+                    Op::I32Load16U { r, addr, offset } => load!(r, addr, offset, 2, |b| u16::from_le_bytes(b) as u64),
+                    Op::I64Load8S { r, addr, offset } => {
+                        load!(r, addr, offset, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64)
+                    }
+                    Op::I64Load8U { r, addr, offset } => load!(r, addr, offset, 1, |b: [u8; 1]| b[0] as u64),
+                    Op::I64Load16S { r, addr, offset } => {
+                        load!(r, addr, offset, 2, |b| i16::from_le_bytes(b) as i64 as u64)
+                    }
+                    Op::I64Load16U { r, addr, offset } => load!(r, addr, offset, 2, |b| u16::from_le_bytes(b) as u64),
+                    Op::I64Load32S { r, addr, offset } => {
+                        load!(r, addr, offset, 4, |b| i32::from_le_bytes(b) as i64 as u64)
+                    }
+                    Op::I64Load32U { r, addr, offset } => load!(r, addr, offset, 4, |b| u32::from_le_bytes(b) as u64),
+                    Op::I32Store { r, addr, offset } | Op::F32Store { r, addr, offset } => {
+                        store_op!(r, addr, offset, 4, |v: u64| (v as u32).to_le_bytes())
+                    }
+                    Op::I64Store { r, addr, offset } | Op::F64Store { r, addr, offset } => {
+                        store_op!(r, addr, offset, 8, |v: u64| v.to_le_bytes())
+                    }
+                    Op::I32Store8 { r, addr, offset } | Op::I64Store8 { r, addr, offset } => {
+                        store_op!(r, addr, offset, 1, |v: u64| [v as u8])
+                    }
+                    Op::I32Store16 { r, addr, offset } | Op::I64Store16 { r, addr, offset } => {
+                        store_op!(r, addr, offset, 2, |v: u64| (v as u16).to_le_bytes())
+                    }
+                    Op::I64Store32 { r, addr, offset } => {
+                        store_op!(r, addr, offset, 4, |v: u64| (v as u32).to_le_bytes())
+                    }
                 }
             }
         }
