@@ -101,3 +101,27 @@ fn a_missing_wast_dir_is_a_setup_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("/no/such/dir"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_script_that_loops_forever_is_stopped_by_the_time_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = dir.path().join("loops");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::write(
+        scripts.join("spin.wast"),
+        r#"(module (func (export "spin") (loop $l (br $l))) (func (export "one") (result i32) (i32.const 1)))
+(invoke "spin")
+(assert_return (invoke "one") (i32.const 1))
+"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = common::run(dir.path(), &["wasm", "--wast-dir", scripts.to_str().unwrap(), "--case-timeout", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = report(dir.path());
+    let spin = case(&r, "loops/spin.wast::L2::invoke");
+    assert!(spin["error"].as_str().unwrap().contains("interrupted"), "{spin}");
+    // The script goes on after the interrupted directive.
+    assert_eq!(case(&r, "loops/spin.wast::L3::assert_return")["verdict"], "pass");
+    assert!(started.elapsed().as_secs() < 60, "the loop was not interrupted");
+}

@@ -130,6 +130,33 @@ pub mod cost {
     }
 }
 
+/// Deployment rules of the non-EVM EEs' contracts: a module or ELF is larger than EVM
+/// code for the same job, so the limits are wider; the deposit is the EVM's price.
+pub mod deployment {
+    use crate::{Bytecode, Bytes, HaltReason};
+
+    pub const MAX_CODE_SIZE: usize = 256 * 1024;
+    pub const MAX_INIT_CODE_SIZE: usize = 2 * MAX_CODE_SIZE;
+    /// Gas per byte of deployed code.
+    pub const CODE_DEPOSIT_GAS: u64 = 200;
+
+    pub fn check_init_code(init_code: &[u8]) -> Result<(), HaltReason> {
+        if init_code.len() > MAX_INIT_CODE_SIZE {
+            return Err(HaltReason::InitCodeSizeLimit);
+        }
+        Ok(())
+    }
+
+    /// The code to store and the gas left after its deposit.
+    pub fn finish(output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
+        if output.len() > MAX_CODE_SIZE {
+            return Err(HaltReason::CodeSizeLimit);
+        }
+        let gas_left = gas_left.checked_sub(CODE_DEPOSIT_GAS * output.len() as u64).ok_or(HaltReason::OutOfGas)?;
+        Ok((Bytecode::new(output.clone()), gas_left))
+    }
+}
+
 /// Which call a contract asks for (the `kind` argument of [`Service::Call`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallKind {

@@ -21,14 +21,9 @@ use ee_api::{
 
 use crate::contract::{self, ContractFrame, ContractProgram};
 use crate::{elf, Config, ElfError, Exit, Machine, Program};
+use ee_api::contract::deployment;
 
 pub use crate::contract::{contract_code, contract_init_code, MODE_CONTRACT, MODE_CONTRACT_INIT};
-
-/// Largest deployed contract, and largest init code.
-pub const MAX_CODE_SIZE: usize = 256 * 1024;
-pub const MAX_INIT_CODE_SIZE: usize = 2 * MAX_CODE_SIZE;
-/// Gas per byte of deployed code (the EVM's price).
-pub const CODE_DEPOSIT_GAS: u64 = 200;
 
 /// Mode byte of a bare-metal machine-mode program (riscv-tests protocol).
 pub const MODE_MACHINE: u8 = 0x01;
@@ -90,10 +85,7 @@ impl ExecutionEnvironment for RiscvEe {
     }
 
     fn check_init_code(&self, init_code: &[u8]) -> Result<(), HaltReason> {
-        if init_code.len() > MAX_INIT_CODE_SIZE {
-            return Err(HaltReason::InitCodeSizeLimit);
-        }
-        Ok(())
+        deployment::check_init_code(init_code)
     }
 
     fn deployment_address(
@@ -107,11 +99,7 @@ impl ExecutionEnvironment for RiscvEe {
     }
 
     fn finish_deployment(&self, output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
-        if output.len() > MAX_CODE_SIZE {
-            return Err(HaltReason::CodeSizeLimit);
-        }
-        let gas_left = gas_left.checked_sub(CODE_DEPOSIT_GAS * output.len() as u64).ok_or(HaltReason::OutOfGas)?;
-        Ok((Bytecode::new(output.clone()), gas_left))
+        deployment::finish(output, gas_left)
     }
 
     fn launch(&self, params: LaunchParams) -> Box<dyn Frame> {

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use ee_api::contract::{ContractEnv, GuestMemory, Served, Service};
+use ee_api::contract::{deployment, ContractEnv, GuestMemory, Served, Service};
 use ee_api::{
     Address, Bytecode, Bytes, CallModifier, CallResult, CreateScheme, DeploymentResult, EeKind, ExecutionEnvironment,
     ExitStatus, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Preemption,
@@ -34,13 +34,6 @@ use crate::{
 pub const MODE_CONTRACT: u8 = 0x01;
 /// Mode byte of contract init code that carries constructor input.
 pub const MODE_CONTRACT_INIT: u8 = 0x02;
-
-/// Largest deployed contract (a module is larger than EVM code for the same job).
-pub const MAX_CODE_SIZE: usize = 256 * 1024;
-/// Largest init code.
-pub const MAX_INIT_CODE_SIZE: usize = 2 * MAX_CODE_SIZE;
-/// Gas per byte of deployed code (the EVM's price).
-pub const CODE_DEPOSIT_GAS: u64 = 200;
 
 /// A contract's resource bounds: 16 MiB of memory, and stacks as deep as the interpreter's defaults.
 const CONTRACT_STORE_LIMITS: StoreLimits = StoreLimits { max_memory_pages: 256, max_table_elems: 65_536 };
@@ -131,10 +124,7 @@ impl ExecutionEnvironment for WasmEe {
     }
 
     fn check_init_code(&self, init_code: &[u8]) -> Result<(), HaltReason> {
-        if init_code.len() > MAX_INIT_CODE_SIZE {
-            return Err(HaltReason::InitCodeSizeLimit);
-        }
-        Ok(())
+        deployment::check_init_code(init_code)
     }
 
     fn deployment_address(&self, deployer: Address, nonce: u64, scheme: CreateScheme, init_code: &[u8]) -> Address {
@@ -146,12 +136,7 @@ impl ExecutionEnvironment for WasmEe {
             // A session instance's code is a reference, not a program: nothing to deposit.
             return Ok((Bytecode::new(output.clone()), gas_left));
         }
-        if output.len() > MAX_CODE_SIZE {
-            return Err(HaltReason::CodeSizeLimit);
-        }
-        let deposit = CODE_DEPOSIT_GAS * output.len() as u64;
-        let gas_left = gas_left.checked_sub(deposit).ok_or(HaltReason::OutOfGas)?;
-        Ok((Bytecode::new(output.clone()), gas_left))
+        deployment::finish(output, gas_left)
     }
 
     fn launch(&self, params: LaunchParams) -> Box<dyn Frame> {
@@ -319,14 +304,17 @@ impl ContractFrame {
         Execution::new(&self.store, func, &[], StackLimits::default()).map(Some).map_err(|_| HaltReason::InvalidProgram)
     }
 
-    /// Runs the interpreter from `outcome` until the frame must yield or ends.
-    fn drive(&mut self, host: &mut dyn Host, mut outcome: Result<RunOutcome, Trap>) -> Preemption {
+    /// Runs the interpreter (first resuming a host call with `results`, when given) until
+    /// the frame must yield or ends.
+    fn drive(&mut self, host: &mut dyn Host, results: Option<&[Value]>) -> Preemption {
+        let mut outcome = self.step(host, results);
         loop {
             let (host_id, args) = match outcome {
                 Ok(RunOutcome::Finished(_)) => return self.end(ExitStatus::Success, empty()),
                 Ok(RunOutcome::HostCall { host_id, args, .. }) => (host_id, args),
-                Err(Trap::OutOfFuel) => return self.halt(HaltReason::OutOfGas),
-                Err(_) => return self.halt(HaltReason::Trap),
+                Err(Stop::Trap(Trap::OutOfFuel)) => return self.halt(HaltReason::OutOfGas),
+                Err(Stop::Trap(_)) => return self.halt(HaltReason::Trap),
+                Err(Stop::Interrupted) => return self.halt(HaltReason::Interrupted),
             };
             let service = Service::from_number(host_id).expect("only services are imported");
             let args: Vec<u64> = args.iter().map(|v| v.to_slot()).collect();
@@ -338,7 +326,7 @@ impl ContractFrame {
                         (Some(v), _) => vec![Value::I32(v as u32 as i32)],
                         (None, _) => Vec::new(),
                     };
-                    outcome = self.resume(&results);
+                    outcome = self.step(host, Some(&results));
                 }
                 Ok(Served::Yield(p)) => return p,
                 Ok(Served::End(status, output)) => return self.end(status, output),
@@ -347,9 +335,9 @@ impl ContractFrame {
         }
     }
 
-    fn resume(&mut self, results: &[Value]) -> Result<RunOutcome, Trap> {
-        let exec = self.exec.as_mut().expect("a suspended execution");
-        exec.resume(&mut self.store, results, &mut self.gas)
+    fn step(&mut self, host: &dyn Host, results: Option<&[Value]>) -> Result<RunOutcome, Stop> {
+        let exec = self.exec.as_mut().expect("an execution");
+        metered(exec, &mut self.store, &mut self.gas, results, &|| host.interrupted())
     }
 }
 
@@ -357,9 +345,8 @@ impl Frame for ContractFrame {
     fn start(&mut self, host: &mut dyn Host) -> Preemption {
         match self.instantiate() {
             Ok(Some(exec)) => {
-                let exec = self.exec.insert(exec);
-                let outcome = exec.run(&mut self.store, &mut self.gas);
-                self.drive(host, outcome)
+                self.exec = Some(exec);
+                self.drive(host, None)
             }
             Ok(None) => self.end(ExitStatus::Success, empty()),
             Err(reason) => self.halt(reason),
@@ -368,17 +355,13 @@ impl Frame for ContractFrame {
 
     fn continue_after_call(&mut self, host: &mut dyn Host, result: CallResult) -> Preemption {
         let status = self.env.call_returned(&mut self.gas, result);
-        let outcome = self.resume(&[Value::I32(status as i32)]);
-        self.drive(host, outcome)
+        self.drive(host, Some(&[Value::I32(status as i32)]))
     }
 
     fn continue_after_deployment(&mut self, host: &mut dyn Host, result: DeploymentResult) -> Preemption {
         let mut memory = InstanceMemory(self.memory.and_then(|m| self.store.memory_mut(m)));
         match self.env.deployment_returned(&mut self.gas, result, &mut memory) {
-            Ok(status) => {
-                let outcome = self.resume(&[Value::I32(status as i32)]);
-                self.drive(host, outcome)
-            }
+            Ok(status) => self.drive(host, Some(&[Value::I32(status as i32)])),
             Err(reason) => self.halt(reason),
         }
     }
@@ -396,30 +379,43 @@ struct SpecFrame {
 }
 
 impl SpecFrame {
-    fn run(&mut self) -> Result<(Vec<u8>, u64), (SpecFailure, u64)> {
+    fn run(&mut self, interrupted: &dyn Fn() -> bool) -> Result<(Vec<u8>, u64), Ended> {
         let mut gas = self.params.gas;
         let mut session = self.session.borrow_mut();
         let session = &mut *session;
         match self.program.as_ref() {
             Program::SpecModule(bytes) => {
-                let module = Module::new(bytes).map_err(|e| (e.into(), gas))?;
-                let inst = session.linker.instantiate(&mut session.store, &module).map_err(|e| (e.into(), gas))?;
+                let module = Module::new(bytes).map_err(|e| Ended::Failed(e.into(), gas))?;
+                let inst = session
+                    .linker
+                    .instantiate(&mut session.store, &module)
+                    .map_err(|e| Ended::Failed(e.into(), gas))?;
                 if let Some(start) = inst.start {
-                    run_to_end(session, start, &[], &mut gas).map_err(|e| (e, gas))?;
+                    run_to_end(session, start, &[], &mut gas, interrupted)?;
                 }
                 Ok((session::spec_instance_code(inst.instance), gas))
             }
             Program::SpecInstance(instance) => {
-                let request =
-                    session::decode_request(&self.params.input.to_cow()).map_err(|m| (SpecFailure::Request(m), gas))?;
+                let request = session::decode_request(&self.params.input.to_cow())
+                    .map_err(|m| Ended::Failed(SpecFailure::Request(m), gas))?;
                 let values = match request {
                     SpecRequest::Invoke { name, args } => match session.store.export(*instance, &name) {
-                        Some(Extern::Func(f)) => run_to_end(session, f, &args, &mut gas).map_err(|e| (e, gas))?,
-                        _ => return Err((SpecFailure::Request(format!("no exported function {name:?}")), gas)),
+                        Some(Extern::Func(f)) => run_to_end(session, f, &args, &mut gas, interrupted)?,
+                        _ => {
+                            return Err(Ended::Failed(
+                                SpecFailure::Request(format!("no exported function {name:?}")),
+                                gas,
+                            ))
+                        }
                     },
                     SpecRequest::Get { name } => match session.store.export(*instance, &name) {
                         Some(Extern::Global(g)) => vec![session.store.global_get(g).expect("exported global")],
-                        _ => return Err((SpecFailure::Request(format!("no exported global {name:?}")), gas)),
+                        _ => {
+                            return Err(Ended::Failed(
+                                SpecFailure::Request(format!("no exported global {name:?}")),
+                                gas,
+                            ))
+                        }
                     },
                 };
                 Ok((session::encode_values(&values), gas))
@@ -429,38 +425,90 @@ impl SpecFrame {
     }
 }
 
-/// Runs `func` in the session, serving `spectest` host calls; out of fuel is a limit.
+/// How a session frame ended other than successfully.
+enum Ended {
+    /// Reverts with the failure; the gas left.
+    Failed(SpecFailure, u64),
+    OutOfGas,
+    Interrupted,
+}
+
+/// Runs `func` in the session, serving `spectest` host calls.
 fn run_to_end(
     session: &mut SpecSession,
     func: crate::FuncAddr,
     args: &[Value],
     gas: &mut u64,
-) -> Result<Vec<Value>, SpecFailure> {
+    interrupted: &dyn Fn() -> bool,
+) -> Result<Vec<Value>, Ended> {
     let mut exec = Execution::new(&session.store, func, args, StackLimits::default())
-        .map_err(|t| SpecFailure::Request(t.to_string()))?;
-    let mut outcome = exec.run(&mut session.store, gas);
+        .map_err(|t| Ended::Failed(SpecFailure::Request(t.to_string()), *gas))?;
+    let mut results = None;
     loop {
-        match outcome? {
-            RunOutcome::Finished(values) => return Ok(values),
-            RunOutcome::HostCall { host_id, .. } => {
-                let results = session
-                    .serve_host(host_id)
-                    .ok_or_else(|| SpecFailure::Request(format!("no host function {host_id}")))?;
-                outcome = exec.resume(&mut session.store, &results, gas);
+        match metered(&mut exec, &mut session.store, gas, results.as_deref(), interrupted) {
+            Ok(RunOutcome::Finished(values)) => return Ok(values),
+            Ok(RunOutcome::HostCall { host_id, .. }) => match session.serve_host(host_id) {
+                Some(r) => results = Some(r),
+                None => return Err(Ended::Failed(SpecFailure::Request(format!("no host function {host_id}")), *gas)),
+            },
+            Err(Stop::Trap(Trap::OutOfFuel)) => return Err(Ended::OutOfGas),
+            Err(Stop::Trap(t)) => return Err(Ended::Failed(t.into(), *gas)),
+            Err(Stop::Interrupted) => return Err(Ended::Interrupted),
+        }
+    }
+}
+
+/// Fuel between two polls of the case's time bound.
+const SLICE: u64 = 1 << 20;
+
+/// Why a metered run stopped without an outcome.
+enum Stop {
+    Trap(Trap),
+    Interrupted,
+}
+
+/// Runs `exec` on `gas` (first resuming a host call with `results`, when given) in slices
+/// of [`SLICE`], polling `interrupted` between them. A slice too small for the next charge
+/// (a long block, a large bulk op) is retried with all the gas, so slicing changes no cost.
+fn metered(
+    exec: &mut Execution,
+    store: &mut Store,
+    gas: &mut u64,
+    mut results: Option<&[Value]>,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<RunOutcome, Stop> {
+    let mut whole = false;
+    loop {
+        let given = if whole { *gas } else { (*gas).min(SLICE) };
+        let mut fuel = given;
+        let r = match results.take() {
+            Some(values) => exec.resume(store, values, &mut fuel),
+            None => exec.run(store, &mut fuel),
+        };
+        let spent = given - fuel;
+        *gas -= spent;
+        match r {
+            // The slice ran out, not the gas: the execution waits at the charge.
+            Err(Trap::OutOfFuel) if given < *gas + spent => {
+                whole = spent == 0;
+                if interrupted() {
+                    return Err(Stop::Interrupted);
+                }
             }
+            other => return other.map_err(Stop::Trap),
         }
     }
 }
 
 impl Frame for SpecFrame {
-    fn start(&mut self, _host: &mut dyn Host) -> Preemption {
+    fn start(&mut self, host: &mut dyn Host) -> Preemption {
         let constructor = self.params.modifier == CallModifier::Constructor;
-        match self.run() {
+        let halt = |reason| finished(constructor, ExitStatus::Halt(reason), 0, empty());
+        match self.run(&|| host.interrupted()) {
             Ok((output, gas_left)) => finished(constructor, ExitStatus::Success, gas_left, Arc::from(output)),
-            Err((SpecFailure::Trap(m), _)) if m == Trap::OutOfFuel.to_string() => {
-                finished(constructor, ExitStatus::Halt(HaltReason::OutOfGas), 0, empty())
-            }
-            Err((failure, gas_left)) => {
+            Err(Ended::OutOfGas) => halt(HaltReason::OutOfGas),
+            Err(Ended::Interrupted) => halt(HaltReason::Interrupted),
+            Err(Ended::Failed(failure, gas_left)) => {
                 finished(constructor, ExitStatus::Revert, gas_left, Arc::from(session::encode_failure(&failure)))
             }
         }
@@ -522,10 +570,10 @@ mod tests {
         let ee = WasmEe::default();
         let code: Bytes = Arc::from(contract_code(EMPTY_MODULE));
         let (stored, gas_left) = ee.finish_deployment(&code, 10_000).unwrap();
-        assert_eq!(gas_left, 10_000 - CODE_DEPOSIT_GAS * code.len() as u64);
+        assert_eq!(gas_left, 10_000 - deployment::CODE_DEPOSIT_GAS * code.len() as u64);
         assert_eq!(stored.kind, EeKind::Wasm);
         assert_eq!(ee.finish_deployment(&code, 100).unwrap_err(), HaltReason::OutOfGas);
-        let huge: Bytes = Arc::from(vec![0u8; MAX_CODE_SIZE + 1]);
+        let huge: Bytes = Arc::from(vec![0u8; deployment::MAX_CODE_SIZE + 1]);
         assert_eq!(ee.finish_deployment(&huge, u64::MAX).unwrap_err(), HaltReason::CodeSizeLimit);
     }
 }

@@ -129,7 +129,8 @@ impl Execution {
         }
         self.state = State::Running;
         let r = self.execute(store, fuel);
-        if r.is_err() {
+        // Running out of fuel is the one trap an execution survives: `run` again with more.
+        if r.as_ref().is_err_and(|t| *t != Trap::OutOfFuel) {
             self.state = State::Done;
         }
         r
@@ -285,12 +286,24 @@ impl Execution {
                     return Err($t);
                 }};
             }
+            // Fuel is charged before an op changes anything (a run of code before it starts,
+            // a bulk op before it touches memory), so running out leaves the execution at
+            // that op: the registers are saved with `pc` on it, and `run` with more fuel
+            // executes it again (an embedder can meter in slices and poll a deadline).
+            macro_rules! out_of_fuel {
+                () => {{
+                    // SAFETY: `ip` was advanced past the current op, which is in `code`.
+                    ip = unsafe { ip.sub(1) };
+                    save!();
+                    return Err(Trap::OutOfFuel);
+                }};
+            }
             // Bulk operations pay for the bytes or elements they touch before touching them.
             macro_rules! charge {
                 ($units:expr) => {{
                     let units: u64 = $units as u64 / BULK_UNIT;
                     if fuel_left < units {
-                        trap!(Trap::OutOfFuel);
+                        out_of_fuel!();
                     }
                     fuel_left -= units;
                 }};
@@ -339,7 +352,7 @@ impl Execution {
                 ($n:expr) => {{
                     let n = $n as u64;
                     if fuel_left < n {
-                        trap!(Trap::OutOfFuel);
+                        out_of_fuel!();
                     }
                     fuel_left -= n;
                 }};
@@ -1086,7 +1099,45 @@ mod tests {
         let mut fuel = 10_000;
         assert_eq!(exec.run(&mut store, &mut fuel), Err(Trap::OutOfFuel));
         assert_eq!(fuel, 0);
-        assert!(exec.is_finished());
+        // Out of fuel is resumable: more fuel runs on (and out again, here).
+        assert!(!exec.is_finished());
+        let mut more = 500;
+        assert_eq!(exec.run(&mut store, &mut more), Err(Trap::OutOfFuel));
+        assert!(more < 500);
+    }
+
+    #[test]
+    fn refuelling_in_slices_gives_the_same_result_and_cost() {
+        let text = r#"(module (memory 1)
+            (func (export "f") (param i32) (result i32) (local i32)
+              (memory.fill (i32.const 0) (i32.const 7) (i32.const 4096))
+              (loop $l
+                (local.set 1 (i32.add (local.get 1) (i32.load8_u (local.get 0))))
+                (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get 0) (i32.const 1000))))
+              (local.get 1)))"#;
+        let (mut store, f) = setup(text, "f");
+        let mut whole = u64::MAX;
+        let expected =
+            invoke(&mut store, f, &[Value::I32(0)], &mut whole, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        assert_eq!(expected, Ok(vec![Value::I32(7000)]));
+        let cost = u64::MAX - whole;
+        let mut exec = Execution::new(&store, f, &[Value::I32(0)], StackLimits::default()).unwrap();
+        let (mut spent, mut slices) = (0, 0);
+        // The fill's charge (4096 / BULK_UNIT = 64) needs a slice at least that large.
+        let result = loop {
+            let mut slice = 70;
+            let r = exec.run(&mut store, &mut slice);
+            spent += 70 - slice;
+            slices += 1;
+            match r {
+                Err(Trap::OutOfFuel) if slices < 10_000 => continue,
+                other => break other,
+            }
+        };
+        assert_eq!(result, Ok(RunOutcome::Finished(vec![Value::I32(7000)])));
+        assert_eq!(spent, cost, "slicing changes no cost");
+        assert!(slices > 50, "{slices} slices");
     }
 
     #[test]

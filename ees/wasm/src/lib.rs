@@ -31,7 +31,7 @@ mod types;
 mod validate;
 mod values;
 
-pub use ee::{code_error, contract_code, contract_init_code, WasmEe, MAX_CODE_SIZE, MODE_CONTRACT, MODE_CONTRACT_INIT};
+pub use ee::{code_error, contract_code, contract_init_code, WasmEe, MODE_CONTRACT, MODE_CONTRACT_INIT};
 pub use error::{Error, Trap};
 pub use exec::{invoke, Execution, HostFn, RunOutcome, StackLimits, BULK_UNIT};
 pub use linker::Linker;
