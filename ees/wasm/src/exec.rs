@@ -290,12 +290,14 @@ impl Execution {
             // a bulk op before it touches memory), so running out leaves the execution at
             // that op: the registers are saved with `pc` on it, and `run` with more fuel
             // executes it again (an embedder can meter in slices and poll a deadline).
+            // The saving is done once, after the dispatch loop, to keep this path out of
+            // the hot code. Every use sits directly in the dispatch loop's match arms (no
+            // inner loop), so `break` leaves the dispatch loop.
             macro_rules! out_of_fuel {
                 () => {{
                     // SAFETY: `ip` was advanced past the current op, which is in `code`.
                     ip = unsafe { ip.sub(1) };
-                    save!();
-                    return Err(Trap::OutOfFuel);
+                    break;
                 }};
             }
             // Bulk operations pay for the bytes or elements they touch before touching them.
@@ -986,6 +988,9 @@ impl Execution {
                     }
                 }
             }
+            // Out of fuel (`out_of_fuel!`): `ip` is back on the charging op.
+            save!();
+            return Err(Trap::OutOfFuel);
         }
     }
 }
