@@ -464,7 +464,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn val_type_of(b: u8) -> Option<ValType> {
+/// The value type a binary-format type code stands for (also the session's value encoding).
+pub(crate) fn val_type_of(b: u8) -> Option<ValType> {
     Some(match b {
         0x7F => ValType::I32,
         0x7E => ValType::I64,

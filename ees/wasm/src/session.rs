@@ -171,7 +171,7 @@ pub fn decode_values(data: &[u8]) -> Result<Vec<Value>, String> {
     }
     data.chunks(9)
         .map(|c| {
-            let ty = type_of_code(c[0]).ok_or_else(|| format!("unknown value type 0x{:02x}", c[0]))?;
+            let ty = crate::decode::val_type_of(c[0]).ok_or_else(|| format!("unknown value type 0x{:02x}", c[0]))?;
             Ok(Value::from_slot(ty, u64::from_le_bytes(c[1..].try_into().expect("8 bytes"))))
         })
         .collect()
@@ -186,18 +186,6 @@ fn type_code(ty: ValType) -> u8 {
         ValType::Ref(RefType::Func) => 0x70,
         ValType::Ref(RefType::Extern) => 0x6F,
     }
-}
-
-fn type_of_code(code: u8) -> Option<ValType> {
-    Some(match code {
-        0x7F => ValType::I32,
-        0x7E => ValType::I64,
-        0x7D => ValType::F32,
-        0x7C => ValType::F64,
-        0x70 => ValType::FUNCREF,
-        0x6F => ValType::EXTERNREF,
-        _ => return None,
-    })
 }
 
 /// Why a session deployment or call failed, as its revert data says.
