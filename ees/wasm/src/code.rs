@@ -296,6 +296,8 @@ macro_rules! define_op {
 }
 for_each_numeric!(define_op);
 
+pub(crate) use {for_each_memop, for_each_numeric};
+
 /// Per-function data the interpreter needs at a call.
 ///
 /// Frame layout (slots above the frame pointer): parameters, declared locals (zeroed on

@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use crate::code::{FuncCode, Op};
 use crate::decode::{FuncBody, ModuleDesc, Operator};
 use crate::error::Error;
+use crate::exec::Inst;
 use crate::types::{RefType, ValType};
 use crate::validate::{invalid, Context, FrameKind, TypeStack};
 
@@ -39,26 +40,28 @@ const MAX_POOL: usize = 64;
 /// Compiled code of all defined functions of a module.
 #[derive(Debug, Default)]
 pub(crate) struct CompiledCode {
-    pub ops: Vec<Op>,
+    /// Every function's ops, threaded with their handlers (see `exec/handlers.rs`).
+    pub insts: Box<[Inst]>,
     pub funcs: Vec<FuncCode>,
 }
 
 /// Validates and translates every function body.
 pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCode> {
-    let mut out = CompiledCode::default();
+    let mut ops = Vec::new();
+    let mut funcs = Vec::with_capacity(m.code.len());
     for (i, body) in m.code.iter().enumerate() {
         let func_idx = ctx.num_imported_funcs + i as u32;
         let type_idx = ctx.funcs[func_idx as usize];
-        let start = out.ops.len() as u32;
+        let start = ops.len() as u32;
         let (max_height, consts) = {
-            let mut t = Translator::new(ctx, type_idx, body, &mut out.ops)?;
+            let mut t = Translator::new(ctx, type_idx, body, &mut ops)?;
             t.run(body)?;
             (t.temps + t.ts.max_vals as u32, std::mem::take(&mut t.consts))
         };
         let ft = ctx.type_at(type_idx)?;
-        charge_on_jumps(&mut out.ops[start as usize..], start);
-        verify(ctx, start as usize, &out.ops[start as usize..], max_height)?;
-        out.funcs.push(FuncCode {
+        charge_on_jumps(&mut ops[start as usize..], start);
+        verify(ctx, start as usize, &ops[start as usize..], max_height)?;
+        funcs.push(FuncCode {
             start,
             num_params: ft.params.len() as u32,
             num_locals: body.locals.len() as u32,
@@ -66,7 +69,7 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
             max_height,
         });
     }
-    Ok(out)
+    Ok(CompiledCode { insts: ops.into_iter().map(Inst::new).collect(), funcs })
 }
 
 /// Lets every unconditional jump to the start of a run charge that run's fuel itself and

@@ -55,6 +55,46 @@ impl Module {
 
     /// Number of internal ops (a size measure for metering or caching decisions).
     pub fn code_len(&self) -> usize {
-        self.inner.code.ops.len()
+        self.inner.code.insts.len()
+    }
+}
+
+impl Module {
+    /// A listing of the internal code: each function's frame layout, then every op with
+    /// its position (jump targets are positions). For looking at what the translator made
+    /// of a module.
+    pub fn disassemble(&self) -> String {
+        use std::fmt::Write;
+        let code = &self.inner.code;
+        let mut out = String::new();
+        for (i, f) in code.funcs.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "func {i}: start {} params {} locals {} constants {:?} slots {}",
+                f.start, f.num_params, f.num_locals, f.consts, f.max_height
+            );
+        }
+        for (pos, inst) in code.insts.iter().enumerate() {
+            let _ = writeln!(out, "{pos:5}  {:?}", inst.op);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Module;
+
+    #[test]
+    fn disassembly_lists_frames_and_ops() {
+        let text = "(module (func (param i32) (result i32) (i32.add (local.get 0) (i32.const 7))))";
+        let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+        let bytes = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse").encode().expect("encode");
+        let listing = Module::new(&bytes).expect("module").disassemble();
+        // One parameter, the constant 7 in the pool (slot 1), two operand-stack slots (the
+        // deepest the stack gets); the sum goes to the first.
+        assert!(listing.contains("func 0: start 0 params 1 locals 0 constants [7] slots 4"), "{listing}");
+        assert!(listing.contains("I32Add { dst: 2, a: 0, b: 1 }"), "{listing}");
+        assert!(listing.contains("Return { src: 2, n: 1 }"), "{listing}");
     }
 }

@@ -1,0 +1,440 @@
+//! The interpreter: a resumable loop over the internal code with an explicit value stack
+//! and call stack (no native recursion per wasm call).
+//!
+//! An [`Execution`] is one invocation. It runs until the entry function returns, a trap,
+//! or a call to a host function, which is handed to the embedder as
+//! [`RunOutcome::HostCall`]; the embedder answers with [`Execution::resume`]. That makes
+//! every host call a possible preemption point (the bootloader can run another contract
+//! in between). Every wasm instruction costs one unit of fuel (bulk memory and table ops
+//! more, see [`BULK_UNIT`]), charged in advance per straight-line run of code (see
+//! `compile.rs` and the crate README); running out is [`Trap::OutOfFuel`].
+//!
+//! Values live in one `Vec<u64>` of slots; a frame is a window of it (locals, constant
+//! pool, operand slots) addressed by the ops' slot operands. The loop reads slots and ops
+//! through raw pointers without bounds checks: `compile::verify` establishes, for every
+//! function, the invariants that make this sound (see the SAFETY notes below).
+
+use std::sync::Arc;
+
+use crate::error::Trap;
+use crate::store::{FuncAddr, FuncKind, InstanceData, Store};
+use crate::types::ValType;
+use crate::values::Value;
+
+mod handlers;
+
+pub(crate) use handlers::Inst;
+use handlers::{Cx, Exit};
+
+/// Bulk instructions (`memory.fill/copy/init/grow`, `table.*`) cost one extra fuel unit per
+/// this many bytes or elements, so that one instruction cannot do unbounded work.
+pub const BULK_UNIT: u64 = 64;
+
+/// Bounds of one execution's stacks. Exhaustion traps with [`Trap::StackExhausted`].
+#[derive(Clone, Copy, Debug)]
+pub struct StackLimits {
+    /// Value stack slots (8 bytes each), locals included.
+    pub max_value_stack: usize,
+    /// Nested wasm calls.
+    pub max_call_depth: usize,
+}
+
+impl Default for StackLimits {
+    fn default() -> Self {
+        StackLimits { max_value_stack: 1 << 20, max_call_depth: 16 * 1024 }
+    }
+}
+
+/// Why [`Execution::run`] returned without a trap.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunOutcome {
+    /// The entry function returned these values.
+    Finished(Vec<Value>),
+    /// A host function must be served; answer with [`Execution::resume`].
+    HostCall { func: FuncAddr, host_id: u32, args: Vec<Value> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// `pending` holds the entry function, not yet entered.
+    Ready,
+    Running,
+    /// Waiting for the results of `host` (a store function).
+    AwaitingHost(FuncAddr),
+    Done,
+}
+
+/// A caller's saved registers.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    pc: u32,
+    fp: u32,
+    instance: u32,
+}
+
+/// One resumable invocation of a function.
+#[derive(Debug)]
+pub struct Execution {
+    limits: StackLimits,
+    stack: Vec<u64>,
+    sp: usize,
+    /// Callers of the current frame.
+    frames: Vec<Frame>,
+    /// Registers of the current frame (valid when `in_wasm`).
+    pc: u32,
+    fp: u32,
+    instance: u32,
+    in_wasm: bool,
+    /// A call to perform before running on (entry function or cross-instance call).
+    pending: Option<FuncAddr>,
+    results: Box<[ValType]>,
+    state: State,
+}
+
+fn misuse<T>(m: &str) -> Result<T, Trap> {
+    Err(Trap::HostMisuse(m.to_string()))
+}
+
+impl Execution {
+    /// Prepares a call of `func` with `args` (checked against its type).
+    pub fn new(store: &Store, func: FuncAddr, args: &[Value], limits: StackLimits) -> Result<Execution, Trap> {
+        let Some(ty) = store.func_type(func) else { return misuse("unknown function") };
+        if ty.params.len() != args.len() || ty.params.iter().zip(args).any(|(t, a)| *t != a.ty()) {
+            return misuse("argument types do not match the function type");
+        }
+        let mut stack = vec![0u64; 64.max(args.len())];
+        for (slot, a) in stack.iter_mut().zip(args) {
+            *slot = a.to_slot();
+        }
+        Ok(Execution {
+            limits,
+            stack,
+            sp: args.len(),
+            frames: Vec::new(),
+            pc: 0,
+            fp: 0,
+            instance: 0,
+            in_wasm: false,
+            pending: Some(func),
+            results: ty.results.clone(),
+            state: State::Ready,
+        })
+    }
+
+    /// Runs until the entry function finishes, a host call, or a trap. `store` must be the
+    /// store the execution was created with.
+    pub fn run(&mut self, store: &mut Store, fuel: &mut u64) -> Result<RunOutcome, Trap> {
+        match self.state {
+            State::Ready | State::Running => {}
+            State::AwaitingHost(_) => return misuse("a host call is pending: use resume"),
+            State::Done => return misuse("execution has finished"),
+        }
+        self.state = State::Running;
+        let r = self.execute(store, fuel);
+        // Running out of fuel is the one trap an execution survives: `run` again with more.
+        if r.as_ref().is_err_and(|t| *t != Trap::OutOfFuel) {
+            self.state = State::Done;
+        }
+        r
+    }
+
+    /// Supplies the results of the pending host call and runs on.
+    pub fn resume(&mut self, store: &mut Store, results: &[Value], fuel: &mut u64) -> Result<RunOutcome, Trap> {
+        let State::AwaitingHost(f) = self.state else { return misuse("no host call is pending") };
+        let Some(ty) = store.func_type(f) else { return misuse("unknown function") };
+        if ty.results.len() != results.len() || ty.results.iter().zip(results).any(|(t, r)| *t != r.ty()) {
+            self.state = State::Done;
+            return misuse("host results do not match the function type");
+        }
+        if self.sp + results.len() > self.stack.len() {
+            self.stack.resize(self.sp + results.len() + 16, 0);
+        }
+        for r in results {
+            self.stack[self.sp] = r.to_slot();
+            self.sp += 1;
+        }
+        if !self.in_wasm {
+            // The entry function itself was a host function.
+            self.state = State::Done;
+            return Ok(RunOutcome::Finished(results.to_vec()));
+        }
+        self.state = State::Running;
+        self.run(store, fuel)
+    }
+
+    /// Whether `run`/`resume` can be called again.
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Done
+    }
+
+    fn finish(&mut self) -> RunOutcome {
+        self.state = State::Done;
+        let n = self.results.len();
+        let vals = self.results.iter().zip(&self.stack[self.sp - n..self.sp]).map(|(t, s)| Value::from_slot(*t, *s));
+        RunOutcome::Finished(vals.collect())
+    }
+
+    /// Performs the call in `self.pending`: enters a wasm function (pushing the current
+    /// frame) or surfaces a host call. Returns `Some(outcome)` when control goes to the embedder.
+    fn enter_pending(&mut self, store: &Store) -> Result<Option<RunOutcome>, Trap> {
+        let Some(f) = self.pending.take() else { return Ok(None) };
+        let Some(fi) = store.funcs.get(f.0 as usize) else { return misuse("unknown function") };
+        match fi.kind {
+            FuncKind::Host { id } => {
+                let ty = &store.types[fi.ty as usize];
+                let n = ty.params.len();
+                let base = self.sp - n;
+                let args = ty.params.iter().zip(&self.stack[base..self.sp]).map(|(t, s)| Value::from_slot(*t, *s));
+                let args = args.collect();
+                self.sp = base;
+                self.state = State::AwaitingHost(f);
+                Ok(Some(RunOutcome::HostCall { func: f, host_id: id, args }))
+            }
+            FuncKind::Wasm { instance, index } => {
+                let inst = &store.instances[instance as usize].data;
+                let fc = &inst.module.inner.code.funcs[index as usize];
+                if self.in_wasm {
+                    if self.frames.len() >= self.limits.max_call_depth {
+                        return Err(Trap::StackExhausted);
+                    }
+                    self.frames.push(Frame { pc: self.pc, fp: self.fp, instance: self.instance });
+                }
+                let fp = self.sp - fc.num_params as usize;
+                let need = fp + fc.max_height as usize + 1;
+                if need > self.limits.max_value_stack {
+                    return Err(Trap::StackExhausted);
+                }
+                if need > self.stack.len() {
+                    self.stack.resize(need.max(self.stack.len() * 2).min(self.limits.max_value_stack), 0);
+                }
+                let consts = self.sp + fc.num_locals as usize;
+                self.stack[self.sp..consts].fill(0);
+                self.stack[consts..consts + fc.consts.len()].copy_from_slice(&fc.consts);
+                self.fp = fp as u32;
+                self.pc = fc.start;
+                self.instance = instance;
+                self.in_wasm = true;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Runs the current frame until the execution finishes, suspends or traps: enters any
+    /// pending call, then hands the registers to the threaded handlers (`handlers.rs`),
+    /// which run until an [`Exit`]; crossing into another instance comes back here.
+    fn execute(&mut self, store: &mut Store, fuel: &mut u64) -> Result<RunOutcome, Trap> {
+        loop {
+            if let Some(out) = self.enter_pending(store)? {
+                return Ok(out);
+            }
+            let ctx: Arc<InstanceData> = store.instances[self.instance as usize].data.clone();
+            let compiled = &ctx.module.inner.code;
+            let mem_idx = ctx.mems.first().map_or(usize::MAX, |m| *m as usize);
+            // The instance's memory is moved out of the store while its code runs (its base
+            // and length travel in machine registers) and put back at every exit.
+            let memory = store.mems.get_mut(mem_idx).map(|m| std::mem::take(&mut m.data)).unwrap_or_default();
+            let (pc, fp) = (self.pc as usize, self.fp as usize);
+            let mut cx = Cx::new(self, store, &ctx, compiled, memory);
+            // SAFETY: `pc` is an op of this instance's code (a function start, or where a
+            // frame of this instance was suspended) and the stack holds the frame at `fp`
+            // (it was sized for it on entry); see `handlers.rs` for what the handlers rely on.
+            let exit = unsafe { handlers::run(&mut cx, pc, fp, *fuel) };
+            let (memory, fuel_left, trap) = cx.finish();
+            *fuel = fuel_left;
+            if let Some(m) = store.mems.get_mut(mem_idx) {
+                m.data = memory;
+            }
+            match exit {
+                Exit::Reenter => continue,
+                Exit::Finished => return Ok(self.finish()),
+                Exit::OutOfFuel => return Err(Trap::OutOfFuel),
+                Exit::Trap => {
+                    return Err(
+                        trap.unwrap_or_else(|| Trap::HostMisuse("internal: a trap exit without its trap".into()))
+                    )
+                }
+                Exit::Continue => unreachable!("`handlers::run` loops over `Continue`"),
+            }
+        }
+    }
+}
+/// A synchronous host function server: `(store, host_id, args) -> results`.
+pub type HostFn<'a> = dyn FnMut(&mut Store, u32, &[Value]) -> Result<Vec<Value>, Trap> + 'a;
+
+/// Runs `func` to completion, serving host calls synchronously with `host`
+/// (`host(store, host_id, args)`). For embedders without preemption needs, and tests.
+pub fn invoke(
+    store: &mut Store,
+    func: FuncAddr,
+    args: &[Value],
+    fuel: &mut u64,
+    limits: StackLimits,
+    host: &mut HostFn<'_>,
+) -> Result<Vec<Value>, Trap> {
+    let mut exec = Execution::new(store, func, args, limits)?;
+    let mut outcome = exec.run(store, fuel)?;
+    loop {
+        match outcome {
+            RunOutcome::Finished(vals) => return Ok(vals),
+            RunOutcome::HostCall { host_id, args, .. } => {
+                let results = host(store, host_id, &args)?;
+                outcome = exec.resume(store, &results, fuel)?;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Extern, Linker, Module};
+
+    fn wat(text: &str) -> Vec<u8> {
+        let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+        let mut w = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
+        w.encode().expect("encode")
+    }
+
+    /// Instantiates `text` with `host.f: [i32] -> [i32]` (host id 7) and returns the export `name`.
+    fn setup(text: &str, name: &str) -> (Store, FuncAddr) {
+        let mut store = Store::default();
+        let mut linker = Linker::new();
+        let f = store.alloc_host_func(crate::FuncType::new(vec![ValType::I32], vec![ValType::I32]), 7);
+        linker.define("host", "f", Extern::Func(f));
+        let module = Module::new(&wat(text)).expect("module");
+        let inst = linker.instantiate(&mut store, &module).expect("instantiate");
+        let Some(Extern::Func(e)) = store.export(inst.instance, name) else { panic!("no export {name}") };
+        (store, e)
+    }
+
+    #[test]
+    fn fuel_exhaustion_traps() {
+        let (mut store, f) = setup(r#"(module (func (export "spin") (loop (br 0))))"#, "spin");
+        let mut exec = Execution::new(&store, f, &[], StackLimits::default()).unwrap();
+        let mut fuel = 10_000;
+        assert_eq!(exec.run(&mut store, &mut fuel), Err(Trap::OutOfFuel));
+        assert_eq!(fuel, 0);
+        // Out of fuel is resumable: more fuel runs on (and out again, here).
+        assert!(!exec.is_finished());
+        let mut more = 500;
+        assert_eq!(exec.run(&mut store, &mut more), Err(Trap::OutOfFuel));
+        assert!(more < 500);
+    }
+
+    #[test]
+    fn refuelling_in_slices_gives_the_same_result_and_cost() {
+        let text = r#"(module (memory 1)
+            (func (export "f") (param i32) (result i32) (local i32)
+              (memory.fill (i32.const 0) (i32.const 7) (i32.const 4096))
+              (loop $l
+                (local.set 1 (i32.add (local.get 1) (i32.load8_u (local.get 0))))
+                (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get 0) (i32.const 1000))))
+              (local.get 1)))"#;
+        let (mut store, f) = setup(text, "f");
+        let mut whole = u64::MAX;
+        let expected =
+            invoke(&mut store, f, &[Value::I32(0)], &mut whole, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        assert_eq!(expected, Ok(vec![Value::I32(7000)]));
+        let cost = u64::MAX - whole;
+        let mut exec = Execution::new(&store, f, &[Value::I32(0)], StackLimits::default()).unwrap();
+        let (mut spent, mut slices) = (0, 0);
+        // The fill's charge (4096 / BULK_UNIT = 64) needs a slice at least that large.
+        let result = loop {
+            let mut slice = 70;
+            let r = exec.run(&mut store, &mut slice);
+            spent += 70 - slice;
+            slices += 1;
+            match r {
+                Err(Trap::OutOfFuel) if slices < 10_000 => continue,
+                other => break other,
+            }
+        };
+        assert_eq!(result, Ok(RunOutcome::Finished(vec![Value::I32(7000)])));
+        assert_eq!(spent, cost, "slicing changes no cost");
+        assert!(slices > 50, "{slices} slices");
+    }
+
+    #[test]
+    fn fuel_is_charged_per_instruction() {
+        let (mut store, f) = setup(r#"(module (func (export "k") (result i32) (i32.const 1)))"#, "k");
+        let mut fuel = 100;
+        let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        assert_eq!(r, Ok(vec![Value::I32(1)]));
+        assert_eq!(fuel, 98); // const + return
+    }
+
+    #[test]
+    fn stack_exhaustion_traps() {
+        let text = r#"(module (func $r (export "r") (param i64) (call $r (local.get 0))))"#;
+        let (mut store, f) = setup(text, "r");
+        let mut fuel = u64::MAX;
+        let limits = StackLimits { max_value_stack: 1 << 16, max_call_depth: 1000 };
+        let r = invoke(&mut store, f, &[Value::I64(0)], &mut fuel, limits, &mut |_, _, _| Ok(vec![]));
+        assert_eq!(r, Err(Trap::StackExhausted));
+        // A value-stack bound tighter than the call depth bound also traps.
+        let limits = StackLimits { max_value_stack: 500, max_call_depth: 1 << 20 };
+        let r = invoke(&mut store, f, &[Value::I64(0)], &mut fuel, limits, &mut |_, _, _| Ok(vec![]));
+        assert_eq!(r, Err(Trap::StackExhausted));
+    }
+
+    #[test]
+    fn host_call_round_trip() {
+        let text = r#"(module
+            (import "host" "f" (func $h (param i32) (result i32)))
+            (func (export "twice") (param i32) (result i32)
+                (call $h (call $h (local.get 0)))))"#;
+        let (mut store, f) = setup(text, "twice");
+        let mut exec = Execution::new(&store, f, &[Value::I32(5)], StackLimits::default()).unwrap();
+        let mut fuel = 1000;
+        let RunOutcome::HostCall { host_id: 7, args, .. } = exec.run(&mut store, &mut fuel).unwrap() else {
+            panic!("expected a host call")
+        };
+        assert_eq!(args, vec![Value::I32(5)]);
+        // The embedder may do anything here (run another execution) before resuming.
+        let RunOutcome::HostCall { args, .. } = exec.resume(&mut store, &[Value::I32(50)], &mut fuel).unwrap() else {
+            panic!("expected a second host call")
+        };
+        assert_eq!(args, vec![Value::I32(50)]);
+        let out = exec.resume(&mut store, &[Value::I32(51)], &mut fuel).unwrap();
+        assert_eq!(out, RunOutcome::Finished(vec![Value::I32(51)]));
+        assert!(exec.is_finished());
+        // Wrong result types are refused.
+        let mut exec = Execution::new(&store, f, &[Value::I32(1)], StackLimits::default()).unwrap();
+        exec.run(&mut store, &mut fuel).unwrap();
+        assert!(matches!(exec.resume(&mut store, &[Value::I64(1)], &mut fuel), Err(Trap::HostMisuse(_))));
+    }
+
+    #[test]
+    fn memory_is_in_the_store_during_host_calls() {
+        let text = r#"(module
+            (import "host" "f" (func $h (param i32) (result i32)))
+            (memory (export "mem") 1)
+            (func (export "go") (result i32)
+                (i32.store (i32.const 8) (i32.const 0x01020304))
+                (drop (call $h (i32.const 8)))
+                (i32.load (i32.const 12))))"#;
+        let (mut store, f) = setup(text, "go");
+        let Some(Extern::Memory(m)) = store.export(crate::InstanceId(0), "mem") else { panic!("no memory") };
+        let mut fuel = 1000;
+        let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |store, _, args| {
+            let mem = store.memory_mut(m).expect("memory");
+            assert_eq!(mem[8..12], [4, 3, 2, 1]);
+            mem[12] = 42; // a host write is visible to the wasm code after resuming
+            Ok(args.to_vec())
+        });
+        assert_eq!(r, Ok(vec![Value::I32(42)]));
+    }
+
+    #[test]
+    fn entry_host_function() {
+        let (mut store, _) = setup(r#"(module (func (export "x")))"#, "x");
+        let h = store.alloc_host_func(crate::FuncType::new(vec![ValType::I32], vec![ValType::I32]), 3);
+        let mut fuel = 10;
+        let r = invoke(&mut store, h, &[Value::I32(4)], &mut fuel, StackLimits::default(), &mut |_, id, a| {
+            assert_eq!(id, 3);
+            Ok(a.to_vec())
+        });
+        assert_eq!(r, Ok(vec![Value::I32(4)]));
+    }
+}
