@@ -95,6 +95,19 @@ macro_rules! define_numop {
                 match code { $($code => Some(NumOp::$name),)* _ => None }
             }
 
+            /// Whether the result's slot value is the operand's: a 32-bit value's slot
+            /// holds it zero-extended, and floats are held as their bits.
+            pub fn keeps_bits(self) -> bool {
+                matches!(
+                    self,
+                    NumOp::I64ExtendI32U
+                        | NumOp::I32ReinterpretF32
+                        | NumOp::F32ReinterpretI32
+                        | NumOp::I64ReinterpretF64
+                        | NumOp::F64ReinterpretI64
+                )
+            }
+
             /// Operand types and result type.
             pub fn signature(self) -> (&'static [ValType], ValType) {
                 match self { $(NumOp::$name => (&[$(ValType::$p),*], ValType::$r),)* }
@@ -156,36 +169,36 @@ macro_rules! define_op {
             /// Unconditional jump; charges `fuel` first (the cost of the run it enters,
             /// whose own `Fuel` op is skipped).
             Jump { target: u32, fuel: u32 },
-            // Conditional jumps. `fuel` is the cost of the run that starts right after the
-            // jump, charged when the jump is not taken (that run has no `Fuel` op).
+            // Conditional jumps. When the jump is taken it charges `fuel` first, like
+            // `Jump`; the code it falls through to starts a run with its own `Fuel` op.
             /// Jumps if the i32 in slot `c` is zero / non-zero.
             JumpIfZero32 { c: u32, target: u32, fuel: u32 },
             JumpIfNonZero32 { c: u32, target: u32, fuel: u32 },
             /// Jumps if the i64 in slot `c` is zero / non-zero (a fused `i64.eqz`).
             JumpIfZero64 { c: u32, target: u32, fuel: u32 },
             JumpIfNonZero64 { c: u32, target: u32, fuel: u32 },
-            /// Fused integer comparison and branch: jumps when `a <op> b` holds. (No room
-            /// for fall-through fuel: the run after it starts with a `Fuel` op.)
-            JumpI32Eq { a: u32, b: u32, target: u32 },
-            JumpI32Ne { a: u32, b: u32, target: u32 },
-            JumpI32LtS { a: u32, b: u32, target: u32 },
-            JumpI32LtU { a: u32, b: u32, target: u32 },
-            JumpI32GtS { a: u32, b: u32, target: u32 },
-            JumpI32GtU { a: u32, b: u32, target: u32 },
-            JumpI32LeS { a: u32, b: u32, target: u32 },
-            JumpI32LeU { a: u32, b: u32, target: u32 },
-            JumpI32GeS { a: u32, b: u32, target: u32 },
-            JumpI32GeU { a: u32, b: u32, target: u32 },
-            JumpI64Eq { a: u32, b: u32, target: u32 },
-            JumpI64Ne { a: u32, b: u32, target: u32 },
-            JumpI64LtS { a: u32, b: u32, target: u32 },
-            JumpI64LtU { a: u32, b: u32, target: u32 },
-            JumpI64GtS { a: u32, b: u32, target: u32 },
-            JumpI64GtU { a: u32, b: u32, target: u32 },
-            JumpI64LeS { a: u32, b: u32, target: u32 },
-            JumpI64LeU { a: u32, b: u32, target: u32 },
-            JumpI64GeS { a: u32, b: u32, target: u32 },
-            JumpI64GeU { a: u32, b: u32, target: u32 },
+            /// Fused integer comparison and branch: jumps when `a <op> b` holds. The slots
+            /// are 16-bit to leave room for `fuel` (the translator fuses only below 2^16).
+            JumpI32Eq { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32Ne { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32LtS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32LtU { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32GtS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32GtU { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32LeS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32LeU { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32GeS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI32GeU { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64Eq { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64Ne { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64LtS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64LtU { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64GtS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64GtU { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64LeS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64LeU { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64GeS { a: u16, b: u16, target: u32, fuel: u32 },
+            JumpI64GeU { a: u16, b: u16, target: u32, fuel: u32 },
             /// Jumps by the i32 in slot `idx`: the next `len + 1` ops are `Jump`s, one per
             /// target, the last the default.
             BrTable { idx: u32, len: u32 },
@@ -258,7 +271,7 @@ macro_rules! define_op {
                     | O::JumpI32GeU { a, b, .. } | O::JumpI64Eq { a, b, .. } | O::JumpI64Ne { a, b, .. }
                     | O::JumpI64LtS { a, b, .. } | O::JumpI64LtU { a, b, .. } | O::JumpI64GtS { a, b, .. }
                     | O::JumpI64GtU { a, b, .. } | O::JumpI64LeS { a, b, .. } | O::JumpI64LeU { a, b, .. }
-                    | O::JumpI64GeS { a, b, .. } | O::JumpI64GeU { a, b, .. } => (a.max(b), 1),
+                    | O::JumpI64GeS { a, b, .. } | O::JumpI64GeU { a, b, .. } => (a.max(b) as u32, 1),
                     O::BrTable { idx, .. } => (idx, 1),
                     // The result goes to slot 0.
                     O::Return { n: 0, .. } => return 0,

@@ -14,10 +14,15 @@
 //! - **Result redirection.** `local.set`/`local.tee` right after an op that computed into a
 //!   stack slot rewrite that op to write the local instead.
 //! - **Fused branches.** An integer comparison or `eqz` consumed by `br_if`/`if` becomes one
-//!   compare-and-jump op.
+//!   compare-and-jump op (for slots below 2^16, which the fused ops hold in 16 bits).
 //! - **Fuel per straight-line run.** A `Fuel(n)` op starts every run of code that is only
 //!   entered at its top (function entry, branch targets, the fall-through of a conditional
-//!   branch); `n` is the number of wasm instructions in the run.
+//!   branch); `n` is the number of wasm instructions in the run. A jump to a run pays for
+//!   it itself and skips its `Fuel` op (`charge_on_jumps`).
+//! - **Bit-preserving conversions** (`i64.extend_i32_u`, the reinterpretations) emit
+//!   nothing: a slot already holds the result's bits.
+//! - **Loop rotation.** A loop that tests its exit at the top gets the test repeated, negated,
+//!   in place of its jump back (`rotate_loops`): one branch op per iteration instead of two.
 //!
 //! Forward branches are patched when their block ends. Fusion never crosses a branch
 //! target: only ops emitted since the last run start (`barrier`) are rewritten.
@@ -60,6 +65,7 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
         };
         let ft = ctx.type_at(type_idx)?;
         charge_on_jumps(&mut ops[start as usize..], start);
+        rotate_loops(&mut ops[start as usize..], start);
         verify(ctx, start as usize, &ops[start as usize..], max_height)?;
         funcs.push(FuncCode {
             start,
@@ -72,15 +78,61 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
     Ok(CompiledCode { insts: ops.into_iter().map(Inst::new).collect(), funcs })
 }
 
-/// Lets every unconditional jump to the start of a run charge that run's fuel itself and
-/// skip its `Fuel` op (which stays for the code that falls through into the run).
+/// Lets every jump to the start of a run charge that run's fuel itself and skip its
+/// `Fuel` op (which stays for the code that falls through into the run).
 fn charge_on_jumps(ops: &mut [Op], start: u32) {
     for i in 0..ops.len() {
-        if let Op::Jump { target, fuel: 0 } = ops[i] {
-            if let Some(&Op::Fuel(fuel)) = target.checked_sub(start).and_then(|t| ops.get(t as usize)) {
-                ops[i] = Op::Jump { target: target + 1, fuel };
-            }
+        let mut op = ops[i];
+        let Some((target, fuel @ 0)) = jump_parts(&mut op) else { continue };
+        if let Some(&Op::Fuel(n)) = target.checked_sub(start).and_then(|t| ops.get(t as usize)) {
+            *target += 1;
+            *fuel = n;
+            ops[i] = op;
         }
+    }
+}
+
+/// Loop rotation: a loop that tests its exit condition at the top,
+///
+/// ```text
+/// head:   Fuel(f)                      back:      Jump { head + 1, fuel: f }
+///         JumpIf<c> { exit + 1, g }    exit = back + 1:  Fuel(g)
+///         Fuel(h)
+/// body:   ...
+/// ```
+///
+/// gets the test repeated at the bottom instead of the jump back:
+/// `back: JumpIf<not c> { body, fuel: f + h }` and `exit: Fuel(f + g)`. Each iteration
+/// then runs one branch op instead of two, and pays exactly what it paid before. This
+/// needs `exit` to be reached only by falling through from `back` (jumps skip its `Fuel` op).
+fn rotate_loops(ops: &mut [Op], start: u32) {
+    let mut targeted = vec![false; ops.len() + 1];
+    for op in ops.iter() {
+        let mut op = *op;
+        if let Some(&mut t) = target_mut(&mut op) {
+            targeted[(t.wrapping_sub(start) as usize).min(ops.len())] = true;
+        }
+    }
+    for back in 0..ops.len().saturating_sub(1) {
+        let Op::Jump { target: head, fuel: f } = ops[back] else { continue };
+        let Some(&test) = head.checked_sub(start).and_then(|h| ops.get(h as usize)) else { continue };
+        let Some(mut rotated) = invert(test) else { continue };
+        let mut probe = test;
+        let Some((&mut exit, &mut g)) = jump_parts(&mut probe) else { continue };
+        if exit != start + back as u32 + 2 || ops[back + 1] != Op::Fuel(g) || targeted[back + 1] {
+            continue;
+        }
+        let (body, h) = match ops.get((head - start) as usize + 1) {
+            Some(&Op::Fuel(h)) => (head + 2, h),
+            _ => (head + 1, 0),
+        };
+        let (Some(taken), Some(leaving)) = (f.checked_add(h), f.checked_add(g)) else { continue };
+        if let Some((target, fuel)) = jump_parts(&mut rotated) {
+            (*target, *fuel) = (body, taken);
+        }
+        ops[back] = rotated;
+        ops[back + 1] = Op::Fuel(leaving);
+        targeted[(body - start) as usize] = true;
     }
 }
 
@@ -168,49 +220,73 @@ struct Translator<'a> {
     barrier: usize,
 }
 
-fn target_mut(op: &mut Op) -> Option<&mut u32> {
+/// The target and the fuel charged when jumping, of an op that jumps.
+fn jump_parts(op: &mut Op) -> Option<(&mut u32, &mut u32)> {
     use Op as O;
     match op {
-        O::Jump { target, .. }
-        | O::JumpIfZero32 { target, .. }
-        | O::JumpIfNonZero32 { target, .. }
-        | O::JumpIfZero64 { target, .. }
-        | O::JumpIfNonZero64 { target, .. }
-        | O::JumpI32Eq { target, .. }
-        | O::JumpI32Ne { target, .. }
-        | O::JumpI32LtS { target, .. }
-        | O::JumpI32LtU { target, .. }
-        | O::JumpI32GtS { target, .. }
-        | O::JumpI32GtU { target, .. }
-        | O::JumpI32LeS { target, .. }
-        | O::JumpI32LeU { target, .. }
-        | O::JumpI32GeS { target, .. }
-        | O::JumpI32GeU { target, .. }
-        | O::JumpI64Eq { target, .. }
-        | O::JumpI64Ne { target, .. }
-        | O::JumpI64LtS { target, .. }
-        | O::JumpI64LtU { target, .. }
-        | O::JumpI64GtS { target, .. }
-        | O::JumpI64GtU { target, .. }
-        | O::JumpI64LeS { target, .. }
-        | O::JumpI64LeU { target, .. }
-        | O::JumpI64GeS { target, .. }
-        | O::JumpI64GeU { target, .. } => Some(target),
+        O::Jump { target, fuel }
+        | O::JumpIfZero32 { target, fuel, .. }
+        | O::JumpIfNonZero32 { target, fuel, .. }
+        | O::JumpIfZero64 { target, fuel, .. }
+        | O::JumpIfNonZero64 { target, fuel, .. }
+        | O::JumpI32Eq { target, fuel, .. }
+        | O::JumpI32Ne { target, fuel, .. }
+        | O::JumpI32LtS { target, fuel, .. }
+        | O::JumpI32LtU { target, fuel, .. }
+        | O::JumpI32GtS { target, fuel, .. }
+        | O::JumpI32GtU { target, fuel, .. }
+        | O::JumpI32LeS { target, fuel, .. }
+        | O::JumpI32LeU { target, fuel, .. }
+        | O::JumpI32GeS { target, fuel, .. }
+        | O::JumpI32GeU { target, fuel, .. }
+        | O::JumpI64Eq { target, fuel, .. }
+        | O::JumpI64Ne { target, fuel, .. }
+        | O::JumpI64LtS { target, fuel, .. }
+        | O::JumpI64LtU { target, fuel, .. }
+        | O::JumpI64GtS { target, fuel, .. }
+        | O::JumpI64GtU { target, fuel, .. }
+        | O::JumpI64LeS { target, fuel, .. }
+        | O::JumpI64LeU { target, fuel, .. }
+        | O::JumpI64GeS { target, fuel, .. }
+        | O::JumpI64GeU { target, fuel, .. } => Some((target, fuel)),
         _ => None,
     }
 }
 
-/// The fuel counter of a run: a `Fuel` op, or the fall-through fuel of a conditional jump.
-fn fuel_mut(op: &mut Op) -> Option<&mut u32> {
+fn target_mut(op: &mut Op) -> Option<&mut u32> {
+    jump_parts(op).map(|(target, _)| target)
+}
+
+/// The conditional jump taken exactly when `op` is not (same operands, target and fuel).
+fn invert(op: Op) -> Option<Op> {
     use Op as O;
-    match op {
-        O::Fuel(n) => Some(n),
-        O::JumpIfZero32 { fuel, .. }
-        | O::JumpIfNonZero32 { fuel, .. }
-        | O::JumpIfZero64 { fuel, .. }
-        | O::JumpIfNonZero64 { fuel, .. } => Some(fuel),
-        _ => None,
-    }
+    Some(match op {
+        O::JumpIfZero32 { c, target, fuel } => O::JumpIfNonZero32 { c, target, fuel },
+        O::JumpIfNonZero32 { c, target, fuel } => O::JumpIfZero32 { c, target, fuel },
+        O::JumpIfZero64 { c, target, fuel } => O::JumpIfNonZero64 { c, target, fuel },
+        O::JumpIfNonZero64 { c, target, fuel } => O::JumpIfZero64 { c, target, fuel },
+        O::JumpI32Eq { a, b, target, fuel } => O::JumpI32Ne { a, b, target, fuel },
+        O::JumpI32Ne { a, b, target, fuel } => O::JumpI32Eq { a, b, target, fuel },
+        O::JumpI32LtS { a, b, target, fuel } => O::JumpI32GeS { a, b, target, fuel },
+        O::JumpI32LtU { a, b, target, fuel } => O::JumpI32GeU { a, b, target, fuel },
+        O::JumpI32GtS { a, b, target, fuel } => O::JumpI32LeS { a, b, target, fuel },
+        O::JumpI32GtU { a, b, target, fuel } => O::JumpI32LeU { a, b, target, fuel },
+        O::JumpI32LeS { a, b, target, fuel } => O::JumpI32GtS { a, b, target, fuel },
+        O::JumpI32LeU { a, b, target, fuel } => O::JumpI32GtU { a, b, target, fuel },
+        O::JumpI32GeS { a, b, target, fuel } => O::JumpI32LtS { a, b, target, fuel },
+        O::JumpI32GeU { a, b, target, fuel } => O::JumpI32LtU { a, b, target, fuel },
+        O::JumpI64Eq { a, b, target, fuel } => O::JumpI64Ne { a, b, target, fuel },
+        O::JumpI64Ne { a, b, target, fuel } => O::JumpI64Eq { a, b, target, fuel },
+        O::JumpI64LtS { a, b, target, fuel } => O::JumpI64GeS { a, b, target, fuel },
+        O::JumpI64LtU { a, b, target, fuel } => O::JumpI64GeU { a, b, target, fuel },
+        O::JumpI64GtS { a, b, target, fuel } => O::JumpI64LeS { a, b, target, fuel },
+        O::JumpI64GtU { a, b, target, fuel } => O::JumpI64LeU { a, b, target, fuel },
+        O::JumpI64LeS { a, b, target, fuel } => O::JumpI64GtS { a, b, target, fuel },
+        O::JumpI64LeU { a, b, target, fuel } => O::JumpI64GtU { a, b, target, fuel },
+        O::JumpI64GeS { a, b, target, fuel } => O::JumpI64LtS { a, b, target, fuel },
+        O::JumpI64GeU { a, b, target, fuel } => O::JumpI64LtU { a, b, target, fuel },
+        _ => return None,
+    })
 }
 
 fn set_target(op: &mut Op, target: u32) {
@@ -231,28 +307,52 @@ fn fuse_compare(cmp: Op, when: bool) -> Option<Op> {
         (O::I64Eqz { a, .. }, true) => return Some(O::JumpIfZero64 { c: a, target, fuel }),
         _ => {}
     }
-    // Integer comparisons negate exactly: !(a < b) == (a >= b).
+    // Integer comparisons negate exactly: !(a < b) == (a >= b). The fused forms hold
+    // 16-bit slots.
+    let (a, b) = match cmp {
+        O::I32Eq { a, b, .. }
+        | O::I32Ne { a, b, .. }
+        | O::I32LtS { a, b, .. }
+        | O::I32LtU { a, b, .. }
+        | O::I32GtS { a, b, .. }
+        | O::I32GtU { a, b, .. }
+        | O::I32LeS { a, b, .. }
+        | O::I32LeU { a, b, .. }
+        | O::I32GeS { a, b, .. }
+        | O::I32GeU { a, b, .. }
+        | O::I64Eq { a, b, .. }
+        | O::I64Ne { a, b, .. }
+        | O::I64LtS { a, b, .. }
+        | O::I64LtU { a, b, .. }
+        | O::I64GtS { a, b, .. }
+        | O::I64GtU { a, b, .. }
+        | O::I64LeS { a, b, .. }
+        | O::I64LeU { a, b, .. }
+        | O::I64GeS { a, b, .. }
+        | O::I64GeU { a, b, .. } => (u16::try_from(a).ok()?, u16::try_from(b).ok()?),
+        _ => return None,
+    };
     Some(match (cmp, when) {
-        (O::I32Eq { a, b, .. }, true) | (O::I32Ne { a, b, .. }, false) => O::JumpI32Eq { a, b, target },
-        (O::I32Ne { a, b, .. }, true) | (O::I32Eq { a, b, .. }, false) => O::JumpI32Ne { a, b, target },
-        (O::I32LtS { a, b, .. }, true) | (O::I32GeS { a, b, .. }, false) => O::JumpI32LtS { a, b, target },
-        (O::I32LtU { a, b, .. }, true) | (O::I32GeU { a, b, .. }, false) => O::JumpI32LtU { a, b, target },
-        (O::I32GtS { a, b, .. }, true) | (O::I32LeS { a, b, .. }, false) => O::JumpI32GtS { a, b, target },
-        (O::I32GtU { a, b, .. }, true) | (O::I32LeU { a, b, .. }, false) => O::JumpI32GtU { a, b, target },
-        (O::I32LeS { a, b, .. }, true) | (O::I32GtS { a, b, .. }, false) => O::JumpI32LeS { a, b, target },
-        (O::I32LeU { a, b, .. }, true) | (O::I32GtU { a, b, .. }, false) => O::JumpI32LeU { a, b, target },
-        (O::I32GeS { a, b, .. }, true) | (O::I32LtS { a, b, .. }, false) => O::JumpI32GeS { a, b, target },
-        (O::I32GeU { a, b, .. }, true) | (O::I32LtU { a, b, .. }, false) => O::JumpI32GeU { a, b, target },
-        (O::I64Eq { a, b, .. }, true) | (O::I64Ne { a, b, .. }, false) => O::JumpI64Eq { a, b, target },
-        (O::I64Ne { a, b, .. }, true) | (O::I64Eq { a, b, .. }, false) => O::JumpI64Ne { a, b, target },
-        (O::I64LtS { a, b, .. }, true) | (O::I64GeS { a, b, .. }, false) => O::JumpI64LtS { a, b, target },
-        (O::I64LtU { a, b, .. }, true) | (O::I64GeU { a, b, .. }, false) => O::JumpI64LtU { a, b, target },
-        (O::I64GtS { a, b, .. }, true) | (O::I64LeS { a, b, .. }, false) => O::JumpI64GtS { a, b, target },
-        (O::I64GtU { a, b, .. }, true) | (O::I64LeU { a, b, .. }, false) => O::JumpI64GtU { a, b, target },
-        (O::I64LeS { a, b, .. }, true) | (O::I64GtS { a, b, .. }, false) => O::JumpI64LeS { a, b, target },
-        (O::I64LeU { a, b, .. }, true) | (O::I64GtU { a, b, .. }, false) => O::JumpI64LeU { a, b, target },
-        (O::I64GeS { a, b, .. }, true) | (O::I64LtS { a, b, .. }, false) => O::JumpI64GeS { a, b, target },
-        (O::I64GeU { a, b, .. }, true) | (O::I64LtU { a, b, .. }, false) => O::JumpI64GeU { a, b, target },
+        (O::I32Eq { .. }, true) | (O::I32Ne { .. }, false) => O::JumpI32Eq { a, b, target, fuel },
+        (O::I32Ne { .. }, true) | (O::I32Eq { .. }, false) => O::JumpI32Ne { a, b, target, fuel },
+        (O::I32LtS { .. }, true) | (O::I32GeS { .. }, false) => O::JumpI32LtS { a, b, target, fuel },
+        (O::I32LtU { .. }, true) | (O::I32GeU { .. }, false) => O::JumpI32LtU { a, b, target, fuel },
+        (O::I32GtS { .. }, true) | (O::I32LeS { .. }, false) => O::JumpI32GtS { a, b, target, fuel },
+        (O::I32GtU { .. }, true) | (O::I32LeU { .. }, false) => O::JumpI32GtU { a, b, target, fuel },
+        (O::I32LeS { .. }, true) | (O::I32GtS { .. }, false) => O::JumpI32LeS { a, b, target, fuel },
+        (O::I32LeU { .. }, true) | (O::I32GtU { .. }, false) => O::JumpI32LeU { a, b, target, fuel },
+        (O::I32GeS { .. }, true) | (O::I32LtS { .. }, false) => O::JumpI32GeS { a, b, target, fuel },
+        (O::I32GeU { .. }, true) | (O::I32LtU { .. }, false) => O::JumpI32GeU { a, b, target, fuel },
+        (O::I64Eq { .. }, true) | (O::I64Ne { .. }, false) => O::JumpI64Eq { a, b, target, fuel },
+        (O::I64Ne { .. }, true) | (O::I64Eq { .. }, false) => O::JumpI64Ne { a, b, target, fuel },
+        (O::I64LtS { .. }, true) | (O::I64GeS { .. }, false) => O::JumpI64LtS { a, b, target, fuel },
+        (O::I64LtU { .. }, true) | (O::I64GeU { .. }, false) => O::JumpI64LtU { a, b, target, fuel },
+        (O::I64GtS { .. }, true) | (O::I64LeS { .. }, false) => O::JumpI64GtS { a, b, target, fuel },
+        (O::I64GtU { .. }, true) | (O::I64LeU { .. }, false) => O::JumpI64GtU { a, b, target, fuel },
+        (O::I64LeS { .. }, true) | (O::I64GtS { .. }, false) => O::JumpI64LeS { a, b, target, fuel },
+        (O::I64LeU { .. }, true) | (O::I64GtU { .. }, false) => O::JumpI64LeU { a, b, target, fuel },
+        (O::I64GeS { .. }, true) | (O::I64LtS { .. }, false) => O::JumpI64GeS { a, b, target, fuel },
+        (O::I64GeU { .. }, true) | (O::I64LtU { .. }, false) => O::JumpI64GeU { a, b, target, fuel },
         _ => return None,
     })
 }
@@ -333,18 +433,8 @@ impl<'a> Translator<'a> {
 
     /// Charges one instruction to the current run.
     fn charge(&mut self) {
-        if let Some(n) = self.ops.get_mut(self.fuel_pos).and_then(fuel_mut) {
+        if let Some(Op::Fuel(n)) = self.ops.get_mut(self.fuel_pos) {
             *n = n.saturating_add(1);
-        }
-    }
-
-    /// Starts the run that follows the conditional jump at `at`: the jump carries its fuel.
-    fn start_run_after(&mut self, at: usize) {
-        if self.ops.get_mut(at).and_then(fuel_mut).is_some() {
-            self.fuel_pos = at;
-            self.barrier = self.ops.len();
-        } else {
-            self.start_run();
         }
     }
 
@@ -634,7 +724,7 @@ impl<'a> Translator<'a> {
                     let fused = self.take_compare(cond, false);
                     self.flush_from(0);
                     let at = self.emit_cond_jump(cond, false, fused);
-                    self.start_run_after(at);
+                    self.start_run();
                     Some(at)
                 } else {
                     None
@@ -743,8 +833,8 @@ impl<'a> Translator<'a> {
                         if op == Op::Fuel(0) {
                             self.start_run();
                         } else {
-                            let at = self.emit_jump_to(*depth, op)?;
-                            self.start_run_after(at);
+                            self.emit_jump_to(*depth, op)?;
+                            self.start_run();
                         }
                     } else {
                         let fused = self.take_compare(cond, false);
@@ -1067,7 +1157,11 @@ impl<'a> Translator<'a> {
                 let (params, result) = n.signature();
                 self.ts.pop_all(params)?;
                 self.ts.push(result);
-                if live {
+                if live && n.keeps_bits() {
+                    // The result is the operand's slot value: no code.
+                    let v = self.pop_v();
+                    self.push_v(v);
+                } else if live {
                     let (a, b) = if params.len() == 2 {
                         let [a, b] = self.operands::<2>();
                         (a, b)

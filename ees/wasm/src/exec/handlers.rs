@@ -249,14 +249,15 @@ handler!(Jump, Op::Jump { target, fuel: cost }, |ip, regs, mem, len, fuel, cx| {
     next!(cx.code.add(target as usize), regs, mem, len, fuel, cx)
 });
 
-/// Jumps on a condition over one slot; the fall-through pays for its run.
+/// Conditional jumps: when taken they pay for the run they enter (the code they fall
+/// through to starts with its own `Fuel` op).
 macro_rules! test_jump {
     ($($name:ident: $cond:expr;)*) => {$(
         handler!($name, Op::$name { c, target, fuel: cost }, |ip, regs, mem, len, fuel, cx| {
             if $cond(r!(regs, c)) {
+                charge!(cost, ip, regs, fuel, cx);
                 next!(cx.code.add(target as usize), regs, mem, len, fuel, cx)
             }
-            charge!(cost, ip, regs, fuel, cx);
             next!(ip.add(1), regs, mem, len, fuel, cx)
         });
     )*};
@@ -268,11 +269,12 @@ test_jump! {
     JumpIfNonZero64: |c: u64| c != 0;
 }
 
-/// Fused compare-and-branch.
+/// Fused compare-and-branch, charged like the jumps above.
 macro_rules! compare_jump {
     ($($name:ident: $from:ident $op:tt;)*) => {$(
-        handler!($name, Op::$name { a, b, target }, |ip, regs, mem, len, fuel, cx| {
+        handler!($name, Op::$name { a, b, target, fuel: cost }, |ip, regs, mem, len, fuel, cx| {
             if $from(r!(regs, a)) $op $from(r!(regs, b)) {
+                charge!(cost, ip, regs, fuel, cx);
                 next!(cx.code.add(target as usize), regs, mem, len, fuel, cx)
             }
             next!(ip.add(1), regs, mem, len, fuel, cx)

@@ -1,4 +1,4 @@
-//! The interpreter: a resumable loop over the internal code with an explicit value stack
+//! The interpreter: resumable execution of the internal code with an explicit value stack
 //! and call stack (no native recursion per wasm call).
 //!
 //! An [`Execution`] is one invocation. It runs until the entry function returns, a trap,
@@ -10,9 +10,10 @@
 //! `compile.rs` and the crate README); running out is [`Trap::OutOfFuel`].
 //!
 //! Values live in one `Vec<u64>` of slots; a frame is a window of it (locals, constant
-//! pool, operand slots) addressed by the ops' slot operands. The loop reads slots and ops
-//! through raw pointers without bounds checks: `compile::verify` establishes, for every
-//! function, the invariants that make this sound (see the SAFETY notes below).
+//! pool, operand slots) addressed by the ops' slot operands. The ops run as direct-threaded
+//! handlers (`handlers.rs`), which read slots and ops through raw pointers without bounds
+//! checks: `compile::verify` establishes, for every function, the invariants that make
+//! this sound (see the SAFETY notes there).
 
 use std::sync::Arc;
 
@@ -362,6 +363,31 @@ mod tests {
         let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
         assert_eq!(r, Ok(vec![Value::I32(1)]));
         assert_eq!(fuel, 98); // const + return
+    }
+
+    #[test]
+    fn rotated_loops_cost_what_their_instructions_cost() {
+        let text = r#"(module (func (export "f") (param $n i32) (result i32)
+            (block $done (loop $l
+              (br_if $done (i32.eqz (local.get $n)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $l)))
+            (local.get $n)))"#;
+        // The translator repeats the exit test at the bottom of the loop.
+        let listing = Module::new(&wat(text)).expect("module").disassemble();
+        assert!(listing.contains("JumpIfZero32") && listing.contains("JumpIfNonZero32"), "{listing}");
+        let (mut store, f) = setup(text, "f");
+        for n in [0u64, 1, 2, 10] {
+            let mut fuel = 1000;
+            let r =
+                invoke(&mut store, f, &[Value::I32(n as i32)], &mut fuel, StackLimits::default(), &mut |_, _, _| {
+                    Ok(vec![])
+                });
+            assert_eq!(r, Ok(vec![Value::I32(0)]));
+            // Per iteration: the test (local.get, i32.eqz, br_if) and the body (local.get,
+            // i32.const, i32.sub, local.set, br); then the last test, local.get and the end.
+            assert_eq!(1000 - fuel, 8 * n + 3 + 2, "n = {n}");
+        }
     }
 
     #[test]
