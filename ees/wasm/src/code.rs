@@ -293,6 +293,22 @@ macro_rules! define_op {
                 hi as u64 + n as u64
             }
 
+            /// The result slot of a numeric op.
+            pub(crate) fn numeric_result(&self) -> Option<u32> {
+                match *self {
+                    $(Op::$num { dst, .. } => Some(dst),)*
+                    _ => None,
+                }
+            }
+
+            /// The result slot of a load.
+            pub(crate) fn loaded_into(&self) -> Option<u32> {
+                match *self {
+                    $(Op::$mname { r, .. } if !MemOp::$mname.is_store() => Some(r),)*
+                    _ => None,
+                }
+            }
+
             /// The result slot of an op that only computes a value into it (no other effect
             /// besides a possible trap), so the translator may redirect the result.
             pub(crate) fn result_slot(&mut self) -> Option<&mut u32> {

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use crate::code::{FuncCode, Op};
 use crate::decode::{FuncBody, ModuleDesc, Operator};
 use crate::error::Error;
-use crate::exec::Inst;
+use crate::exec::{sets_acc, Inst};
 use crate::types::{RefType, ValType};
 use crate::validate::{invalid, Context, FrameKind, TypeStack};
 
@@ -75,7 +75,36 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
             max_height,
         });
     }
-    Ok(CompiledCode { insts: ops.into_iter().map(Inst::new).collect(), funcs })
+    Ok(CompiledCode { insts: thread(&ops, &funcs), funcs })
+}
+
+/// Pairs every op with its handler. An op reached only by falling through from an op that
+/// leaves its result in the interpreter's accumulator gets the handler that reads that
+/// operand from there (see `exec/handlers.rs`).
+fn thread(ops: &[Op], funcs: &[FuncCode]) -> Box<[Inst]> {
+    // Ops entered other than from the op before them.
+    let mut entered = vec![false; ops.len() + 1];
+    for f in funcs {
+        entered[f.start as usize] = true;
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let mut op = *op;
+        if let Some(&mut t) = target_mut(&mut op) {
+            entered[(t as usize).min(ops.len())] = true;
+        }
+        if let Op::BrTable { len, .. } = op {
+            for e in &mut entered[(i + 1).min(ops.len())..(i + 2 + len as usize).min(ops.len())] {
+                *e = true;
+            }
+        }
+    }
+    let mut acc = None;
+    let mut insts = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        insts.push(Inst::new(*op, if entered[i] { None } else { acc }));
+        acc = sets_acc(op);
+    }
+    insts.into_boxed_slice()
 }
 
 /// Lets every jump to the start of a run charge that run's fuel itself and skip its

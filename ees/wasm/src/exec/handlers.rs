@@ -8,7 +8,8 @@
 //! |---|---|
 //! | `ip` | the op being executed |
 //! | `regs` | slot 0 of the current frame, in the execution's value stack |
-//! | `mem`, `len` | base and length of the instance's linear memory |
+//! | `mem` | base of the instance's linear memory (its length is `cx.memory.len()`) |
+//! | `acc` | the accumulator: the value the previous op computed (see below) |
 //! | `fuel` | fuel left |
 //! | `cx` | everything else ([`Cx`]): the execution, the store, the instance |
 //!
@@ -20,20 +21,29 @@
 //! builds) a handler returns [`Exit::Continue`] with the registers in `cx` and [`run`]
 //! loops: same handlers, same results, slower.
 //!
+//! **The accumulator.** Every op that computes a value (numeric ops, loads, `Copy`,
+//! `Const`: see [`sets_acc`]) writes it to its result slot *and* passes it on in `acc`.
+//! An op that reads the slot the op just before it wrote, and that can only be reached
+//! from that op (it is no jump target, call return point or function start), gets a
+//! handler that takes that operand from `acc` instead ([`Inst::new`] picks it when the code
+//! is threaded: modules [`from_a`] and [`from_b`], by operand). A chain of dependent
+//! operations then runs through a register instead of a store and a reload per step. The
+//! only way to resume at such an op is running out of fuel at a conditional jump, and
+//! [`suspend`] keeps `acc` in the [`Execution`] for that.
+//!
 //! A handler leaves the loop by returning an [`Exit`] after saving the registers into the
-//! [`Execution`](super::Execution) (`pc`, `fp`) and `cx.fuel`: at a trap, when out of fuel,
-//! when the entry function returns, and for calls the loop does not perform itself (host
-//! functions, other instances).
+//! [`Execution`] (`pc`, `fp`, `acc`) and `cx.fuel`: at a trap, when out of fuel, when the
+//! entry function returns, and for calls the loop does not perform itself (host functions,
+//! other instances).
 //!
 //! SAFETY (the unchecked accesses in every handler): `compile::verify` checked that every
 //! slot an op names is below its function's `max_height`, and a frame is entered only when
 //! the value stack holds `fp + max_height` slots (`Execution::enter_pending`, [`Call`],
-//! [`call_general`]), so
-//! `regs.add(slot)` is in the stack's buffer. It also checked that every jump target and
-//! `br_table` entry is in the function's own code and that no function falls off its end,
-//! so `ip` always points at an op of the running module. A handler is only ever reached
-//! through the pointer [`Inst::new`] paired with its op's variant, so the `let … else`
-//! destructuring at its top always matches.
+//! [`call_general`]), so `regs.add(slot)` is in the stack's buffer. It also checked that
+//! every jump target and `br_table` entry is in the function's own code and that no
+//! function falls off its end, so `ip` always points at an op of the running module. A
+//! handler is only ever reached through the pointer [`Inst::new`] paired with its op's
+//! variant, so the `let … else` destructuring at its top always matches.
 
 use std::hint::unreachable_unchecked;
 use std::ptr;
@@ -52,7 +62,7 @@ type Ip = *const Inst;
 type Regs = *mut u64;
 
 /// The signature every handler has (see the module docs for the arguments).
-type Handler = for<'a, 'b> unsafe fn(Ip, Regs, *mut u8, usize, u64, &'a mut Cx<'b>) -> Exit;
+type Handler = for<'a, 'b> unsafe fn(Ip, Regs, *mut u8, u64, u64, &'a mut Cx<'b>) -> Exit;
 
 /// An op and the handler that executes it.
 #[derive(Clone, Copy)]
@@ -92,7 +102,7 @@ pub(super) struct Registers {
     ip: Ip,
     regs: Regs,
     mem: *mut u8,
-    len: usize,
+    acc: u64,
     fuel: u64,
 }
 
@@ -106,8 +116,8 @@ pub(super) struct Cx<'a> {
     code: Ip,
     /// The value stack's buffer (re-read whenever the stack grows).
     stack: Regs,
-    /// The instance's memory, out of the store while the loop runs; `mem`/`len` are its
-    /// base and length, refreshed when it grows.
+    /// The instance's memory, out of the store while the loop runs; `mem` is its base,
+    /// refreshed when it grows.
     memory: Vec<u8>,
     /// Fuel left at an exit.
     fuel: u64,
@@ -126,7 +136,7 @@ impl<'a> Cx<'a> {
         memory: Vec<u8>,
     ) -> Cx<'a> {
         let stack = exec.stack.as_mut_ptr();
-        let next = Registers { ip: ptr::null(), regs: stack, mem: ptr::null_mut(), len: 0, fuel: 0 };
+        let next = Registers { ip: ptr::null(), regs: stack, mem: ptr::null_mut(), acc: 0, fuel: 0 };
         Cx { exec, store, ctx, funcs: &code.funcs, code: code.insts.as_ptr(), stack, memory, fuel: 0, trap: None, next }
     }
 
@@ -144,17 +154,17 @@ impl<'a> Cx<'a> {
 pub(super) unsafe fn run(cx: &mut Cx<'_>, pc: usize, fp: usize, fuel: u64) -> Exit {
     let ip = cx.code.add(pc);
     let regs = cx.stack.add(fp);
-    let (mem, len) = (cx.memory.as_mut_ptr(), cx.memory.len());
+    let (mem, acc) = (cx.memory.as_mut_ptr(), cx.exec.acc);
     #[cfg(ee_wasm_tail_calls)]
     {
-        ((*ip).handler)(ip, regs, mem, len, fuel, cx)
+        ((*ip).handler)(ip, regs, mem, acc, fuel, cx)
     }
     #[cfg(not(ee_wasm_tail_calls))]
     {
-        let mut exit = ((*ip).handler)(ip, regs, mem, len, fuel, cx);
+        let mut exit = ((*ip).handler)(ip, regs, mem, acc, fuel, cx);
         while exit == Exit::Continue {
-            let Registers { ip, regs, mem, len, fuel } = cx.next;
-            exit = ((*ip).handler)(ip, regs, mem, len, fuel, cx);
+            let Registers { ip, regs, mem, acc, fuel } = cx.next;
+            exit = ((*ip).handler)(ip, regs, mem, acc, fuel, cx);
         }
         exit
     }
@@ -163,26 +173,33 @@ pub(super) unsafe fn run(cx: &mut Cx<'_>, pc: usize, fp: usize, fuel: u64) -> Ex
 /// Goes on with the op at `ip`: a tail call of its handler (or, without tail calls, a
 /// return to [`run`]'s loop).
 macro_rules! next {
-    ($ip:expr, $regs:expr, $mem:expr, $len:expr, $fuel:expr, $cx:expr) => {{
+    ($ip:expr, $regs:expr, $mem:expr, $acc:expr, $fuel:expr, $cx:expr) => {{
         let ip: Ip = $ip;
         #[cfg(ee_wasm_tail_calls)]
         {
-            return ((*ip).handler)(ip, $regs, $mem, $len, $fuel, $cx);
+            return ((*ip).handler)(ip, $regs, $mem, $acc, $fuel, $cx);
         }
         #[cfg(not(ee_wasm_tail_calls))]
         {
-            $cx.next = Registers { ip, regs: $regs, mem: $mem, len: $len, fuel: $fuel };
+            $cx.next = Registers { ip, regs: $regs, mem: $mem, acc: $acc, fuel: $fuel };
             return Exit::Continue;
         }
     }};
 }
 
-/// Defines a handler: `handler!(Name, Op::Name { fields }, |ip, regs, mem, len, fuel, cx| body)`.
+/// Defines a handler: `handler!(Name, Op::Name { fields }, |ip, regs, mem, acc, fuel, cx| body)`.
 /// The body ends with `next!` or returns an exit.
 macro_rules! handler {
-    ($name:ident, $pat:pat, |$ip:ident, $regs:ident, $mem:ident, $len:ident, $fuel:ident, $cx:ident| $body:block) => {
+    ($name:ident, $pat:pat, |$ip:ident, $regs:ident, $mem:ident, $acc:ident, $fuel:ident, $cx:ident| $body:block) => {
         #[allow(non_snake_case, unused_variables, unused_mut, clippy::unnecessary_cast)]
-        unsafe fn $name($ip: Ip, $regs: Regs, $mem: *mut u8, $len: usize, mut $fuel: u64, $cx: &mut Cx<'_>) -> Exit {
+        pub(super) unsafe fn $name(
+            $ip: Ip,
+            $regs: Regs,
+            $mem: *mut u8,
+            $acc: u64,
+            mut $fuel: u64,
+            $cx: &mut Cx<'_>,
+        ) -> Exit {
             let $pat = (*$ip).op else { unreachable_unchecked() };
             $body
         }
@@ -192,9 +209,9 @@ macro_rules! handler {
 /// A handler that computes and falls through to the next op.
 macro_rules! simple {
     ($name:ident, $pat:pat, |$regs:ident, $cx:ident| $body:block) => {
-        handler!($name, $pat, |ip, $regs, mem, len, fuel, $cx| {
+        handler!($name, $pat, |ip, $regs, mem, acc, fuel, $cx| {
             $body;
-            next!(ip.add(1), $regs, mem, len, fuel, $cx)
+            next!(ip.add(1), $regs, mem, acc, fuel, $cx)
         });
     };
 }
@@ -208,10 +225,10 @@ macro_rules! r {
 
 /// Charges `$n` fuel or leaves with [`Exit::OutOfFuel`] at the current op.
 macro_rules! charge {
-    ($n:expr, $ip:ident, $regs:ident, $fuel:ident, $cx:ident) => {{
+    ($n:expr, $ip:ident, $regs:ident, $acc:ident, $fuel:ident, $cx:ident) => {{
         let n = $n as u64;
         if $fuel < n {
-            return suspend($cx, $ip, $regs, $fuel, Exit::OutOfFuel);
+            return suspend($cx, $ip, $regs, $acc, $fuel, Exit::OutOfFuel);
         }
         $fuel -= n;
     }};
@@ -220,9 +237,10 @@ macro_rules! charge {
 /// Saves the registers (`ip` is where the frame goes on) and leaves with `exit`.
 #[cold]
 #[inline(never)]
-unsafe fn suspend(cx: &mut Cx<'_>, ip: Ip, regs: Regs, fuel: u64, exit: Exit) -> Exit {
+unsafe fn suspend(cx: &mut Cx<'_>, ip: Ip, regs: Regs, acc: u64, fuel: u64, exit: Exit) -> Exit {
     cx.exec.pc = ip.offset_from(cx.code) as u32;
     cx.exec.fp = regs.offset_from(cx.stack) as u32;
+    cx.exec.acc = acc;
     cx.fuel = fuel;
     exit
 }
@@ -237,71 +255,30 @@ fn trap(cx: &mut Cx<'_>, fuel: u64, trap: Trap) -> Exit {
 
 // ---- Control ----
 
-handler!(Unreachable, Op::Unreachable, |ip, regs, mem, len, fuel, cx| { trap(cx, fuel, Trap::Unreachable) });
+handler!(Unreachable, Op::Unreachable, |ip, regs, mem, acc, fuel, cx| { trap(cx, fuel, Trap::Unreachable) });
 
-handler!(Fuel, Op::Fuel(n), |ip, regs, mem, len, fuel, cx| {
-    charge!(n, ip, regs, fuel, cx);
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+handler!(Fuel, Op::Fuel(n), |ip, regs, mem, acc, fuel, cx| {
+    charge!(n, ip, regs, acc, fuel, cx);
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(Jump, Op::Jump { target, fuel: cost }, |ip, regs, mem, len, fuel, cx| {
-    charge!(cost, ip, regs, fuel, cx);
-    next!(cx.code.add(target as usize), regs, mem, len, fuel, cx)
+handler!(Jump, Op::Jump { target, fuel: cost }, |ip, regs, mem, acc, fuel, cx| {
+    charge!(cost, ip, regs, acc, fuel, cx);
+    next!(cx.code.add(target as usize), regs, mem, acc, fuel, cx)
 });
 
-/// Conditional jumps: when taken they pay for the run they enter (the code they fall
-/// through to starts with its own `Fuel` op).
-macro_rules! test_jump {
-    ($($name:ident: $cond:expr;)*) => {$(
-        handler!($name, Op::$name { c, target, fuel: cost }, |ip, regs, mem, len, fuel, cx| {
-            if $cond(r!(regs, c)) {
-                charge!(cost, ip, regs, fuel, cx);
-                next!(cx.code.add(target as usize), regs, mem, len, fuel, cx)
-            }
-            next!(ip.add(1), regs, mem, len, fuel, cx)
-        });
-    )*};
-}
-test_jump! {
-    JumpIfZero32: |c: u64| c as u32 == 0;
-    JumpIfNonZero32: |c: u64| c as u32 != 0;
-    JumpIfZero64: |c: u64| c == 0;
-    JumpIfNonZero64: |c: u64| c != 0;
-}
-
-/// Fused compare-and-branch, charged like the jumps above.
-macro_rules! compare_jump {
-    ($($name:ident: $from:ident $op:tt;)*) => {$(
-        handler!($name, Op::$name { a, b, target, fuel: cost }, |ip, regs, mem, len, fuel, cx| {
-            if $from(r!(regs, a)) $op $from(r!(regs, b)) {
-                charge!(cost, ip, regs, fuel, cx);
-                next!(cx.code.add(target as usize), regs, mem, len, fuel, cx)
-            }
-            next!(ip.add(1), regs, mem, len, fuel, cx)
-        });
-    )*};
-}
-compare_jump! {
-    JumpI32Eq: u32_ ==; JumpI32Ne: u32_ !=; JumpI32LtS: i32_ <; JumpI32LtU: u32_ <;
-    JumpI32GtS: i32_ >; JumpI32GtU: u32_ >; JumpI32LeS: i32_ <=; JumpI32LeU: u32_ <=;
-    JumpI32GeS: i32_ >=; JumpI32GeU: u32_ >=;
-    JumpI64Eq: u64_ ==; JumpI64Ne: u64_ !=; JumpI64LtS: i64_ <; JumpI64LtU: u64_ <;
-    JumpI64GtS: i64_ >; JumpI64GtU: u64_ >; JumpI64LeS: i64_ <=; JumpI64LeU: u64_ <=;
-    JumpI64GeS: i64_ >=; JumpI64GeU: u64_ >=;
-}
-
-handler!(BrTable, Op::BrTable { idx, len: n }, |ip, regs, mem, len, fuel, cx| {
+handler!(BrTable, Op::BrTable { idx, len: n }, |ip, regs, mem, acc, fuel, cx| {
     // The selected entry, one of the `n + 1` `Jump`s that follow, runs next.
     let i = (r!(regs, idx) as u32).min(n) as usize;
-    next!(ip.add(1 + i), regs, mem, len, fuel, cx)
+    next!(ip.add(1 + i), regs, mem, acc, fuel, cx)
 });
 
 /// Returns `n` values from slots `src..` of the frame at `regs` to the caller.
 #[inline(always)]
-unsafe fn return_values(regs: Regs, n: usize, mem: *mut u8, len: usize, fuel: u64, cx: &mut Cx<'_>) -> Exit {
+unsafe fn return_values(regs: Regs, n: usize, mem: *mut u8, acc: u64, fuel: u64, cx: &mut Cx<'_>) -> Exit {
     match cx.exec.frames.pop() {
         Some(Frame { pc, fp, instance }) if instance == cx.exec.instance => {
-            next!(cx.code.add(pc as usize), cx.stack.add(fp as usize), mem, len, fuel, cx)
+            next!(cx.code.add(pc as usize), cx.stack.add(fp as usize), mem, acc, fuel, cx)
         }
         Some(Frame { pc, fp, instance }) => {
             cx.exec.instance = instance;
@@ -321,23 +298,23 @@ unsafe fn return_values(regs: Regs, n: usize, mem: *mut u8, len: usize, fuel: u6
 
 // `Return` has three handlers, picked by [`Inst::new`] from the number of values, so that
 // the common ones need no library call (which would make them save registers).
-handler!(Return0, Op::Return { .. }, |ip, regs, mem, len, fuel, cx| { return_values(regs, 0, mem, len, fuel, cx) });
+handler!(Return0, Op::Return { .. }, |ip, regs, mem, acc, fuel, cx| { return_values(regs, 0, mem, acc, fuel, cx) });
 
-handler!(Return1, Op::Return { src, .. }, |ip, regs, mem, len, fuel, cx| {
+handler!(Return1, Op::Return { src, .. }, |ip, regs, mem, acc, fuel, cx| {
     r!(regs, 0) = r!(regs, src);
-    return_values(regs, 1, mem, len, fuel, cx)
+    return_values(regs, 1, mem, acc, fuel, cx)
 });
 
-handler!(Return, Op::Return { src, n }, |ip, regs, mem, len, fuel, cx| {
+handler!(Return, Op::Return { src, n }, |ip, regs, mem, acc, fuel, cx| {
     ptr::copy(regs.add(src as usize), regs, n as usize);
-    return_values(regs, n as usize, mem, len, fuel, cx)
+    return_values(regs, n as usize, mem, acc, fuel, cx)
 });
 
 /// Frames whose locals and constants take at most this many slots are set up by
 /// [`Call`] itself; larger ones by [`call_general`].
 const SMALL_FRAME: usize = 16;
 
-handler!(Call, Op::Call { func, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(Call, Op::Call { func, base }, |ip, regs, mem, acc, fuel, cx| {
     // The common case without any library call or allocation, so that the handler needs
     // no stack frame of its own: the stack and the call stack have room, the frame is small.
     let funcs = cx.funcs;
@@ -352,7 +329,7 @@ handler!(Call, Op::Call { func, base }, |ip, regs, mem, len, fuel, cx| {
         || depth >= exec.limits.max_call_depth
         || zeros + consts.len() > SMALL_FRAME
     {
-        return call_general(ip, regs, mem, len, fuel, cx, callee, base);
+        return call_general(ip, regs, mem, acc, fuel, cx, callee, base);
     }
     let ret = ip.add(1).offset_from(cx.code) as u32;
     exec.frames.as_mut_ptr().add(depth).write(Frame { pc: ret, fp: fp as u32, instance: exec.instance });
@@ -366,7 +343,7 @@ handler!(Call, Op::Call { func, base }, |ip, regs, mem, len, fuel, cx| {
     for (i, &c) in consts.iter().enumerate() {
         ptr::write_volatile(locals.add(zeros + i), c);
     }
-    next!(cx.code.add(callee.start as usize), new_regs, mem, len, fuel, cx)
+    next!(cx.code.add(callee.start as usize), new_regs, mem, acc, fuel, cx)
 });
 
 /// Enters `callee` with its frame at slot `base` of the frame at `regs`, from the call at
@@ -379,7 +356,7 @@ unsafe fn call_general(
     ip: Ip,
     regs: Regs,
     mem: *mut u8,
-    len: usize,
+    acc: u64,
     fuel: u64,
     cx: &mut Cx<'_>,
     callee: &FuncCode,
@@ -406,24 +383,34 @@ unsafe fn call_general(
     ptr::write_bytes(locals, 0, callee.num_locals as usize);
     let consts = locals.add(callee.num_locals as usize);
     ptr::copy_nonoverlapping(callee.consts.as_ptr(), consts, callee.consts.len());
-    next!(cx.code.add(callee.start as usize), new_regs, mem, len, fuel, cx)
+    next!(cx.code.add(callee.start as usize), new_regs, mem, acc, fuel, cx)
 }
 
 /// Leaves the loop to call `func` (a host function or another instance's) with its
 /// arguments at `base..base + n`.
-unsafe fn call_out(cx: &mut Cx<'_>, ip: Ip, regs: Regs, fuel: u64, func: FuncAddr, base: u32, n: usize) -> Exit {
+#[allow(clippy::too_many_arguments)]
+unsafe fn call_out(
+    cx: &mut Cx<'_>,
+    ip: Ip,
+    regs: Regs,
+    acc: u64,
+    fuel: u64,
+    func: FuncAddr,
+    base: u32,
+    n: usize,
+) -> Exit {
     cx.exec.sp = regs.offset_from(cx.stack) as usize + base as usize + n;
     cx.exec.pending = Some(func);
-    suspend(cx, ip.add(1), regs, fuel, Exit::Reenter)
+    suspend(cx, ip.add(1), regs, acc, fuel, Exit::Reenter)
 }
 
-handler!(CallImport, Op::CallImport { func, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(CallImport, Op::CallImport { func, base }, |ip, regs, mem, acc, fuel, cx| {
     let addr = cx.ctx.funcs[func as usize];
     let n = cx.store.func_type(addr).map_or(0, |t| t.params.len());
-    call_out(cx, ip, regs, fuel, addr, base, n)
+    call_out(cx, ip, regs, acc, fuel, addr, base, n)
 });
 
-handler!(CallIndirect, Op::CallIndirect { ty, table, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(CallIndirect, Op::CallIndirect { ty, table, base }, |ip, regs, mem, acc, fuel, cx| {
     let n = cx.ctx.module.inner.desc.types[ty as usize].params.len();
     let i = r!(regs, base as usize + n) as u32 as usize;
     let tab = &cx.store.tables[cx.ctx.tables[table as usize] as usize];
@@ -439,16 +426,14 @@ handler!(CallIndirect, Op::CallIndirect { ty, table, base }, |ip, regs, mem, len
     match f.kind {
         FuncKind::Wasm { instance, index } if instance == cx.exec.instance => {
             let funcs = cx.funcs;
-            call_general(ip, regs, mem, len, fuel, cx, &funcs[index as usize], base)
+            call_general(ip, regs, mem, acc, fuel, cx, &funcs[index as usize], base)
         }
-        _ => call_out(cx, ip, regs, fuel, addr, base, n),
+        _ => call_out(cx, ip, regs, acc, fuel, addr, base, n),
     }
 });
 
 // ---- Slots, globals, references ----
 
-simple!(Copy, Op::Copy { dst, src }, |regs, cx| { r!(regs, dst) = r!(regs, src) });
-simple!(Const, Op::Const { dst, value }, |regs, cx| { r!(regs, dst) = value });
 simple!(Select, Op::Select { base }, |regs, cx| {
     if r!(regs, base + 2) as u32 == 0 {
         r!(regs, base) = r!(regs, base + 1);
@@ -467,8 +452,8 @@ simple!(RefFunc, Op::RefFunc { dst, func }, |regs, cx| { r!(regs, dst) = cx.ctx.
 
 /// Bulk ops pay for the bytes or elements they touch before touching them.
 macro_rules! charge_bulk {
-    ($units:expr, $ip:ident, $regs:ident, $fuel:ident, $cx:ident) => {
-        charge!($units as u64 / BULK_UNIT, $ip, $regs, $fuel, $cx)
+    ($units:expr, $ip:ident, $regs:ident, $acc:ident, $fuel:ident, $cx:ident) => {
+        charge!($units as u64 / BULK_UNIT, $ip, $regs, $acc, $fuel, $cx)
     };
 }
 
@@ -477,33 +462,33 @@ fn table_addr(cx: &Cx<'_>, t: u32) -> usize {
     cx.ctx.tables[t as usize] as usize
 }
 
-handler!(TableGet, Op::TableGet { table, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(TableGet, Op::TableGet { table, base }, |ip, regs, mem, acc, fuel, cx| {
     let i = r!(regs, base) as u32 as usize;
     match cx.store.tables[table_addr(cx, table)].elems.get(i) {
         Some(&v) => r!(regs, base) = v,
         None => return trap(cx, fuel, Trap::TableOutOfBounds),
     }
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(TableSet, Op::TableSet { table, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(TableSet, Op::TableSet { table, base }, |ip, regs, mem, acc, fuel, cx| {
     let i = r!(regs, base) as u32 as usize;
     let ta = table_addr(cx, table);
     match cx.store.tables[ta].elems.get_mut(i) {
         Some(e) => *e = r!(regs, base + 1),
         None => return trap(cx, fuel, Trap::TableOutOfBounds),
     }
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 simple!(TableSize, Op::TableSize { table, dst }, |regs, cx| {
     r!(regs, dst) = cx.store.tables[table_addr(cx, table)].elems.len() as u64
 });
 
-handler!(TableGrow, Op::TableGrow { table, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(TableGrow, Op::TableGrow { table, base }, |ip, regs, mem, acc, fuel, cx| {
     let init = r!(regs, base);
     let n = r!(regs, base + 1) as u32;
-    charge_bulk!(n, ip, regs, fuel, cx);
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
     let limit = cx.store.limits.max_table_elems;
     let ta = table_addr(cx, table);
     let tab = &mut cx.store.tables[ta];
@@ -516,27 +501,27 @@ handler!(TableGrow, Op::TableGrow { table, base }, |ip, regs, mem, len, fuel, cx
         tab.elems.resize(new as usize, init);
         old
     };
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(TableFill, Op::TableFill { table, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(TableFill, Op::TableFill { table, base }, |ip, regs, mem, acc, fuel, cx| {
     let i = r!(regs, base) as u32 as usize;
     let v = r!(regs, base + 1);
     let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, fuel, cx);
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
     let ta = table_addr(cx, table);
     match cx.store.tables[ta].elems.get_mut(i..i + n) {
         Some(s) => s.fill(v),
         None => return trap(cx, fuel, Trap::TableOutOfBounds),
     }
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(TableCopy, Op::TableCopy { dst, src, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(TableCopy, Op::TableCopy { dst, src, base }, |ip, regs, mem, acc, fuel, cx| {
     let d = r!(regs, base) as u32 as usize;
     let s = r!(regs, base + 1) as u32 as usize;
     let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, fuel, cx);
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
     let (da, sa) = (table_addr(cx, dst), table_addr(cx, src));
     let tables = &mut cx.store.tables;
     if s + n > tables[sa].elems.len() || d + n > tables[da].elems.len() {
@@ -548,14 +533,14 @@ handler!(TableCopy, Op::TableCopy { dst, src, base }, |ip, regs, mem, len, fuel,
         let tmp: Vec<u64> = tables[sa].elems[s..s + n].to_vec();
         tables[da].elems[d..d + n].copy_from_slice(&tmp);
     }
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(TableInit, Op::TableInit { table, elem, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(TableInit, Op::TableInit { table, elem, base }, |ip, regs, mem, acc, fuel, cx| {
     let d = r!(regs, base) as u32 as usize;
     let s = r!(regs, base + 1) as u32 as usize;
     let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, fuel, cx);
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
     let ta = table_addr(cx, table);
     let store = &mut *cx.store;
     let seg = &store.instances[cx.exec.instance as usize].elems[elem as usize];
@@ -563,7 +548,7 @@ handler!(TableInit, Op::TableInit { table, elem, base }, |ip, regs, mem, len, fu
         return trap(cx, fuel, Trap::TableOutOfBounds);
     }
     store.tables[ta].elems[d..d + n].copy_from_slice(&seg[s..s + n]);
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 simple!(ElemDrop, Op::ElemDrop(e), |regs, cx| {
@@ -572,9 +557,9 @@ simple!(ElemDrop, Op::ElemDrop(e), |regs, cx| {
 
 simple!(MemorySize, Op::MemorySize { dst }, |regs, cx| { r!(regs, dst) = (cx.memory.len() / PAGE_SIZE) as u64 });
 
-handler!(MemoryGrow, Op::MemoryGrow { base }, |ip, regs, mem, len, fuel, cx| {
+handler!(MemoryGrow, Op::MemoryGrow { base }, |ip, regs, mem, acc, fuel, cx| {
     let n = r!(regs, base) as u32;
-    charge_bulk!(n as u64 * PAGE_SIZE as u64, ip, regs, fuel, cx);
+    charge_bulk!(n as u64 * PAGE_SIZE as u64, ip, regs, acc, fuel, cx);
     let mem_idx = cx.ctx.mems[0] as usize;
     let limit = cx.store.limits.max_memory_pages;
     let old = (cx.memory.len() / PAGE_SIZE) as u64;
@@ -586,261 +571,392 @@ handler!(MemoryGrow, Op::MemoryGrow { base }, |ip, regs, mem, len, fuel, cx| {
         cx.memory.resize(new as usize * PAGE_SIZE, 0);
         old
     };
-    let (mem, len) = (cx.memory.as_mut_ptr(), cx.memory.len());
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    let (mem, acc) = (cx.memory.as_mut_ptr(), cx.exec.acc);
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(MemoryFill, Op::MemoryFill { base }, |ip, regs, mem, len, fuel, cx| {
+handler!(MemoryFill, Op::MemoryFill { base }, |ip, regs, mem, acc, fuel, cx| {
     let d = r!(regs, base) as u32 as usize;
     let v = r!(regs, base + 1) as u8;
     let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, fuel, cx);
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
     match cx.memory.get_mut(d..d + n) {
         Some(s) => s.fill(v),
         None => return trap(cx, fuel, Trap::MemoryOutOfBounds),
     }
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(MemoryCopy, Op::MemoryCopy { base }, |ip, regs, mem, len, fuel, cx| {
+handler!(MemoryCopy, Op::MemoryCopy { base }, |ip, regs, mem, acc, fuel, cx| {
     let d = r!(regs, base) as u32 as usize;
     let s = r!(regs, base + 1) as u32 as usize;
     let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, fuel, cx);
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let len = cx.memory.len();
     if s + n > len || d + n > len {
         return trap(cx, fuel, Trap::MemoryOutOfBounds);
     }
     cx.memory.copy_within(s..s + n, d);
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
-handler!(MemoryInit, Op::MemoryInit { seg, base }, |ip, regs, mem, len, fuel, cx| {
+handler!(MemoryInit, Op::MemoryInit { seg, base }, |ip, regs, mem, acc, fuel, cx| {
     let d = r!(regs, base) as u32 as usize;
     let s = r!(regs, base + 1) as u32 as usize;
     let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, fuel, cx);
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
     let bytes: &[u8] = if cx.store.instances[cx.exec.instance as usize].data_dropped[seg as usize] {
         &[]
     } else {
         &cx.ctx.module.inner.desc.datas[seg as usize].bytes
     };
-    if s + n > bytes.len() || d + n > len {
+    if s + n > bytes.len() || d + n > cx.memory.len() {
         return trap(cx, fuel, Trap::MemoryOutOfBounds);
     }
     cx.memory[d..d + n].copy_from_slice(&bytes[s..s + n]);
-    next!(ip.add(1), regs, mem, len, fuel, cx)
+    next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 simple!(DataDrop, Op::DataDrop(seg), |regs, cx| {
     cx.store.instances[cx.exec.instance as usize].data_dropped[seg as usize] = true
 });
 
-// ---- Numeric ----
+// ---- Ops that take operands from the accumulator ----
+//
+// The handlers below exist in three forms, one module each, made by the same macros: in
+// `plain` every operand comes from its slot; in `from_a` the first operand (`a`, a load's
+// or store's address, a test's condition, a copy's source) comes from `acc`; in `from_b`
+// the second (`b`, a store's value). Value-computing ones pass their result on in `acc`.
+
+/// Operand `$which` (`a` or `b`) in handler form `$form`: `acc` if the form takes it from
+/// there, else slot `$slot`.
+macro_rules! operand {
+    (from_a, a, $regs:ident, $acc:ident, $slot:expr) => {
+        $acc
+    };
+    (from_b, b, $regs:ident, $acc:ident, $slot:expr) => {
+        $acc
+    };
+    ($form:ident, $which:ident, $regs:ident, $acc:ident, $slot:expr) => {
+        r!($regs, $slot)
+    };
+}
 
 /// `dst = f(a)`.
 macro_rules! unary {
-    ($($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
-        simple!($name, Op::$name { dst, a, .. }, |regs, cx| { r!(regs, dst) = $to($f($from(r!(regs, a)))) });
+    ($form:ident; $($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
+        handler!($name, Op::$name { dst, a, .. }, |ip, regs, mem, acc, fuel, cx| {
+            let v = $to($f($from(operand!($form, a, regs, acc, a))));
+            r!(regs, dst) = v;
+            next!(ip.add(1), regs, mem, v, fuel, cx)
+        });
     )*};
 }
 
 /// `dst = f(a, b)`.
 macro_rules! binary {
-    ($($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
-        simple!($name, Op::$name { dst, a, b }, |regs, cx| {
-            r!(regs, dst) = $to($f($from(r!(regs, a)), $from(r!(regs, b))))
+    ($form:ident; $($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
+        handler!($name, Op::$name { dst, a, b }, |ip, regs, mem, acc, fuel, cx| {
+            let v = $to($f($from(operand!($form, a, regs, acc, a)), $from(operand!($form, b, regs, acc, b))));
+            r!(regs, dst) = v;
+            next!(ip.add(1), regs, mem, v, fuel, cx)
         });
     )*};
 }
 
 /// `dst = f(a)` or a trap.
 macro_rules! unary_try {
-    ($($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
-        handler!($name, Op::$name { dst, a, .. }, |ip, regs, mem, len, fuel, cx| {
-            match $f($from(r!(regs, a))) {
-                Ok(v) => r!(regs, dst) = $to(v),
+    ($form:ident; $($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
+        handler!($name, Op::$name { dst, a, .. }, |ip, regs, mem, acc, fuel, cx| {
+            let v = match $f($from(operand!($form, a, regs, acc, a))) {
+                Ok(v) => $to(v),
                 Err(t) => return trap(cx, fuel, t),
-            }
-            next!(ip.add(1), regs, mem, len, fuel, cx)
+            };
+            r!(regs, dst) = v;
+            next!(ip.add(1), regs, mem, v, fuel, cx)
         });
     )*};
 }
 
 /// `dst = f(a, b)` or a trap.
 macro_rules! binary_try {
-    ($($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
-        handler!($name, Op::$name { dst, a, b }, |ip, regs, mem, len, fuel, cx| {
-            match $f($from(r!(regs, a)), $from(r!(regs, b))) {
-                Ok(v) => r!(regs, dst) = $to(v),
+    ($form:ident; $($name:ident: $from:ident -> $to:ident, $f:expr;)*) => {$(
+        handler!($name, Op::$name { dst, a, b }, |ip, regs, mem, acc, fuel, cx| {
+            let v = match $f($from(operand!($form, a, regs, acc, a)), $from(operand!($form, b, regs, acc, b))) {
+                Ok(v) => $to(v),
                 Err(t) => return trap(cx, fuel, t),
-            }
-            next!(ip.add(1), regs, mem, len, fuel, cx)
+            };
+            r!(regs, dst) = v;
+            next!(ip.add(1), regs, mem, v, fuel, cx)
         });
     )*};
 }
 
-binary! {
-    I32Eq: u32_ -> b2s, |a, b| a == b; I32Ne: u32_ -> b2s, |a, b| a != b;
-    I32LtS: i32_ -> b2s, |a, b| a < b; I32LtU: u32_ -> b2s, |a, b| a < b;
-    I32GtS: i32_ -> b2s, |a, b| a > b; I32GtU: u32_ -> b2s, |a, b| a > b;
-    I32LeS: i32_ -> b2s, |a, b| a <= b; I32LeU: u32_ -> b2s, |a, b| a <= b;
-    I32GeS: i32_ -> b2s, |a, b| a >= b; I32GeU: u32_ -> b2s, |a, b| a >= b;
-    I64Eq: u64_ -> b2s, |a, b| a == b; I64Ne: u64_ -> b2s, |a, b| a != b;
-    I64LtS: i64_ -> b2s, |a, b| a < b; I64LtU: u64_ -> b2s, |a, b| a < b;
-    I64GtS: i64_ -> b2s, |a, b| a > b; I64GtU: u64_ -> b2s, |a, b| a > b;
-    I64LeS: i64_ -> b2s, |a, b| a <= b; I64LeU: u64_ -> b2s, |a, b| a <= b;
-    I64GeS: i64_ -> b2s, |a, b| a >= b; I64GeU: u64_ -> b2s, |a, b| a >= b;
-    F32Eq: f32_ -> b2s, |a, b| a == b; F32Ne: f32_ -> b2s, |a, b| a != b;
-    F32Lt: f32_ -> b2s, |a, b| a < b; F32Gt: f32_ -> b2s, |a, b| a > b;
-    F32Le: f32_ -> b2s, |a, b| a <= b; F32Ge: f32_ -> b2s, |a, b| a >= b;
-    F64Eq: f64_ -> b2s, |a, b| a == b; F64Ne: f64_ -> b2s, |a, b| a != b;
-    F64Lt: f64_ -> b2s, |a, b| a < b; F64Gt: f64_ -> b2s, |a, b| a > b;
-    F64Le: f64_ -> b2s, |a, b| a <= b; F64Ge: f64_ -> b2s, |a, b| a >= b;
-
-    I32Add: u32_ -> s_u32, u32::wrapping_add; I32Sub: u32_ -> s_u32, u32::wrapping_sub;
-    I32Mul: u32_ -> s_u32, u32::wrapping_mul;
-    I32And: u32_ -> s_u32, |a, b| a & b; I32Or: u32_ -> s_u32, |a, b| a | b;
-    I32Xor: u32_ -> s_u32, |a, b| a ^ b;
-    I32Shl: u32_ -> s_u32, u32::wrapping_shl; I32ShrU: u32_ -> s_u32, u32::wrapping_shr;
-    I32ShrS: i32_ -> s_i32, |a: i32, b: i32| a.wrapping_shr(b as u32);
-    I32Rotl: u32_ -> s_u32, u32::rotate_left; I32Rotr: u32_ -> s_u32, u32::rotate_right;
-    I64Add: u64_ -> s_u64, u64::wrapping_add; I64Sub: u64_ -> s_u64, u64::wrapping_sub;
-    I64Mul: u64_ -> s_u64, u64::wrapping_mul;
-    I64And: u64_ -> s_u64, |a, b| a & b; I64Or: u64_ -> s_u64, |a, b| a | b;
-    I64Xor: u64_ -> s_u64, |a, b| a ^ b;
-    I64Shl: u64_ -> s_u64, |a: u64, b: u64| a.wrapping_shl(b as u32);
-    I64ShrS: i64_ -> s_i64, |a: i64, b: i64| a.wrapping_shr(b as u32);
-    I64ShrU: u64_ -> s_u64, |a: u64, b: u64| a.wrapping_shr(b as u32);
-    I64Rotl: u64_ -> s_u64, |a: u64, b: u64| a.rotate_left((b % 64) as u32);
-    I64Rotr: u64_ -> s_u64, |a: u64, b: u64| a.rotate_right((b % 64) as u32);
-
-    F32Add: f32_ -> s_f32, |a, b| a + b; F32Sub: f32_ -> s_f32, |a, b| a - b;
-    F32Mul: f32_ -> s_f32, |a, b| a * b; F32Div: f32_ -> s_f32, |a, b| a / b;
-    F32Min: f32_ -> s_f32, float::f32_min; F32Max: f32_ -> s_f32, float::f32_max;
-    F32Copysign: u32_ -> s_u32, |a: u32, b: u32| (a & 0x7FFF_FFFF) | (b & 0x8000_0000);
-    F64Add: f64_ -> s_f64, |a, b| a + b; F64Sub: f64_ -> s_f64, |a, b| a - b;
-    F64Mul: f64_ -> s_f64, |a, b| a * b; F64Div: f64_ -> s_f64, |a, b| a / b;
-    F64Min: f64_ -> s_f64, float::f64_min; F64Max: f64_ -> s_f64, float::f64_max;
-    F64Copysign: u64_ -> s_u64, |a: u64, b: u64| (a & !(1u64 << 63)) | (b & (1u64 << 63));
-}
-
-binary_try! {
-    I32DivS: i32_ -> s_i32, |a: i32, b: i32| if b == 0 {
-        Err(Trap::IntegerDivideByZero)
-    } else {
-        a.checked_div(b).ok_or(Trap::IntegerOverflow)
-    };
-    I32DivU: u32_ -> s_u32, |a: u32, b: u32| a.checked_div(b).ok_or(Trap::IntegerDivideByZero);
-    I32RemS: i32_ -> s_i32, |a: i32, b: i32| if b == 0 { Err(Trap::IntegerDivideByZero) } else { Ok(a.wrapping_rem(b)) };
-    I32RemU: u32_ -> s_u32, |a: u32, b: u32| a.checked_rem(b).ok_or(Trap::IntegerDivideByZero);
-    I64DivS: i64_ -> s_i64, |a: i64, b: i64| if b == 0 {
-        Err(Trap::IntegerDivideByZero)
-    } else {
-        a.checked_div(b).ok_or(Trap::IntegerOverflow)
-    };
-    I64DivU: u64_ -> s_u64, |a: u64, b: u64| a.checked_div(b).ok_or(Trap::IntegerDivideByZero);
-    I64RemS: i64_ -> s_i64, |a: i64, b: i64| if b == 0 { Err(Trap::IntegerDivideByZero) } else { Ok(a.wrapping_rem(b)) };
-    I64RemU: u64_ -> s_u64, |a: u64, b: u64| a.checked_rem(b).ok_or(Trap::IntegerDivideByZero);
-}
-
-unary! {
-    I32Eqz: u32_ -> b2s, |a: u32| a == 0; I64Eqz: u64_ -> b2s, |a: u64| a == 0;
-    I32Clz: u32_ -> s_u32, u32::leading_zeros; I32Ctz: u32_ -> s_u32, u32::trailing_zeros;
-    I32Popcnt: u32_ -> s_u32, u32::count_ones;
-    I64Clz: u64_ -> s_u64, |a: u64| a.leading_zeros() as u64;
-    I64Ctz: u64_ -> s_u64, |a: u64| a.trailing_zeros() as u64;
-    I64Popcnt: u64_ -> s_u64, |a: u64| a.count_ones() as u64;
-
-    F32Abs: u32_ -> s_u32, |a: u32| a & 0x7FFF_FFFF; F32Neg: u32_ -> s_u32, |a: u32| a ^ 0x8000_0000;
-    F32Ceil: f32_ -> s_f32, |a| float::f32_round(a, f32::ceil);
-    F32Floor: f32_ -> s_f32, |a| float::f32_round(a, f32::floor);
-    F32Trunc: f32_ -> s_f32, |a| float::f32_round(a, f32::trunc);
-    F32Nearest: f32_ -> s_f32, |a| float::f32_round(a, float::f32_nearest);
-    F32Sqrt: f32_ -> s_f32, f32::sqrt;
-    F64Abs: u64_ -> s_u64, |a: u64| a & 0x7FFF_FFFF_FFFF_FFFF;
-    F64Neg: u64_ -> s_u64, |a: u64| a ^ 0x8000_0000_0000_0000;
-    F64Ceil: f64_ -> s_f64, |a| float::f64_round(a, f64::ceil);
-    F64Floor: f64_ -> s_f64, |a| float::f64_round(a, f64::floor);
-    F64Trunc: f64_ -> s_f64, |a| float::f64_round(a, f64::trunc);
-    F64Nearest: f64_ -> s_f64, |a| float::f64_round(a, float::f64_nearest);
-    F64Sqrt: f64_ -> s_f64, f64::sqrt;
-
-    I32WrapI64: u64_ -> s_u32, |a: u64| a as u32;
-    I64ExtendI32S: i32_ -> s_i64, |a: i32| a as i64; I64ExtendI32U: u32_ -> s_u64, |a: u32| a as u64;
-    F32ConvertI32S: i32_ -> s_f32, |a: i32| a as f32; F32ConvertI32U: u32_ -> s_f32, |a: u32| a as f32;
-    F32ConvertI64S: i64_ -> s_f32, |a: i64| a as f32; F32ConvertI64U: u64_ -> s_f32, |a: u64| a as f32;
-    F32DemoteF64: f64_ -> s_f32, |a: f64| a as f32;
-    F64ConvertI32S: i32_ -> s_f64, |a: i32| a as f64; F64ConvertI32U: u32_ -> s_f64, |a: u32| a as f64;
-    F64ConvertI64S: i64_ -> s_f64, |a: i64| a as f64; F64ConvertI64U: u64_ -> s_f64, |a: u64| a as f64;
-    F64PromoteF32: f32_ -> s_f64, |a: f32| a as f64;
-    // Reinterpretations copy the bits (the upper half of a 32-bit value's slot is zero).
-    I32ReinterpretF32: u64_ -> s_u64, |a| a; F32ReinterpretI32: u64_ -> s_u64, |a| a;
-    I64ReinterpretF64: u64_ -> s_u64, |a| a; F64ReinterpretI64: u64_ -> s_u64, |a| a;
-    I32Extend8S: u32_ -> s_i32, |a: u32| a as i8 as i32; I32Extend16S: u32_ -> s_i32, |a: u32| a as i16 as i32;
-    I64Extend8S: u64_ -> s_i64, |a: u64| a as i8 as i64; I64Extend16S: u64_ -> s_i64, |a: u64| a as i16 as i64;
-    I64Extend32S: u64_ -> s_i64, |a: u64| a as i32 as i64;
-    I32TruncSatF32S: f32_ -> s_i32, |a: f32| a as i32; I32TruncSatF32U: f32_ -> s_u32, |a: f32| a as u32;
-    I32TruncSatF64S: f64_ -> s_i32, |a: f64| a as i32; I32TruncSatF64U: f64_ -> s_u32, |a: f64| a as u32;
-    I64TruncSatF32S: f32_ -> s_i64, |a: f32| a as i64; I64TruncSatF32U: f32_ -> s_u64, |a: f32| a as u64;
-    I64TruncSatF64S: f64_ -> s_i64, |a: f64| a as i64; I64TruncSatF64U: f64_ -> s_u64, |a: f64| a as u64;
-}
-
-unary_try! {
-    I32TruncF32S: f32_ -> s_i32, float::i32_trunc_f32_s; I32TruncF32U: f32_ -> s_u32, float::i32_trunc_f32_u;
-    I32TruncF64S: f64_ -> s_i32, float::i32_trunc_f64_s; I32TruncF64U: f64_ -> s_u32, float::i32_trunc_f64_u;
-    I64TruncF32S: f32_ -> s_i64, float::i64_trunc_f32_s; I64TruncF32U: f32_ -> s_u64, float::i64_trunc_f32_u;
-    I64TruncF64S: f64_ -> s_i64, float::i64_trunc_f64_s; I64TruncF64U: f64_ -> s_u64, float::i64_trunc_f64_u;
-}
-
-// ---- Loads and stores: the effective address is `addr + offset` (33 bits, no overflow) ----
-
+/// Loads; the effective address is `addr + offset` (33 bits, no overflow).
 macro_rules! load {
-    ($($name:ident: $n:literal, $conv:expr;)*) => {$(
-        handler!($name, Op::$name { r, addr, offset }, |ip, regs, mem, len, fuel, cx| {
-            let at = r!(regs, addr) as u32 as usize + offset as usize;
-            if at + $n > len {
+    ($form:ident; $($name:ident: $n:literal, $conv:expr;)*) => {$(
+        handler!($name, Op::$name { r, addr, offset }, |ip, regs, mem, acc, fuel, cx| {
+            let at = operand!($form, a, regs, acc, addr) as u32 as usize + offset as usize;
+            if at + $n > cx.memory.len() {
                 return trap(cx, fuel, Trap::MemoryOutOfBounds);
             }
             let bytes: [u8; $n] = ptr::read_unaligned(mem.add(at) as *const [u8; $n]);
-            r!(regs, r) = $conv(bytes);
-            next!(ip.add(1), regs, mem, len, fuel, cx)
+            let v = $conv(bytes);
+            r!(regs, r) = v;
+            next!(ip.add(1), regs, mem, v, fuel, cx)
         });
     )*};
 }
 
+/// Stores: the address is operand `a`, the value (slot `r`) operand `b`.
 macro_rules! store {
-    ($($name:ident: $n:literal, $conv:expr;)*) => {$(
-        handler!($name, Op::$name { r, addr, offset }, |ip, regs, mem, len, fuel, cx| {
-            let at = r!(regs, addr) as u32 as usize + offset as usize;
-            if at + $n > len {
+    ($form:ident; $($name:ident: $n:literal, $conv:expr;)*) => {$(
+        handler!($name, Op::$name { r, addr, offset }, |ip, regs, mem, acc, fuel, cx| {
+            let at = operand!($form, a, regs, acc, addr) as u32 as usize + offset as usize;
+            if at + $n > cx.memory.len() {
                 return trap(cx, fuel, Trap::MemoryOutOfBounds);
             }
-            let bytes: [u8; $n] = $conv(r!(regs, r));
+            let bytes: [u8; $n] = $conv(operand!($form, b, regs, acc, r));
             ptr::write_unaligned(mem.add(at) as *mut [u8; $n], bytes);
-            next!(ip.add(1), regs, mem, len, fuel, cx)
+            next!(ip.add(1), regs, mem, acc, fuel, cx)
         });
     )*};
 }
 
-load! {
-    I32Load: 4, |b| u32::from_le_bytes(b) as u64; I64Load: 8, u64::from_le_bytes;
-    F32Load: 4, |b| u32::from_le_bytes(b) as u64; F64Load: 8, u64::from_le_bytes;
-    I32Load8S: 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64; I32Load8U: 1, |b: [u8; 1]| b[0] as u64;
-    I32Load16S: 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64; I32Load16U: 2, |b| u16::from_le_bytes(b) as u64;
-    I64Load8S: 1, |b: [u8; 1]| b[0] as i8 as i64 as u64; I64Load8U: 1, |b: [u8; 1]| b[0] as u64;
-    I64Load16S: 2, |b| i16::from_le_bytes(b) as i64 as u64; I64Load16U: 2, |b| u16::from_le_bytes(b) as u64;
-    I64Load32S: 4, |b| i32::from_le_bytes(b) as i64 as u64; I64Load32U: 4, |b| u32::from_le_bytes(b) as u64;
+/// Conditional jumps on one slot: when taken they pay for the run they enter (the code
+/// they fall through to starts with its own `Fuel` op).
+macro_rules! test_jump {
+    ($form:ident; $($name:ident: $cond:expr;)*) => {$(
+        handler!($name, Op::$name { c, target, fuel: cost }, |ip, regs, mem, acc, fuel, cx| {
+            if $cond(operand!($form, a, regs, acc, c)) {
+                charge!(cost, ip, regs, acc, fuel, cx);
+                next!(cx.code.add(target as usize), regs, mem, acc, fuel, cx)
+            }
+            next!(ip.add(1), regs, mem, acc, fuel, cx)
+        });
+    )*};
 }
 
-store! {
-    I32Store: 4, |v: u64| (v as u32).to_le_bytes(); F32Store: 4, |v: u64| (v as u32).to_le_bytes();
-    I64Store: 8, |v: u64| v.to_le_bytes(); F64Store: 8, |v: u64| v.to_le_bytes();
-    I32Store8: 1, |v: u64| [v as u8]; I64Store8: 1, |v: u64| [v as u8];
-    I32Store16: 2, |v: u64| (v as u16).to_le_bytes(); I64Store16: 2, |v: u64| (v as u16).to_le_bytes();
-    I64Store32: 4, |v: u64| (v as u32).to_le_bytes();
+/// Fused compare-and-branch, charged like the jumps above.
+macro_rules! compare_jump {
+    ($form:ident; $($name:ident: $from:ident $op:tt;)*) => {$(
+        handler!($name, Op::$name { a, b, target, fuel: cost }, |ip, regs, mem, acc, fuel, cx| {
+            if $from(operand!($form, a, regs, acc, a)) $op $from(operand!($form, b, regs, acc, b)) {
+                charge!(cost, ip, regs, acc, fuel, cx);
+                next!(cx.code.add(target as usize), regs, mem, acc, fuel, cx)
+            }
+            next!(ip.add(1), regs, mem, acc, fuel, cx)
+        });
+    )*};
+}
+
+/// Every handler that has an accumulator form, in form `$form`.
+macro_rules! accumulator_handlers {
+    ($form:ident) => {
+        handler!(Copy, Op::Copy { dst, src }, |ip, regs, mem, acc, fuel, cx| {
+            let v = operand!($form, a, regs, acc, src);
+            r!(regs, dst) = v;
+            next!(ip.add(1), regs, mem, v, fuel, cx)
+        });
+
+        test_jump! { $form;
+            JumpIfZero32: |c: u64| c as u32 == 0;
+            JumpIfNonZero32: |c: u64| c as u32 != 0;
+            JumpIfZero64: |c: u64| c == 0;
+            JumpIfNonZero64: |c: u64| c != 0;
+        }
+
+        compare_jump! { $form;
+            JumpI32Eq: u32_ ==; JumpI32Ne: u32_ !=; JumpI32LtS: i32_ <; JumpI32LtU: u32_ <;
+            JumpI32GtS: i32_ >; JumpI32GtU: u32_ >; JumpI32LeS: i32_ <=; JumpI32LeU: u32_ <=;
+            JumpI32GeS: i32_ >=; JumpI32GeU: u32_ >=;
+            JumpI64Eq: u64_ ==; JumpI64Ne: u64_ !=; JumpI64LtS: i64_ <; JumpI64LtU: u64_ <;
+            JumpI64GtS: i64_ >; JumpI64GtU: u64_ >; JumpI64LeS: i64_ <=; JumpI64LeU: u64_ <=;
+            JumpI64GeS: i64_ >=; JumpI64GeU: u64_ >=;
+        }
+
+        binary! { $form;
+            I32Eq: u32_ -> b2s, |a, b| a == b; I32Ne: u32_ -> b2s, |a, b| a != b;
+            I32LtS: i32_ -> b2s, |a, b| a < b; I32LtU: u32_ -> b2s, |a, b| a < b;
+            I32GtS: i32_ -> b2s, |a, b| a > b; I32GtU: u32_ -> b2s, |a, b| a > b;
+            I32LeS: i32_ -> b2s, |a, b| a <= b; I32LeU: u32_ -> b2s, |a, b| a <= b;
+            I32GeS: i32_ -> b2s, |a, b| a >= b; I32GeU: u32_ -> b2s, |a, b| a >= b;
+            I64Eq: u64_ -> b2s, |a, b| a == b; I64Ne: u64_ -> b2s, |a, b| a != b;
+            I64LtS: i64_ -> b2s, |a, b| a < b; I64LtU: u64_ -> b2s, |a, b| a < b;
+            I64GtS: i64_ -> b2s, |a, b| a > b; I64GtU: u64_ -> b2s, |a, b| a > b;
+            I64LeS: i64_ -> b2s, |a, b| a <= b; I64LeU: u64_ -> b2s, |a, b| a <= b;
+            I64GeS: i64_ -> b2s, |a, b| a >= b; I64GeU: u64_ -> b2s, |a, b| a >= b;
+            F32Eq: f32_ -> b2s, |a, b| a == b; F32Ne: f32_ -> b2s, |a, b| a != b;
+            F32Lt: f32_ -> b2s, |a, b| a < b; F32Gt: f32_ -> b2s, |a, b| a > b;
+            F32Le: f32_ -> b2s, |a, b| a <= b; F32Ge: f32_ -> b2s, |a, b| a >= b;
+            F64Eq: f64_ -> b2s, |a, b| a == b; F64Ne: f64_ -> b2s, |a, b| a != b;
+            F64Lt: f64_ -> b2s, |a, b| a < b; F64Gt: f64_ -> b2s, |a, b| a > b;
+            F64Le: f64_ -> b2s, |a, b| a <= b; F64Ge: f64_ -> b2s, |a, b| a >= b;
+
+            I32Add: u32_ -> s_u32, u32::wrapping_add; I32Sub: u32_ -> s_u32, u32::wrapping_sub;
+            I32Mul: u32_ -> s_u32, u32::wrapping_mul;
+            I32And: u32_ -> s_u32, |a, b| a & b; I32Or: u32_ -> s_u32, |a, b| a | b;
+            I32Xor: u32_ -> s_u32, |a, b| a ^ b;
+            I32Shl: u32_ -> s_u32, u32::wrapping_shl; I32ShrU: u32_ -> s_u32, u32::wrapping_shr;
+            I32ShrS: i32_ -> s_i32, |a: i32, b: i32| a.wrapping_shr(b as u32);
+            I32Rotl: u32_ -> s_u32, u32::rotate_left; I32Rotr: u32_ -> s_u32, u32::rotate_right;
+            I64Add: u64_ -> s_u64, u64::wrapping_add; I64Sub: u64_ -> s_u64, u64::wrapping_sub;
+            I64Mul: u64_ -> s_u64, u64::wrapping_mul;
+            I64And: u64_ -> s_u64, |a, b| a & b; I64Or: u64_ -> s_u64, |a, b| a | b;
+            I64Xor: u64_ -> s_u64, |a, b| a ^ b;
+            I64Shl: u64_ -> s_u64, |a: u64, b: u64| a.wrapping_shl(b as u32);
+            I64ShrS: i64_ -> s_i64, |a: i64, b: i64| a.wrapping_shr(b as u32);
+            I64ShrU: u64_ -> s_u64, |a: u64, b: u64| a.wrapping_shr(b as u32);
+            I64Rotl: u64_ -> s_u64, |a: u64, b: u64| a.rotate_left((b % 64) as u32);
+            I64Rotr: u64_ -> s_u64, |a: u64, b: u64| a.rotate_right((b % 64) as u32);
+
+            F32Add: f32_ -> s_f32, |a, b| a + b; F32Sub: f32_ -> s_f32, |a, b| a - b;
+            F32Mul: f32_ -> s_f32, |a, b| a * b; F32Div: f32_ -> s_f32, |a, b| a / b;
+            F32Min: f32_ -> s_f32, float::f32_min; F32Max: f32_ -> s_f32, float::f32_max;
+            F32Copysign: u32_ -> s_u32, |a: u32, b: u32| (a & 0x7FFF_FFFF) | (b & 0x8000_0000);
+            F64Add: f64_ -> s_f64, |a, b| a + b; F64Sub: f64_ -> s_f64, |a, b| a - b;
+            F64Mul: f64_ -> s_f64, |a, b| a * b; F64Div: f64_ -> s_f64, |a, b| a / b;
+            F64Min: f64_ -> s_f64, float::f64_min; F64Max: f64_ -> s_f64, float::f64_max;
+            F64Copysign: u64_ -> s_u64, |a: u64, b: u64| (a & !(1u64 << 63)) | (b & (1u64 << 63));
+        }
+
+        binary_try! { $form;
+            I32DivS: i32_ -> s_i32, |a: i32, b: i32| if b == 0 {
+                Err(Trap::IntegerDivideByZero)
+            } else {
+                a.checked_div(b).ok_or(Trap::IntegerOverflow)
+            };
+            I32DivU: u32_ -> s_u32, |a: u32, b: u32| a.checked_div(b).ok_or(Trap::IntegerDivideByZero);
+            I32RemS: i32_ -> s_i32, |a: i32, b: i32| if b == 0 { Err(Trap::IntegerDivideByZero) } else { Ok(a.wrapping_rem(b)) };
+            I32RemU: u32_ -> s_u32, |a: u32, b: u32| a.checked_rem(b).ok_or(Trap::IntegerDivideByZero);
+            I64DivS: i64_ -> s_i64, |a: i64, b: i64| if b == 0 {
+                Err(Trap::IntegerDivideByZero)
+            } else {
+                a.checked_div(b).ok_or(Trap::IntegerOverflow)
+            };
+            I64DivU: u64_ -> s_u64, |a: u64, b: u64| a.checked_div(b).ok_or(Trap::IntegerDivideByZero);
+            I64RemS: i64_ -> s_i64, |a: i64, b: i64| if b == 0 { Err(Trap::IntegerDivideByZero) } else { Ok(a.wrapping_rem(b)) };
+            I64RemU: u64_ -> s_u64, |a: u64, b: u64| a.checked_rem(b).ok_or(Trap::IntegerDivideByZero);
+        }
+
+        unary! { $form;
+            I32Eqz: u32_ -> b2s, |a: u32| a == 0; I64Eqz: u64_ -> b2s, |a: u64| a == 0;
+            I32Clz: u32_ -> s_u32, u32::leading_zeros; I32Ctz: u32_ -> s_u32, u32::trailing_zeros;
+            I32Popcnt: u32_ -> s_u32, u32::count_ones;
+            I64Clz: u64_ -> s_u64, |a: u64| a.leading_zeros() as u64;
+            I64Ctz: u64_ -> s_u64, |a: u64| a.trailing_zeros() as u64;
+            I64Popcnt: u64_ -> s_u64, |a: u64| a.count_ones() as u64;
+
+            F32Abs: u32_ -> s_u32, |a: u32| a & 0x7FFF_FFFF; F32Neg: u32_ -> s_u32, |a: u32| a ^ 0x8000_0000;
+            F32Ceil: f32_ -> s_f32, |a| float::f32_round(a, f32::ceil);
+            F32Floor: f32_ -> s_f32, |a| float::f32_round(a, f32::floor);
+            F32Trunc: f32_ -> s_f32, |a| float::f32_round(a, f32::trunc);
+            F32Nearest: f32_ -> s_f32, |a| float::f32_round(a, float::f32_nearest);
+            F32Sqrt: f32_ -> s_f32, f32::sqrt;
+            F64Abs: u64_ -> s_u64, |a: u64| a & 0x7FFF_FFFF_FFFF_FFFF;
+            F64Neg: u64_ -> s_u64, |a: u64| a ^ 0x8000_0000_0000_0000;
+            F64Ceil: f64_ -> s_f64, |a| float::f64_round(a, f64::ceil);
+            F64Floor: f64_ -> s_f64, |a| float::f64_round(a, f64::floor);
+            F64Trunc: f64_ -> s_f64, |a| float::f64_round(a, f64::trunc);
+            F64Nearest: f64_ -> s_f64, |a| float::f64_round(a, float::f64_nearest);
+            F64Sqrt: f64_ -> s_f64, f64::sqrt;
+
+            I32WrapI64: u64_ -> s_u32, |a: u64| a as u32;
+            I64ExtendI32S: i32_ -> s_i64, |a: i32| a as i64; I64ExtendI32U: u32_ -> s_u64, |a: u32| a as u64;
+            F32ConvertI32S: i32_ -> s_f32, |a: i32| a as f32; F32ConvertI32U: u32_ -> s_f32, |a: u32| a as f32;
+            F32ConvertI64S: i64_ -> s_f32, |a: i64| a as f32; F32ConvertI64U: u64_ -> s_f32, |a: u64| a as f32;
+            F32DemoteF64: f64_ -> s_f32, |a: f64| a as f32;
+            F64ConvertI32S: i32_ -> s_f64, |a: i32| a as f64; F64ConvertI32U: u32_ -> s_f64, |a: u32| a as f64;
+            F64ConvertI64S: i64_ -> s_f64, |a: i64| a as f64; F64ConvertI64U: u64_ -> s_f64, |a: u64| a as f64;
+            F64PromoteF32: f32_ -> s_f64, |a: f32| a as f64;
+            // Reinterpretations copy the bits (the upper half of a 32-bit value's slot is zero).
+            I32ReinterpretF32: u64_ -> s_u64, |a| a; F32ReinterpretI32: u64_ -> s_u64, |a| a;
+            I64ReinterpretF64: u64_ -> s_u64, |a| a; F64ReinterpretI64: u64_ -> s_u64, |a| a;
+            I32Extend8S: u32_ -> s_i32, |a: u32| a as i8 as i32; I32Extend16S: u32_ -> s_i32, |a: u32| a as i16 as i32;
+            I64Extend8S: u64_ -> s_i64, |a: u64| a as i8 as i64; I64Extend16S: u64_ -> s_i64, |a: u64| a as i16 as i64;
+            I64Extend32S: u64_ -> s_i64, |a: u64| a as i32 as i64;
+            I32TruncSatF32S: f32_ -> s_i32, |a: f32| a as i32; I32TruncSatF32U: f32_ -> s_u32, |a: f32| a as u32;
+            I32TruncSatF64S: f64_ -> s_i32, |a: f64| a as i32; I32TruncSatF64U: f64_ -> s_u32, |a: f64| a as u32;
+            I64TruncSatF32S: f32_ -> s_i64, |a: f32| a as i64; I64TruncSatF32U: f32_ -> s_u64, |a: f32| a as u64;
+            I64TruncSatF64S: f64_ -> s_i64, |a: f64| a as i64; I64TruncSatF64U: f64_ -> s_u64, |a: f64| a as u64;
+        }
+
+        unary_try! { $form;
+            I32TruncF32S: f32_ -> s_i32, float::i32_trunc_f32_s; I32TruncF32U: f32_ -> s_u32, float::i32_trunc_f32_u;
+            I32TruncF64S: f64_ -> s_i32, float::i32_trunc_f64_s; I32TruncF64U: f64_ -> s_u32, float::i32_trunc_f64_u;
+            I64TruncF32S: f32_ -> s_i64, float::i64_trunc_f32_s; I64TruncF32U: f32_ -> s_u64, float::i64_trunc_f32_u;
+            I64TruncF64S: f64_ -> s_i64, float::i64_trunc_f64_s; I64TruncF64U: f64_ -> s_u64, float::i64_trunc_f64_u;
+        }
+
+        load! { $form;
+            I32Load: 4, |b| u32::from_le_bytes(b) as u64; I64Load: 8, u64::from_le_bytes;
+            F32Load: 4, |b| u32::from_le_bytes(b) as u64; F64Load: 8, u64::from_le_bytes;
+            I32Load8S: 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64; I32Load8U: 1, |b: [u8; 1]| b[0] as u64;
+            I32Load16S: 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64; I32Load16U: 2, |b| u16::from_le_bytes(b) as u64;
+            I64Load8S: 1, |b: [u8; 1]| b[0] as i8 as i64 as u64; I64Load8U: 1, |b: [u8; 1]| b[0] as u64;
+            I64Load16S: 2, |b| i16::from_le_bytes(b) as i64 as u64; I64Load16U: 2, |b| u16::from_le_bytes(b) as u64;
+            I64Load32S: 4, |b| i32::from_le_bytes(b) as i64 as u64; I64Load32U: 4, |b| u32::from_le_bytes(b) as u64;
+        }
+
+        store! { $form;
+            I32Store: 4, |v: u64| (v as u32).to_le_bytes(); F32Store: 4, |v: u64| (v as u32).to_le_bytes();
+            I64Store: 8, |v: u64| v.to_le_bytes(); F64Store: 8, |v: u64| v.to_le_bytes();
+            I32Store8: 1, |v: u64| [v as u8]; I64Store8: 1, |v: u64| [v as u8];
+            I32Store16: 2, |v: u64| (v as u16).to_le_bytes(); I64Store16: 2, |v: u64| (v as u16).to_le_bytes();
+            I64Store32: 4, |v: u64| (v as u32).to_le_bytes();
+        }
+    };
+}
+
+/// Every operand from its slot.
+mod plain {
+    use super::*;
+    accumulator_handlers!(plain);
+}
+
+/// The first operand from the accumulator.
+mod from_a {
+    use super::*;
+    accumulator_handlers!(from_a);
+}
+
+/// The second operand from the accumulator. (`Copy` and the tests on one slot have no
+/// second operand: their forms here are the plain ones and are not used.)
+#[allow(dead_code)]
+mod from_b {
+    use super::*;
+    accumulator_handlers!(from_b);
+}
+
+handler!(Const, Op::Const { dst, value }, |ip, regs, mem, acc, fuel, cx| {
+    r!(regs, dst) = value;
+    next!(ip.add(1), regs, mem, value, fuel, cx)
+});
+
+/// The slot whose value an op leaves in the accumulator, if it sets the accumulator.
+pub(crate) fn sets_acc(op: &Op) -> Option<u32> {
+    match *op {
+        Op::Copy { dst, .. } | Op::Const { dst, .. } => Some(dst),
+        _ => op.numeric_result().or_else(|| op.loaded_into()),
+    }
 }
 
 // ---- Threading ----
+
+/// Picks the handler form that reads operand slot `acc` from the accumulator, if `op`
+/// reads that slot and has such a form. (A unary numeric op's `b` is unused and zero; its
+/// `from_b` form is the same as its plain one.)
+macro_rules! accumulator_form {
+    ($op:expr, $acc:expr; $($name:ident($a:ident $(, $b:ident)?))*) => {
+        match $op {
+            $(
+                Op::$name { $a, .. } if $a as u32 == $acc => Some(from_a::$name as Handler),
+                $(Op::$name { $b, .. } if $b as u32 == $acc => Some(from_b::$name as Handler),)?
+            )*
+            _ => None,
+        }
+    };
+}
 
 macro_rules! define_threading {
     ($($num:ident $code:literal ($($p:ident)*) $r:ident;)*) => {
@@ -848,36 +964,50 @@ macro_rules! define_threading {
     };
     ([$($num:ident)*] $($mem:ident $mcode:literal $align:literal $ty:ident $kind:ident;)*) => {
         impl Inst {
-            /// Pairs `op` with its handler.
-            pub(crate) fn new(op: Op) -> Inst {
-                let handler: Handler = match op {
+            /// Pairs `op` with its handler. `acc` is the slot whose value is in the
+            /// accumulator when `op` runs, if it is only ever reached from an op that
+            /// [`sets_acc`].
+            pub(crate) fn new(op: Op, acc: Option<u32>) -> Inst {
+                let from_acc = acc.and_then(|s| accumulator_form!(op, s;
+                    Copy(src)
+                    JumpIfZero32(c) JumpIfNonZero32(c) JumpIfZero64(c) JumpIfNonZero64(c)
+                    JumpI32Eq(a, b) JumpI32Ne(a, b) JumpI32LtS(a, b) JumpI32LtU(a, b)
+                    JumpI32GtS(a, b) JumpI32GtU(a, b) JumpI32LeS(a, b) JumpI32LeU(a, b)
+                    JumpI32GeS(a, b) JumpI32GeU(a, b)
+                    JumpI64Eq(a, b) JumpI64Ne(a, b) JumpI64LtS(a, b) JumpI64LtU(a, b)
+                    JumpI64GtS(a, b) JumpI64GtU(a, b) JumpI64LeS(a, b) JumpI64LeU(a, b)
+                    JumpI64GeS(a, b) JumpI64GeU(a, b)
+                    $($num(a, b))*
+                    $($mem(addr, r))*
+                ));
+                let handler: Handler = if let Some(h) = from_acc { h } else { match op {
                     Op::Unreachable => Unreachable,
                     Op::Fuel(_) => Fuel,
                     Op::Jump { .. } => Jump,
-                    Op::JumpIfZero32 { .. } => JumpIfZero32,
-                    Op::JumpIfNonZero32 { .. } => JumpIfNonZero32,
-                    Op::JumpIfZero64 { .. } => JumpIfZero64,
-                    Op::JumpIfNonZero64 { .. } => JumpIfNonZero64,
-                    Op::JumpI32Eq { .. } => JumpI32Eq,
-                    Op::JumpI32Ne { .. } => JumpI32Ne,
-                    Op::JumpI32LtS { .. } => JumpI32LtS,
-                    Op::JumpI32LtU { .. } => JumpI32LtU,
-                    Op::JumpI32GtS { .. } => JumpI32GtS,
-                    Op::JumpI32GtU { .. } => JumpI32GtU,
-                    Op::JumpI32LeS { .. } => JumpI32LeS,
-                    Op::JumpI32LeU { .. } => JumpI32LeU,
-                    Op::JumpI32GeS { .. } => JumpI32GeS,
-                    Op::JumpI32GeU { .. } => JumpI32GeU,
-                    Op::JumpI64Eq { .. } => JumpI64Eq,
-                    Op::JumpI64Ne { .. } => JumpI64Ne,
-                    Op::JumpI64LtS { .. } => JumpI64LtS,
-                    Op::JumpI64LtU { .. } => JumpI64LtU,
-                    Op::JumpI64GtS { .. } => JumpI64GtS,
-                    Op::JumpI64GtU { .. } => JumpI64GtU,
-                    Op::JumpI64LeS { .. } => JumpI64LeS,
-                    Op::JumpI64LeU { .. } => JumpI64LeU,
-                    Op::JumpI64GeS { .. } => JumpI64GeS,
-                    Op::JumpI64GeU { .. } => JumpI64GeU,
+                    Op::JumpIfZero32 { .. } => plain::JumpIfZero32,
+                    Op::JumpIfNonZero32 { .. } => plain::JumpIfNonZero32,
+                    Op::JumpIfZero64 { .. } => plain::JumpIfZero64,
+                    Op::JumpIfNonZero64 { .. } => plain::JumpIfNonZero64,
+                    Op::JumpI32Eq { .. } => plain::JumpI32Eq,
+                    Op::JumpI32Ne { .. } => plain::JumpI32Ne,
+                    Op::JumpI32LtS { .. } => plain::JumpI32LtS,
+                    Op::JumpI32LtU { .. } => plain::JumpI32LtU,
+                    Op::JumpI32GtS { .. } => plain::JumpI32GtS,
+                    Op::JumpI32GtU { .. } => plain::JumpI32GtU,
+                    Op::JumpI32LeS { .. } => plain::JumpI32LeS,
+                    Op::JumpI32LeU { .. } => plain::JumpI32LeU,
+                    Op::JumpI32GeS { .. } => plain::JumpI32GeS,
+                    Op::JumpI32GeU { .. } => plain::JumpI32GeU,
+                    Op::JumpI64Eq { .. } => plain::JumpI64Eq,
+                    Op::JumpI64Ne { .. } => plain::JumpI64Ne,
+                    Op::JumpI64LtS { .. } => plain::JumpI64LtS,
+                    Op::JumpI64LtU { .. } => plain::JumpI64LtU,
+                    Op::JumpI64GtS { .. } => plain::JumpI64GtS,
+                    Op::JumpI64GtU { .. } => plain::JumpI64GtU,
+                    Op::JumpI64LeS { .. } => plain::JumpI64LeS,
+                    Op::JumpI64LeU { .. } => plain::JumpI64LeU,
+                    Op::JumpI64GeS { .. } => plain::JumpI64GeS,
+                    Op::JumpI64GeU { .. } => plain::JumpI64GeU,
                     Op::BrTable { .. } => BrTable,
                     Op::Return { n: 0, .. } => Return0,
                     Op::Return { n: 1, .. } => Return1,
@@ -885,7 +1015,7 @@ macro_rules! define_threading {
                     Op::Call { .. } => Call,
                     Op::CallImport { .. } => CallImport,
                     Op::CallIndirect { .. } => CallIndirect,
-                    Op::Copy { .. } => Copy,
+                    Op::Copy { .. } => plain::Copy,
                     Op::Const { .. } => Const,
                     Op::Select { .. } => Select,
                     Op::GlobalGet { .. } => GlobalGet,
@@ -906,9 +1036,9 @@ macro_rules! define_threading {
                     Op::DataDrop(_) => DataDrop,
                     Op::RefIsNull { .. } => RefIsNull,
                     Op::RefFunc { .. } => RefFunc,
-                    $(Op::$num { .. } => $num,)*
-                    $(Op::$mem { .. } => $mem,)*
-                };
+                    $(Op::$num { .. } => plain::$num,)*
+                    $(Op::$mem { .. } => plain::$mem,)*
+                } };
                 Inst { op, handler }
             }
         }

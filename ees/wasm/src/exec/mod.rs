@@ -24,7 +24,7 @@ use crate::values::Value;
 
 mod handlers;
 
-pub(crate) use handlers::Inst;
+pub(crate) use handlers::{sets_acc, Inst};
 use handlers::{Cx, Exit};
 
 /// Bulk instructions (`memory.fill/copy/init/grow`, `table.*`) cost one extra fuel unit per
@@ -86,6 +86,8 @@ pub struct Execution {
     fp: u32,
     instance: u32,
     in_wasm: bool,
+    /// The handlers' accumulator register, kept across a suspension (see `handlers.rs`).
+    acc: u64,
     /// A call to perform before running on (entry function or cross-instance call).
     pending: Option<FuncAddr>,
     results: Box<[ValType]>,
@@ -116,6 +118,7 @@ impl Execution {
             fp: 0,
             instance: 0,
             in_wasm: false,
+            acc: 0,
             pending: Some(func),
             results: ty.results.clone(),
             state: State::Ready,
@@ -387,6 +390,34 @@ mod tests {
             // Per iteration: the test (local.get, i32.eqz, br_if) and the body (local.get,
             // i32.const, i32.sub, local.set, br); then the last test, local.get and the end.
             assert_eq!(1000 - fuel, 8 * n + 3 + 2, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn running_out_of_fuel_at_a_jump_on_the_accumulator_resumes_right() {
+        // The loop's `br_if` tests the value `i32.sub` just computed, so it reads it from
+        // the accumulator; refuelling in slices of every size stops there sometimes, and
+        // the execution must go on with the same value.
+        let text = r#"(module (func (export "sum") (param i32) (result i32) (local i32)
+            (loop $l
+              (local.set 1 (i32.add (local.get 1) (local.get 0)))
+              (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+              (br_if $l (local.get 0)))
+            (local.get 1)))"#;
+        let (mut store, f) = setup(text, "sum");
+        // One iteration costs 10 (charged at once), so any slice from 10 makes progress.
+        for slice in 10..40 {
+            let mut exec = Execution::new(&store, f, &[Value::I32(100)], StackLimits::default()).unwrap();
+            let mut runs = 0;
+            let result = loop {
+                let mut fuel = slice;
+                runs += 1;
+                match exec.run(&mut store, &mut fuel) {
+                    Err(Trap::OutOfFuel) if runs < 10_000 => continue,
+                    other => break other,
+                }
+            };
+            assert_eq!(result, Ok(RunOutcome::Finished(vec![Value::I32(5050)])), "slices of {slice}");
         }
     }
 
