@@ -119,6 +119,8 @@ pub(super) struct Cx<'a> {
     /// The instance's memory, out of the store while the loop runs; `mem` is its base,
     /// refreshed when it grows.
     memory: Vec<u8>,
+    /// The defined function [`call_general`] enters.
+    callee: u32,
     /// Fuel left at an exit.
     fuel: u64,
     trap: Option<Trap>,
@@ -137,7 +139,19 @@ impl<'a> Cx<'a> {
     ) -> Cx<'a> {
         let stack = exec.stack.as_mut_ptr();
         let next = Registers { ip: ptr::null(), regs: stack, mem: ptr::null_mut(), acc: 0, fuel: 0 };
-        Cx { exec, store, ctx, funcs: &code.funcs, code: code.insts.as_ptr(), stack, memory, fuel: 0, trap: None, next }
+        Cx {
+            exec,
+            store,
+            ctx,
+            funcs: &code.funcs,
+            code: code.insts.as_ptr(),
+            stack,
+            memory,
+            callee: 0,
+            fuel: 0,
+            trap: None,
+            next,
+        }
     }
 
     /// The memory (to put back into the store), the fuel left and the trap, if any.
@@ -329,7 +343,8 @@ handler!(Call, Op::Call { func, base }, |ip, regs, mem, acc, fuel, cx| {
         || depth >= exec.limits.max_call_depth
         || zeros + consts.len() > SMALL_FRAME
     {
-        return call_general(ip, regs, mem, acc, fuel, cx, callee, base);
+        cx.callee = func;
+        return call_general(ip, regs, mem, acc, fuel, cx);
     }
     let ret = ip.add(1).offset_from(cx.code) as u32;
     exec.frames.as_mut_ptr().add(depth).write(Frame { pc: ret, fp: fp as u32, instance: exec.instance });
@@ -346,22 +361,21 @@ handler!(Call, Op::Call { func, base }, |ip, regs, mem, acc, fuel, cx| {
     next!(cx.code.add(callee.start as usize), new_regs, mem, acc, fuel, cx)
 });
 
-/// Enters `callee` with its frame at slot `base` of the frame at `regs`, from the call at
-/// `ip`: checks the limits, grows the stacks, sets up the frame (locals zeroed, constants
-/// copied in) and runs on at the callee's first op.
+/// Enters defined function `cx.callee` from the call at `ip` (a `Call` or `CallIndirect`,
+/// whose `base` is where the callee's frame starts in the frame at `regs`): checks the
+/// limits, grows the stacks, sets up the frame (locals zeroed, constants copied in) and
+/// runs on at the callee's first op. (It has the handlers' six arguments, the callee in
+/// `cx`, so that handlers can reach it by a tail call: a seventh argument would go on the
+/// stack, and LLVM cannot then turn the call into a jump.)
 #[cold]
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn call_general(
-    ip: Ip,
-    regs: Regs,
-    mem: *mut u8,
-    acc: u64,
-    fuel: u64,
-    cx: &mut Cx<'_>,
-    callee: &FuncCode,
-    base: u32,
-) -> Exit {
+unsafe fn call_general(ip: Ip, regs: Regs, mem: *mut u8, acc: u64, fuel: u64, cx: &mut Cx<'_>) -> Exit {
+    let base = match (*ip).op {
+        Op::Call { base, .. } | Op::CallIndirect { base, .. } => base,
+        _ => unreachable_unchecked(),
+    };
+    let funcs = cx.funcs;
+    let callee = &funcs[cx.callee as usize];
     let exec = &mut *cx.exec;
     if exec.frames.len() >= exec.limits.max_call_depth {
         return trap(cx, fuel, Trap::StackExhausted);
@@ -425,8 +439,8 @@ handler!(CallIndirect, Op::CallIndirect { ty, table, base }, |ip, regs, mem, acc
     }
     match f.kind {
         FuncKind::Wasm { instance, index } if instance == cx.exec.instance => {
-            let funcs = cx.funcs;
-            call_general(ip, regs, mem, acc, fuel, cx, &funcs[index as usize], base)
+            cx.callee = index;
+            call_general(ip, regs, mem, acc, fuel, cx)
         }
         _ => call_out(cx, ip, regs, acc, fuel, addr, base, n),
     }
