@@ -199,6 +199,13 @@ macro_rules! define_op {
             JumpI64LeU { a: u16, b: u16, target: u32, fuel: u32 },
             JumpI64GeS { a: u16, b: u16, target: u32, fuel: u32 },
             JumpI64GeU { a: u16, b: u16, target: u32, fuel: u32 },
+            /// A loop's step and test in one op (made by `compile::fuse_steps`): slot `x`
+            /// becomes `x + k` (or `x - k`), then the op jumps like a compare-and-branch
+            /// when `x <cmp> limit` holds (or `x` is zero / non-zero), and otherwise goes on
+            /// at the op after next (the next one is the test it replaced, left unreached).
+            /// `how` is [`StepHow::code`].
+            StepJump32 { x: u16, k: u16, limit: u16, how: u8, target: u32, fuel: u32 },
+            StepJump64 { x: u16, k: u16, limit: u16, how: u8, target: u32, fuel: u32 },
             /// Jumps by the i32 in slot `idx`: the next `len + 1` ops are `Jump`s, one per
             /// target, the last the default.
             BrTable { idx: u32, len: u32 },
@@ -273,6 +280,9 @@ macro_rules! define_op {
                     | O::JumpI64GtU { a, b, .. } | O::JumpI64LeS { a, b, .. } | O::JumpI64LeU { a, b, .. }
                     | O::JumpI64GeS { a, b, .. } | O::JumpI64GeU { a, b, .. } => (a.max(b) as u32, 1),
                     O::BrTable { idx, .. } => (idx, 1),
+                    O::StepJump32 { x, k, limit, .. } | O::StepJump64 { x, k, limit, .. } => {
+                        (x.max(k).max(limit) as u32, 1)
+                    }
                     // The result goes to slot 0.
                     O::Return { n: 0, .. } => return 0,
                     O::Return { src, n } => (src, n),
@@ -327,6 +337,27 @@ for_each_numeric!(define_op);
 
 pub(crate) use {for_each_memop, for_each_numeric};
 
+/// The test of a [`Op::StepJump32`]/[`Op::StepJump64`]: `x <cmp> limit` for the ten
+/// integer comparisons (in `Eq, Ne, LtS, LtU, GtS, GtU, LeS, LeU, GeS, GeU` order), or `x`
+/// zero / non-zero; and whether the step subtracts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepHow {
+    pub cmp: u8,
+    pub sub: bool,
+}
+
+impl StepHow {
+    /// Comparisons 0..=9, then `ZERO` and `NON_ZERO`.
+    pub const ZERO: u8 = 10;
+    pub const NON_ZERO: u8 = 11;
+    /// Number of distinct codes.
+    pub const CODES: usize = 24;
+
+    pub fn code(self) -> u8 {
+        self.cmp + if self.sub { 12 } else { 0 }
+    }
+}
+
 /// Per-function data the interpreter needs at a call.
 ///
 /// Frame layout (slots above the frame pointer): parameters, declared locals (zeroed on
@@ -350,7 +381,7 @@ mod tests {
 
     #[test]
     fn op_is_compact() {
-        assert!(std::mem::size_of::<Op>() <= 16);
+        assert!(std::mem::size_of::<Op>() <= 16, "{}", std::mem::size_of::<Op>());
     }
 
     #[test]

@@ -23,13 +23,15 @@
 //!   nothing: a slot already holds the result's bits.
 //! - **Loop rotation.** A loop that tests its exit at the top gets the test repeated, negated,
 //!   in place of its jump back (`rotate_loops`): one branch op per iteration instead of two.
+//! - **Step fusion.** `x = x ± k` followed by a conditional jump on `x` becomes one
+//!   `StepJump` op (`fuse_steps`), the usual end of a counted loop.
 //!
 //! Forward branches are patched when their block ends. Fusion never crosses a branch
 //! target: only ops emitted since the last run start (`barrier`) are rewritten.
 
 use std::collections::HashMap;
 
-use crate::code::{FuncCode, Op};
+use crate::code::{FuncCode, Op, StepHow};
 use crate::decode::{FuncBody, ModuleDesc, Operator};
 use crate::error::Error;
 use crate::exec::{sets_acc, Inst};
@@ -66,6 +68,7 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
         let ft = ctx.type_at(type_idx)?;
         charge_on_jumps(&mut ops[start as usize..], start);
         rotate_loops(&mut ops[start as usize..], start);
+        fuse_steps(&mut ops[start as usize..], start);
         verify(ctx, start as usize, &ops[start as usize..], max_height)?;
         funcs.push(FuncCode {
             start,
@@ -249,6 +252,99 @@ struct Translator<'a> {
     barrier: usize,
 }
 
+/// A loop's step and its test, `x = x + k` (or `x - k`) followed by a conditional jump on
+/// `x`, become one `StepJump` op, which then skips the test (left in place, unreached, so
+/// that no position moves). Only when the test is not itself a jump target and every slot
+/// fits the op's 16 bits.
+fn fuse_steps(ops: &mut [Op], start: u32) {
+    let mut targeted = vec![false; ops.len() + 1];
+    for op in ops.iter() {
+        let mut op = *op;
+        if let Some(&mut t) = target_mut(&mut op) {
+            targeted[(t.wrapping_sub(start) as usize).min(ops.len())] = true;
+        }
+    }
+    for p in 0..ops.len().saturating_sub(1) {
+        if targeted[p + 1] {
+            continue;
+        }
+        let (wide, sub, x, k) = match ops[p] {
+            Op::I32Add { dst, a, b } if dst == a => (false, false, dst, b),
+            Op::I32Add { dst, a, b } if dst == b => (false, false, dst, a),
+            Op::I32Sub { dst, a, b } if dst == a => (false, true, dst, b),
+            Op::I64Add { dst, a, b } if dst == a => (true, false, dst, b),
+            Op::I64Add { dst, a, b } if dst == b => (true, false, dst, a),
+            Op::I64Sub { dst, a, b } if dst == a => (true, true, dst, b),
+            _ => continue,
+        };
+        let Some((cmp, limit, target, fuel)) = step_test(ops[p + 1], wide, x) else { continue };
+        let (Ok(x), Ok(k), Ok(limit)) = (u16::try_from(x), u16::try_from(k), u16::try_from(limit)) else {
+            continue;
+        };
+        let how = StepHow { cmp, sub }.code();
+        ops[p] = if wide {
+            Op::StepJump64 { x, k, limit, how, target, fuel }
+        } else {
+            Op::StepJump32 { x, k, limit, how, target, fuel }
+        };
+    }
+}
+
+/// `op` as the test of a step of slot `x` (64-bit when `wide`): the comparison (with `x`
+/// on the left), the other operand's slot, the target and the fuel.
+fn step_test(op: Op, wide: bool, x: u32) -> Option<(u8, u32, u32, u32)> {
+    use Op as O;
+    // The comparisons in `StepHow` order, and the order with the operands swapped.
+    const SWAPPED: [u8; 10] = [0, 1, 4, 5, 2, 3, 8, 9, 6, 7];
+    let (cmp, a, b, target, fuel) = match (op, wide) {
+        (O::JumpIfZero32 { c, target, fuel }, false) | (O::JumpIfZero64 { c, target, fuel }, true) => {
+            return (c == x).then_some((StepHow::ZERO, 0, target, fuel));
+        }
+        (O::JumpIfNonZero32 { c, target, fuel }, false) | (O::JumpIfNonZero64 { c, target, fuel }, true) => {
+            return (c == x).then_some((StepHow::NON_ZERO, 0, target, fuel));
+        }
+        (O::JumpI32Eq { a, b, target, fuel }, false) | (O::JumpI64Eq { a, b, target, fuel }, true) => {
+            (0, a, b, target, fuel)
+        }
+        (O::JumpI32Ne { a, b, target, fuel }, false) | (O::JumpI64Ne { a, b, target, fuel }, true) => {
+            (1, a, b, target, fuel)
+        }
+        (O::JumpI32LtS { a, b, target, fuel }, false) | (O::JumpI64LtS { a, b, target, fuel }, true) => {
+            (2, a, b, target, fuel)
+        }
+        (O::JumpI32LtU { a, b, target, fuel }, false) | (O::JumpI64LtU { a, b, target, fuel }, true) => {
+            (3, a, b, target, fuel)
+        }
+        (O::JumpI32GtS { a, b, target, fuel }, false) | (O::JumpI64GtS { a, b, target, fuel }, true) => {
+            (4, a, b, target, fuel)
+        }
+        (O::JumpI32GtU { a, b, target, fuel }, false) | (O::JumpI64GtU { a, b, target, fuel }, true) => {
+            (5, a, b, target, fuel)
+        }
+        (O::JumpI32LeS { a, b, target, fuel }, false) | (O::JumpI64LeS { a, b, target, fuel }, true) => {
+            (6, a, b, target, fuel)
+        }
+        (O::JumpI32LeU { a, b, target, fuel }, false) | (O::JumpI64LeU { a, b, target, fuel }, true) => {
+            (7, a, b, target, fuel)
+        }
+        (O::JumpI32GeS { a, b, target, fuel }, false) | (O::JumpI64GeS { a, b, target, fuel }, true) => {
+            (8, a, b, target, fuel)
+        }
+        (O::JumpI32GeU { a, b, target, fuel }, false) | (O::JumpI64GeU { a, b, target, fuel }, true) => {
+            (9, a, b, target, fuel)
+        }
+        _ => return None,
+    };
+    let (a, b) = (a as u32, b as u32);
+    if a == x && b != x {
+        Some((cmp, b, target, fuel))
+    } else if b == x && a != x {
+        Some((SWAPPED[cmp as usize], a, target, fuel))
+    } else {
+        None
+    }
+}
+
 /// The target and the fuel charged when jumping, of an op that jumps.
 fn jump_parts(op: &mut Op) -> Option<(&mut u32, &mut u32)> {
     use Op as O;
@@ -277,7 +373,9 @@ fn jump_parts(op: &mut Op) -> Option<(&mut u32, &mut u32)> {
         | O::JumpI64LeS { target, fuel, .. }
         | O::JumpI64LeU { target, fuel, .. }
         | O::JumpI64GeS { target, fuel, .. }
-        | O::JumpI64GeU { target, fuel, .. } => Some((target, fuel)),
+        | O::JumpI64GeU { target, fuel, .. }
+        | O::StepJump32 { target, fuel, .. }
+        | O::StepJump64 { target, fuel, .. } => Some((target, fuel)),
         _ => None,
     }
 }

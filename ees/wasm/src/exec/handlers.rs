@@ -49,7 +49,7 @@ use std::hint::unreachable_unchecked;
 use std::ptr;
 
 use super::{Execution, Frame};
-use crate::code::{for_each_memop, for_each_numeric, FuncCode, Op};
+use crate::code::{for_each_memop, for_each_numeric, FuncCode, Op, StepHow};
 use crate::compile::CompiledCode;
 use crate::error::Trap;
 use crate::float;
@@ -280,6 +280,89 @@ handler!(Jump, Op::Jump { target, fuel: cost }, |ip, regs, mem, acc, fuel, cx| {
     charge!(cost, ip, regs, acc, fuel, cx);
     next!(cx.code.add(target as usize), regs, mem, acc, fuel, cx)
 });
+
+/// `StepJump32`/`StepJump64` with the step and test given by the type parameters (one
+/// handler per combination, picked by [`Inst::new`] from `how`). Nothing is written before
+/// the fuel of a taken jump is paid, so running out re-executes the whole op.
+unsafe fn step_jump<const WIDE: bool, const SUB: bool, const CMP: u8>(
+    ip: Ip,
+    regs: Regs,
+    mem: *mut u8,
+    acc: u64,
+    mut fuel: u64,
+    cx: &mut Cx<'_>,
+) -> Exit {
+    let (Op::StepJump32 { x, k, limit, target, fuel: cost, .. }
+    | Op::StepJump64 { x, k, limit, target, fuel: cost, .. }) = (*ip).op
+    else {
+        unreachable_unchecked()
+    };
+    let (old, step, lim) = (r!(regs, x), r!(regs, k), r!(regs, limit));
+    let new = match (WIDE, SUB) {
+        (false, false) => (old as u32).wrapping_add(step as u32) as u64,
+        (false, true) => (old as u32).wrapping_sub(step as u32) as u64,
+        (true, false) => old.wrapping_add(step),
+        (true, true) => old.wrapping_sub(step),
+    };
+    // Signed comparisons on the value's own width.
+    let (sn, sl) = if WIDE { (new as i64, lim as i64) } else { (new as u32 as i32 as i64, lim as u32 as i32 as i64) };
+    let (un, ul) = if WIDE { (new, lim) } else { (new as u32 as u64, lim as u32 as u64) };
+    let taken = match CMP {
+        0 => un == ul,
+        1 => un != ul,
+        2 => sn < sl,
+        3 => un < ul,
+        4 => sn > sl,
+        5 => un > ul,
+        6 => sn <= sl,
+        7 => un <= ul,
+        8 => sn >= sl,
+        9 => un >= ul,
+        StepHow::ZERO => un == 0,
+        _ => un != 0,
+    };
+    if taken {
+        charge!(cost, ip, regs, acc, fuel, cx);
+        r!(regs, x) = new;
+        next!(cx.code.add(target as usize), regs, mem, acc, fuel, cx)
+    }
+    r!(regs, x) = new;
+    next!(ip.add(2), regs, mem, acc, fuel, cx)
+}
+
+/// The `step_jump` handlers of one width, indexed by [`StepHow::code`].
+macro_rules! step_handlers {
+    ($wide:literal) => {
+        [
+            step_jump::<$wide, false, 0>,
+            step_jump::<$wide, false, 1>,
+            step_jump::<$wide, false, 2>,
+            step_jump::<$wide, false, 3>,
+            step_jump::<$wide, false, 4>,
+            step_jump::<$wide, false, 5>,
+            step_jump::<$wide, false, 6>,
+            step_jump::<$wide, false, 7>,
+            step_jump::<$wide, false, 8>,
+            step_jump::<$wide, false, 9>,
+            step_jump::<$wide, false, 10>,
+            step_jump::<$wide, false, 11>,
+            step_jump::<$wide, true, 0>,
+            step_jump::<$wide, true, 1>,
+            step_jump::<$wide, true, 2>,
+            step_jump::<$wide, true, 3>,
+            step_jump::<$wide, true, 4>,
+            step_jump::<$wide, true, 5>,
+            step_jump::<$wide, true, 6>,
+            step_jump::<$wide, true, 7>,
+            step_jump::<$wide, true, 8>,
+            step_jump::<$wide, true, 9>,
+            step_jump::<$wide, true, 10>,
+            step_jump::<$wide, true, 11>,
+        ]
+    };
+}
+static STEP32: [Handler; StepHow::CODES] = step_handlers!(false);
+static STEP64: [Handler; StepHow::CODES] = step_handlers!(true);
 
 handler!(BrTable, Op::BrTable { idx, len: n }, |ip, regs, mem, acc, fuel, cx| {
     // The selected entry, one of the `n + 1` `Jump`s that follow, runs next.
@@ -1023,6 +1106,8 @@ macro_rules! define_threading {
                     Op::JumpI64GeS { .. } => plain::JumpI64GeS,
                     Op::JumpI64GeU { .. } => plain::JumpI64GeU,
                     Op::BrTable { .. } => BrTable,
+                    Op::StepJump32 { how, .. } => STEP32[how as usize],
+                    Op::StepJump64 { how, .. } => STEP64[how as usize],
                     Op::Return { n: 0, .. } => Return0,
                     Op::Return { n: 1, .. } => Return1,
                     Op::Return { .. } => Return,

@@ -421,6 +421,94 @@ mod tests {
         }
     }
 
+    /// The fused loop step and test (`StepJump`) against a model, for every comparison in
+    /// both operand orders, both widths, add and sub, across the signed and unsigned wraps.
+    #[test]
+    fn loop_steps_fused_with_their_test_match_a_model() {
+        let cmps = ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"];
+        fn holds(cmp: &str, a: u64, b: u64, wide: bool) -> bool {
+            let (sa, sb) = if wide { (a as i64, b as i64) } else { (a as u32 as i32 as i64, b as u32 as i32 as i64) };
+            match cmp {
+                "eq" => a == b,
+                "ne" => a != b,
+                "lt_s" => sa < sb,
+                "lt_u" => a < b,
+                "gt_s" => sa > sb,
+                "gt_u" => a > b,
+                "le_s" => sa <= sb,
+                "le_u" => a <= b,
+                "ge_s" => sa >= sb,
+                _ => a >= b,
+            }
+        }
+        for wide in [false, true] {
+            let t = if wide { "i64" } else { "i32" };
+            let mask = if wide { u64::MAX } else { u32::MAX as u64 };
+            let top = if wide { i64::MAX as u64 } else { i32::MAX as u64 };
+            for step in ["add", "sub"] {
+                for cmp in cmps.iter().map(|c| c.to_string()).chain(["eqz".into(), "nez".into()]) {
+                    for swap in [false, true] {
+                        let test = match (cmp.as_str(), swap) {
+                            ("eqz", _) => format!("({t}.eqz (local.get $x))"),
+                            ("nez", _) if wide => "(i64.ne (local.get $x) (i64.const 0))".to_string(),
+                            ("nez", _) => "(local.get $x)".to_string(),
+                            (c, false) => format!("({t}.{c} (local.get $x) (local.get $lim))"),
+                            (c, true) => format!("({t}.{c} (local.get $lim) (local.get $x))"),
+                        };
+                        let text = format!(
+                            r#"(module (func (export "f") (param $x {t}) (param $k {t}) (param $lim {t}) (result {t} i32)
+                                (local $n i32)
+                                (block $out (loop $l
+                                  (br_if $out (i32.ge_u (local.get $n) (i32.const 40)))
+                                  (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                                  (local.set $x ({t}.{step} (local.get $x) (local.get $k)))
+                                  (br_if $l {test})))
+                                (local.get $x) (local.get $n)))"#
+                        );
+                        let listing = Module::new(&wat(&text)).expect("module").disassemble();
+                        assert!(listing.contains("StepJump"), "not fused: {t}.{step} {cmp}\n{listing}");
+                        let (mut store, f) = setup(&text, "f");
+                        for (x0, k, lim) in [(0, 1, 5), (top - 3, 1, top + 2), (mask - 2, 1, 3), (5, 1, 0), (2, 1, 2)] {
+                            let (x0, k, lim) = (x0 & mask, k, lim & mask);
+                            let (mut x, mut n) = (x0, 0u32);
+                            loop {
+                                if n >= 40 {
+                                    break;
+                                }
+                                n += 1;
+                                x = if step == "add" { x.wrapping_add(k) } else { x.wrapping_sub(k) } & mask;
+                                let again = match (cmp.as_str(), swap) {
+                                    ("eqz", _) => x == 0,
+                                    ("nez", _) => x != 0,
+                                    (c, false) => holds(c, x, lim, wide),
+                                    (c, true) => holds(c, lim, x, wide),
+                                };
+                                if !again {
+                                    break;
+                                }
+                            }
+                            let v = |b: u64| if wide { Value::I64(b as i64) } else { Value::I32(b as u32 as i32) };
+                            let mut fuel = 1 << 20;
+                            let r = invoke(
+                                &mut store,
+                                f,
+                                &[v(x0), v(k), v(lim)],
+                                &mut fuel,
+                                StackLimits::default(),
+                                &mut |_, _, _| Ok(vec![]),
+                            );
+                            assert_eq!(
+                                r,
+                                Ok(vec![v(x), Value::I32(n as i32)]),
+                                "{t}.{step} {cmp} swap={swap} x0={x0} k={k} lim={lim}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn stack_exhaustion_traps() {
         let text = r#"(module (func $r (export "r") (param i64) (call $r (local.get 0))))"#;
