@@ -85,21 +85,9 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
 /// leaves its result in the interpreter's accumulator gets the handler that reads that
 /// operand from there (see `exec/handlers.rs`).
 fn thread(ops: &[Op], funcs: &[FuncCode]) -> Box<[Inst]> {
-    // Ops entered other than from the op before them.
-    let mut entered = vec![false; ops.len() + 1];
+    let mut entered = entered(ops, 0);
     for f in funcs {
         entered[f.start as usize] = true;
-    }
-    for (i, op) in ops.iter().enumerate() {
-        let mut op = *op;
-        if let Some(&mut t) = target_mut(&mut op) {
-            entered[(t as usize).min(ops.len())] = true;
-        }
-        if let Op::BrTable { len, .. } = op {
-            for e in &mut entered[(i + 1).min(ops.len())..(i + 2 + len as usize).min(ops.len())] {
-                *e = true;
-            }
-        }
     }
     let mut acc = None;
     let mut insts = Vec::with_capacity(ops.len());
@@ -108,6 +96,25 @@ fn thread(ops: &[Op], funcs: &[FuncCode]) -> Box<[Inst]> {
         acc = sets_acc(op);
     }
     insts.into_boxed_slice()
+}
+
+/// Which ops (of `ops`, the code from position `start` on) can be entered other than by
+/// falling through from the op before them: jump targets and `br_table` entries. One
+/// entry more than `ops`, for a target just past the end.
+fn entered(ops: &[Op], start: u32) -> Vec<bool> {
+    let mut entered = vec![false; ops.len() + 1];
+    for (i, op) in ops.iter().enumerate() {
+        let mut op = *op;
+        if let Some(&mut t) = target_mut(&mut op) {
+            entered[(t.wrapping_sub(start) as usize).min(ops.len())] = true;
+        }
+        if let Op::BrTable { len, .. } = op {
+            for e in &mut entered[(i + 1).min(ops.len())..(i + 2 + len as usize).min(ops.len())] {
+                *e = true;
+            }
+        }
+    }
+    entered
 }
 
 /// Lets every jump to the start of a run charge that run's fuel itself and skip its
@@ -138,13 +145,7 @@ fn charge_on_jumps(ops: &mut [Op], start: u32) {
 /// then runs one branch op instead of two, and pays exactly what it paid before. This
 /// needs `exit` to be reached only by falling through from `back` (jumps skip its `Fuel` op).
 fn rotate_loops(ops: &mut [Op], start: u32) {
-    let mut targeted = vec![false; ops.len() + 1];
-    for op in ops.iter() {
-        let mut op = *op;
-        if let Some(&mut t) = target_mut(&mut op) {
-            targeted[(t.wrapping_sub(start) as usize).min(ops.len())] = true;
-        }
-    }
+    let mut targeted = entered(ops, start);
     for back in 0..ops.len().saturating_sub(1) {
         let Op::Jump { target: head, fuel: f } = ops[back] else { continue };
         let Some(&test) = head.checked_sub(start).and_then(|h| ops.get(h as usize)) else { continue };
@@ -257,13 +258,7 @@ struct Translator<'a> {
 /// that no position moves). Only when the test is not itself a jump target and every slot
 /// fits the op's 16 bits.
 fn fuse_steps(ops: &mut [Op], start: u32) {
-    let mut targeted = vec![false; ops.len() + 1];
-    for op in ops.iter() {
-        let mut op = *op;
-        if let Some(&mut t) = target_mut(&mut op) {
-            targeted[(t.wrapping_sub(start) as usize).min(ops.len())] = true;
-        }
-    }
+    let targeted = entered(ops, start);
     for p in 0..ops.len().saturating_sub(1) {
         if targeted[p + 1] {
             continue;
@@ -294,52 +289,21 @@ fn fuse_steps(ops: &mut [Op], start: u32) {
 /// on the left), the other operand's slot, the target and the fuel.
 fn step_test(op: Op, wide: bool, x: u32) -> Option<(u8, u32, u32, u32)> {
     use Op as O;
-    // The comparisons in `StepHow` order, and the order with the operands swapped.
-    const SWAPPED: [u8; 10] = [0, 1, 4, 5, 2, 3, 8, 9, 6, 7];
-    let (cmp, a, b, target, fuel) = match (op, wide) {
+    match (op, wide) {
         (O::JumpIfZero32 { c, target, fuel }, false) | (O::JumpIfZero64 { c, target, fuel }, true) => {
             return (c == x).then_some((StepHow::ZERO, 0, target, fuel));
         }
         (O::JumpIfNonZero32 { c, target, fuel }, false) | (O::JumpIfNonZero64 { c, target, fuel }, true) => {
             return (c == x).then_some((StepHow::NON_ZERO, 0, target, fuel));
         }
-        (O::JumpI32Eq { a, b, target, fuel }, false) | (O::JumpI64Eq { a, b, target, fuel }, true) => {
-            (0, a, b, target, fuel)
-        }
-        (O::JumpI32Ne { a, b, target, fuel }, false) | (O::JumpI64Ne { a, b, target, fuel }, true) => {
-            (1, a, b, target, fuel)
-        }
-        (O::JumpI32LtS { a, b, target, fuel }, false) | (O::JumpI64LtS { a, b, target, fuel }, true) => {
-            (2, a, b, target, fuel)
-        }
-        (O::JumpI32LtU { a, b, target, fuel }, false) | (O::JumpI64LtU { a, b, target, fuel }, true) => {
-            (3, a, b, target, fuel)
-        }
-        (O::JumpI32GtS { a, b, target, fuel }, false) | (O::JumpI64GtS { a, b, target, fuel }, true) => {
-            (4, a, b, target, fuel)
-        }
-        (O::JumpI32GtU { a, b, target, fuel }, false) | (O::JumpI64GtU { a, b, target, fuel }, true) => {
-            (5, a, b, target, fuel)
-        }
-        (O::JumpI32LeS { a, b, target, fuel }, false) | (O::JumpI64LeS { a, b, target, fuel }, true) => {
-            (6, a, b, target, fuel)
-        }
-        (O::JumpI32LeU { a, b, target, fuel }, false) | (O::JumpI64LeU { a, b, target, fuel }, true) => {
-            (7, a, b, target, fuel)
-        }
-        (O::JumpI32GeS { a, b, target, fuel }, false) | (O::JumpI64GeS { a, b, target, fuel }, true) => {
-            (8, a, b, target, fuel)
-        }
-        (O::JumpI32GeU { a, b, target, fuel }, false) | (O::JumpI64GeU { a, b, target, fuel }, true) => {
-            (9, a, b, target, fuel)
-        }
-        _ => return None,
-    };
-    let (a, b) = (a as u32, b as u32);
+        _ => {}
+    }
+    let c = compare_parts(op).filter(|c| c.wide == wide)?;
+    let (a, b) = (c.a as u32, c.b as u32);
     if a == x && b != x {
-        Some((cmp, b, target, fuel))
+        Some((c.cmp, b, c.target, c.fuel))
     } else if b == x && a != x {
-        Some((SWAPPED[cmp as usize], a, target, fuel))
+        Some((SWAPPED[c.cmp as usize], a, c.target, c.fuel))
     } else {
         None
     }
@@ -387,33 +351,85 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
 /// The conditional jump taken exactly when `op` is not (same operands, target and fuel).
 fn invert(op: Op) -> Option<Op> {
     use Op as O;
-    Some(match op {
-        O::JumpIfZero32 { c, target, fuel } => O::JumpIfNonZero32 { c, target, fuel },
-        O::JumpIfNonZero32 { c, target, fuel } => O::JumpIfZero32 { c, target, fuel },
-        O::JumpIfZero64 { c, target, fuel } => O::JumpIfNonZero64 { c, target, fuel },
-        O::JumpIfNonZero64 { c, target, fuel } => O::JumpIfZero64 { c, target, fuel },
-        O::JumpI32Eq { a, b, target, fuel } => O::JumpI32Ne { a, b, target, fuel },
-        O::JumpI32Ne { a, b, target, fuel } => O::JumpI32Eq { a, b, target, fuel },
-        O::JumpI32LtS { a, b, target, fuel } => O::JumpI32GeS { a, b, target, fuel },
-        O::JumpI32LtU { a, b, target, fuel } => O::JumpI32GeU { a, b, target, fuel },
-        O::JumpI32GtS { a, b, target, fuel } => O::JumpI32LeS { a, b, target, fuel },
-        O::JumpI32GtU { a, b, target, fuel } => O::JumpI32LeU { a, b, target, fuel },
-        O::JumpI32LeS { a, b, target, fuel } => O::JumpI32GtS { a, b, target, fuel },
-        O::JumpI32LeU { a, b, target, fuel } => O::JumpI32GtU { a, b, target, fuel },
-        O::JumpI32GeS { a, b, target, fuel } => O::JumpI32LtS { a, b, target, fuel },
-        O::JumpI32GeU { a, b, target, fuel } => O::JumpI32LtU { a, b, target, fuel },
-        O::JumpI64Eq { a, b, target, fuel } => O::JumpI64Ne { a, b, target, fuel },
-        O::JumpI64Ne { a, b, target, fuel } => O::JumpI64Eq { a, b, target, fuel },
-        O::JumpI64LtS { a, b, target, fuel } => O::JumpI64GeS { a, b, target, fuel },
-        O::JumpI64LtU { a, b, target, fuel } => O::JumpI64GeU { a, b, target, fuel },
-        O::JumpI64GtS { a, b, target, fuel } => O::JumpI64LeS { a, b, target, fuel },
-        O::JumpI64GtU { a, b, target, fuel } => O::JumpI64LeU { a, b, target, fuel },
-        O::JumpI64LeS { a, b, target, fuel } => O::JumpI64GtS { a, b, target, fuel },
-        O::JumpI64LeU { a, b, target, fuel } => O::JumpI64GtU { a, b, target, fuel },
-        O::JumpI64GeS { a, b, target, fuel } => O::JumpI64LtS { a, b, target, fuel },
-        O::JumpI64GeU { a, b, target, fuel } => O::JumpI64LtU { a, b, target, fuel },
-        _ => return None,
-    })
+    match op {
+        O::JumpIfZero32 { c, target, fuel } => Some(O::JumpIfNonZero32 { c, target, fuel }),
+        O::JumpIfNonZero32 { c, target, fuel } => Some(O::JumpIfZero32 { c, target, fuel }),
+        O::JumpIfZero64 { c, target, fuel } => Some(O::JumpIfNonZero64 { c, target, fuel }),
+        O::JumpIfNonZero64 { c, target, fuel } => Some(O::JumpIfZero64 { c, target, fuel }),
+        _ => {
+            let c = compare_parts(op)?;
+            compare_op(Compare { cmp: NEGATED[c.cmp as usize], ..c })
+        }
+    }
+}
+
+/// The comparisons' indices in [`StepHow`] order: `Eq, Ne, LtS, LtU, GtS, GtU, LeS, LeU,
+/// GeS, GeU`. `NEGATED[i]` holds exactly when `i` does not; `SWAPPED[i]` is `i` with its
+/// operands exchanged (`a < b` is `b > a`).
+const NEGATED: [u8; 10] = [1, 0, 8, 9, 6, 7, 4, 5, 2, 3];
+const SWAPPED: [u8; 10] = [0, 1, 4, 5, 2, 3, 8, 9, 6, 7];
+
+/// A fused compare-and-branch op taken apart.
+#[derive(Clone, Copy)]
+struct Compare {
+    /// Index in [`StepHow`] order.
+    cmp: u8,
+    /// i64 (else i32).
+    wide: bool,
+    a: u16,
+    b: u16,
+    target: u32,
+    fuel: u32,
+}
+
+/// One table of the comparisons, by index: the numeric op and the compare-and-branch op of
+/// each width. It defines `numeric_compare`, `compare_parts` and `compare_op`.
+macro_rules! comparisons {
+    ($($cmp:literal: $n32:ident $j32:ident $n64:ident $j64:ident;)*) => {
+        /// A numeric comparison's index, width and operand slots.
+        fn numeric_compare(op: Op) -> Option<(u8, bool, u32, u32)> {
+            match op {
+                $(
+                    Op::$n32 { a, b, .. } => Some(($cmp, false, a, b)),
+                    Op::$n64 { a, b, .. } => Some(($cmp, true, a, b)),
+                )*
+                _ => None,
+            }
+        }
+
+        fn compare_parts(op: Op) -> Option<Compare> {
+            match op {
+                $(
+                    Op::$j32 { a, b, target, fuel } => Some(Compare { cmp: $cmp, wide: false, a, b, target, fuel }),
+                    Op::$j64 { a, b, target, fuel } => Some(Compare { cmp: $cmp, wide: true, a, b, target, fuel }),
+                )*
+                _ => None,
+            }
+        }
+
+        fn compare_op(c: Compare) -> Option<Op> {
+            let Compare { a, b, target, fuel, .. } = c;
+            match (c.cmp, c.wide) {
+                $(
+                    ($cmp, false) => Some(Op::$j32 { a, b, target, fuel }),
+                    ($cmp, true) => Some(Op::$j64 { a, b, target, fuel }),
+                )*
+                _ => None,
+            }
+        }
+    };
+}
+comparisons! {
+    0: I32Eq JumpI32Eq I64Eq JumpI64Eq;
+    1: I32Ne JumpI32Ne I64Ne JumpI64Ne;
+    2: I32LtS JumpI32LtS I64LtS JumpI64LtS;
+    3: I32LtU JumpI32LtU I64LtU JumpI64LtU;
+    4: I32GtS JumpI32GtS I64GtS JumpI64GtS;
+    5: I32GtU JumpI32GtU I64GtU JumpI64GtU;
+    6: I32LeS JumpI32LeS I64LeS JumpI64LeS;
+    7: I32LeU JumpI32LeU I64LeU JumpI64LeU;
+    8: I32GeS JumpI32GeS I64GeS JumpI64GeS;
+    9: I32GeU JumpI32GeU I64GeU JumpI64GeU;
 }
 
 fn set_target(op: &mut Op, target: u32) {
@@ -436,52 +452,10 @@ fn fuse_compare(cmp: Op, when: bool) -> Option<Op> {
     }
     // Integer comparisons negate exactly: !(a < b) == (a >= b). The fused forms hold
     // 16-bit slots.
-    let (a, b) = match cmp {
-        O::I32Eq { a, b, .. }
-        | O::I32Ne { a, b, .. }
-        | O::I32LtS { a, b, .. }
-        | O::I32LtU { a, b, .. }
-        | O::I32GtS { a, b, .. }
-        | O::I32GtU { a, b, .. }
-        | O::I32LeS { a, b, .. }
-        | O::I32LeU { a, b, .. }
-        | O::I32GeS { a, b, .. }
-        | O::I32GeU { a, b, .. }
-        | O::I64Eq { a, b, .. }
-        | O::I64Ne { a, b, .. }
-        | O::I64LtS { a, b, .. }
-        | O::I64LtU { a, b, .. }
-        | O::I64GtS { a, b, .. }
-        | O::I64GtU { a, b, .. }
-        | O::I64LeS { a, b, .. }
-        | O::I64LeU { a, b, .. }
-        | O::I64GeS { a, b, .. }
-        | O::I64GeU { a, b, .. } => (u16::try_from(a).ok()?, u16::try_from(b).ok()?),
-        _ => return None,
-    };
-    Some(match (cmp, when) {
-        (O::I32Eq { .. }, true) | (O::I32Ne { .. }, false) => O::JumpI32Eq { a, b, target, fuel },
-        (O::I32Ne { .. }, true) | (O::I32Eq { .. }, false) => O::JumpI32Ne { a, b, target, fuel },
-        (O::I32LtS { .. }, true) | (O::I32GeS { .. }, false) => O::JumpI32LtS { a, b, target, fuel },
-        (O::I32LtU { .. }, true) | (O::I32GeU { .. }, false) => O::JumpI32LtU { a, b, target, fuel },
-        (O::I32GtS { .. }, true) | (O::I32LeS { .. }, false) => O::JumpI32GtS { a, b, target, fuel },
-        (O::I32GtU { .. }, true) | (O::I32LeU { .. }, false) => O::JumpI32GtU { a, b, target, fuel },
-        (O::I32LeS { .. }, true) | (O::I32GtS { .. }, false) => O::JumpI32LeS { a, b, target, fuel },
-        (O::I32LeU { .. }, true) | (O::I32GtU { .. }, false) => O::JumpI32LeU { a, b, target, fuel },
-        (O::I32GeS { .. }, true) | (O::I32LtS { .. }, false) => O::JumpI32GeS { a, b, target, fuel },
-        (O::I32GeU { .. }, true) | (O::I32LtU { .. }, false) => O::JumpI32GeU { a, b, target, fuel },
-        (O::I64Eq { .. }, true) | (O::I64Ne { .. }, false) => O::JumpI64Eq { a, b, target, fuel },
-        (O::I64Ne { .. }, true) | (O::I64Eq { .. }, false) => O::JumpI64Ne { a, b, target, fuel },
-        (O::I64LtS { .. }, true) | (O::I64GeS { .. }, false) => O::JumpI64LtS { a, b, target, fuel },
-        (O::I64LtU { .. }, true) | (O::I64GeU { .. }, false) => O::JumpI64LtU { a, b, target, fuel },
-        (O::I64GtS { .. }, true) | (O::I64LeS { .. }, false) => O::JumpI64GtS { a, b, target, fuel },
-        (O::I64GtU { .. }, true) | (O::I64LeU { .. }, false) => O::JumpI64GtU { a, b, target, fuel },
-        (O::I64LeS { .. }, true) | (O::I64GtS { .. }, false) => O::JumpI64LeS { a, b, target, fuel },
-        (O::I64LeU { .. }, true) | (O::I64GtU { .. }, false) => O::JumpI64LeU { a, b, target, fuel },
-        (O::I64GeS { .. }, true) | (O::I64LtS { .. }, false) => O::JumpI64GeS { a, b, target, fuel },
-        (O::I64GeU { .. }, true) | (O::I64LtU { .. }, false) => O::JumpI64GeU { a, b, target, fuel },
-        _ => return None,
-    })
+    let (cmp, wide, a, b) = numeric_compare(cmp)?;
+    let cmp = if when { cmp } else { NEGATED[cmp as usize] };
+    let (a, b) = (u16::try_from(a).ok()?, u16::try_from(b).ok()?);
+    compare_op(Compare { cmp, wide, a, b, target, fuel })
 }
 
 impl<'a> Translator<'a> {
