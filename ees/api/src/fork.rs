@@ -22,10 +22,14 @@ pub enum Fork {
     Paris,
     Shanghai,
     Cancun,
+    /// Pectra: EIP-7702, EIP-2537, EIP-7623, EIP-7691.
+    Prague,
+    /// Fusaka: EIP-7939, EIP-7951, EIP-7823/7883, EIP-7825, EIP-7594.
+    Osaka,
 }
 
 impl Fork {
-    pub const ALL: [Fork; 13] = [
+    pub const ALL: [Fork; 15] = [
         Fork::Frontier,
         Fork::Homestead,
         Fork::Tangerine,
@@ -39,6 +43,8 @@ impl Fork {
         Fork::Paris,
         Fork::Shanghai,
         Fork::Cancun,
+        Fork::Prague,
+        Fork::Osaka,
     ];
 
     /// Parses the fork names used by ethereum/tests (and a few common aliases).
@@ -57,6 +63,8 @@ impl Fork {
             "Paris" | "Merge" => Fork::Paris,
             "Shanghai" => Fork::Shanghai,
             "Cancun" => Fork::Cancun,
+            "Prague" => Fork::Prague,
+            "Osaka" => Fork::Osaka,
             _ => return None,
         })
     }
@@ -77,6 +85,8 @@ impl Fork {
             Fork::Paris => "Paris",
             Fork::Shanghai => "Shanghai",
             Fork::Cancun => "Cancun",
+            Fork::Prague => "Prague",
+            Fork::Osaka => "Osaka",
         }
     }
 

@@ -18,6 +18,43 @@ pub struct BlockEnv {
     /// EIP-4844 blob base fee, derived from the excess blob gas.
     pub blob_base_fee: U256,
     pub chain_id: U256,
+    /// The blob parameters in force (EIP-7840); `None`: the fork's defaults
+    /// ([`BlobSchedule::of`]).
+    pub blob_schedule: Option<BlobSchedule>,
+}
+
+impl BlockEnv {
+    /// The blob parameters in force under `fork`, if the fork has blobs.
+    pub fn blob_schedule(&self, fork: Fork) -> Option<BlobSchedule> {
+        self.blob_schedule.or_else(|| BlobSchedule::of(fork))
+    }
+}
+
+/// Per-block blob parameters: EIP-4844 set them, EIP-7691 raised them, and
+/// EIP-7840 moved them into the chain configuration (`config.blobSchedule`
+/// of an EEST fixture), so a vector may carry its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobSchedule {
+    /// Target blobs per block.
+    pub target: u64,
+    /// Maximum blobs per block.
+    pub max: u64,
+    /// The denominator of the blob base fee's exponential.
+    pub base_fee_update_fraction: u64,
+}
+
+impl BlobSchedule {
+    /// The mainnet parameters of `fork`; `None` before Cancun.
+    pub fn of(fork: Fork) -> Option<BlobSchedule> {
+        match fork {
+            // EIP-4844: TARGET_BLOB_GAS_PER_BLOCK 393216 (3 blobs), MAX 786432 (6),
+            // BLOB_BASE_FEE_UPDATE_FRACTION 3338477.
+            Fork::Cancun => Some(BlobSchedule { target: 3, max: 6, base_fee_update_fraction: 3_338_477 }),
+            // EIP-7691: target 6, max 9, BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE 5007716; Osaka keeps them.
+            Fork::Prague | Fork::Osaka => Some(BlobSchedule { target: 6, max: 9, base_fee_update_fraction: 5_007_716 }),
+            _ => None,
+        }
+    }
 }
 
 /// Transaction-level context visible to every frame.

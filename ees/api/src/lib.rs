@@ -23,7 +23,7 @@ pub use frame::{
     CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest, DeploymentResult, ExecutionEnvironment,
     ExitStatus, Frame, FrameOutcome, HaltReason, LaunchParams, Preemption,
 };
-pub use host::{BlockEnv, Host, Log, SstoreSlot, TxEnv};
+pub use host::{BlobSchedule, BlockEnv, Host, Log, SstoreSlot, TxEnv};
 pub use input::CallInput;
 pub use tracer::{Step, Tracer, TxEnd};
 pub use types::{keccak_empty, Address, Bytecode, Bytes, EeKind, B256, U256};

@@ -18,7 +18,6 @@ use ee_api::{
 use ee_evm::Evm;
 use ee_wasm::WasmEe;
 
-use crate::precompiles;
 use crate::state::{Checkpoint, JournaledState};
 
 /// Everything a transaction's frames share: the journaled state, the

@@ -6,11 +6,11 @@
 //! - [`state`]: accounts, storage and the journal that rolls back a frame's writes.
 //! - [`tx`]: transaction validation, intrinsic gas, fees and refunds.
 //! - [`exec`]: the runner loop over an explicit stack of suspended EE frames.
-//! - [`precompiles`]: the precompiled contracts 0x01–0x0a.
 //! - [`trie`]: Merkle-Patricia state root and logs hash.
 
 pub mod exec;
-pub mod precompiles;
+/// The precompiled contracts live in their own crate (`ees/precompiles`).
+pub use precompiles;
 pub mod rlp;
 pub mod state;
 pub mod trie;
@@ -19,6 +19,6 @@ pub mod tx;
 pub use state::{Account, Map, Set, WorldState};
 pub use trie::{logs_hash, state_root};
 pub use tx::{
-    blob_base_fee, execute_transaction, execute_transaction_traced, execute_transaction_with, ExecutionLimits,
-    Transaction, TxError, TxOutcome, WasmEe,
+    blob_base_fee, execute_transaction, execute_transaction_traced, execute_transaction_with, Authorization,
+    ExecutionLimits, Transaction, TxError, TxOutcome, WasmEe,
 };

@@ -7,7 +7,6 @@ use ee_api::{Address, BlockEnv, Bytes, EeKind, ExitStatus, Fork, Log, B256, U256
 use ee_api::{CallInput, CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, Tracer, TxEnd, TxEnv};
 
 use crate::exec::{run, Context, TopLevel};
-use crate::precompiles;
 use crate::state::JournaledState;
 use crate::WorldState;
 pub use ee_wasm::WasmEe;
@@ -15,7 +14,8 @@ pub use ee_wasm::WasmEe;
 /// A transaction as the state tests give it: the sender is known, no signature is checked.
 #[derive(Clone, Debug, Default)]
 pub struct Transaction {
-    /// 0 legacy, 1 access list (EIP-2930), 2 dynamic fee (EIP-1559), 3 blob (EIP-4844).
+    /// 0 legacy, 1 access list (EIP-2930), 2 dynamic fee (EIP-1559), 3 blob (EIP-4844),
+    /// 4 set code (EIP-7702).
     pub tx_type: u8,
     pub sender: Address,
     /// `None` creates a contract.
@@ -31,6 +31,22 @@ pub struct Transaction {
     pub access_list: Vec<(Address, Vec<B256>)>,
     pub blob_hashes: Vec<B256>,
     pub max_fee_per_blob_gas: Option<U256>,
+    /// EIP-7702 authorizations (type 4), in order.
+    pub authorization_list: Vec<Authorization>,
+}
+
+/// One EIP-7702 authorization tuple `[chain_id, address, nonce, y_parity, r, s]`, as signed by
+/// its authority. The authority is recovered from the signature when the transaction runs;
+/// fields are kept at full width because a vector may hold out-of-range values on purpose
+/// (such a tuple is skipped, not an error).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Authorization {
+    pub chain_id: U256,
+    pub address: Address,
+    pub nonce: U256,
+    pub y_parity: U256,
+    pub r: U256,
+    pub s: U256,
 }
 
 /// Bounds on one transaction's execution.
@@ -77,6 +93,19 @@ pub enum TxError {
     TooManyBlobs,
     InvalidBlobVersion,
     BlobCreate,
+    /// More blobs than one transaction may carry (EIP-7594: 6 from Osaka on).
+    TooManyBlobsInTx,
+    /// Gas limit above the EIP-7825 cap (2^24 from Osaka on).
+    GasLimitAboveCap,
+    /// Gas limit below the EIP-7623 calldata floor.
+    IntrinsicGasBelowFloor {
+        floor: u64,
+        limit: U256,
+    },
+    /// A type-4 transaction with no authorizations (EIP-7702).
+    EmptyAuthorizationList,
+    /// A type-4 transaction cannot create a contract (EIP-7702).
+    SetCodeCreate,
     /// The time bound ran out while the transaction ran.
     Interrupted,
 }
@@ -105,6 +134,13 @@ impl std::fmt::Display for TxError {
             TxError::TooManyBlobs => f.write_str("too many blobs"),
             TxError::InvalidBlobVersion => f.write_str("blob versioned hash with a version other than 0x01"),
             TxError::BlobCreate => f.write_str("blob transaction cannot create a contract"),
+            TxError::TooManyBlobsInTx => f.write_str("more blobs than a transaction may carry (EIP-7594)"),
+            TxError::GasLimitAboveCap => f.write_str("gas limit above the 2^24 transaction cap (EIP-7825)"),
+            TxError::IntrinsicGasBelowFloor { floor, limit } => {
+                write!(f, "gas limit {limit} below the calldata floor {floor} (EIP-7623)")
+            }
+            TxError::EmptyAuthorizationList => f.write_str("set-code transaction with no authorizations"),
+            TxError::SetCodeCreate => f.write_str("set-code transaction cannot create a contract"),
             TxError::Interrupted => f.write_str("interrupted: per-case time bound"),
         }
     }
@@ -112,9 +148,10 @@ impl std::fmt::Display for TxError {
 
 impl std::error::Error for TxError {}
 
-/// EIP-4844 blob base fee from the block's excess blob gas.
-pub fn blob_base_fee(excess_blob_gas: u64) -> U256 {
-    fake_exponential(1, excess_blob_gas as u128, 3_338_477)
+/// EIP-4844 blob base fee from the block's excess blob gas and the schedule's
+/// update fraction (3338477 in Cancun, 5007716 from Prague on: EIP-7691).
+pub fn blob_base_fee(excess_blob_gas: u64, update_fraction: u64) -> U256 {
+    fake_exponential(1, excess_blob_gas as u128, update_fraction as u128)
 }
 
 /// The EIP-4844 integer approximation of `factor * e^(numerator / denominator)`.
@@ -154,7 +191,6 @@ fn intrinsic_gas(tx: &Transaction, fork: Fork) -> u64 {
 
 /// Gas per blob (EIP-4844).
 const GAS_PER_BLOB: u64 = 131_072;
-const MAX_BLOBS_PER_BLOCK: usize = 6;
 
 /// Prices the transaction settled on before execution.
 struct Pricing {
@@ -224,7 +260,8 @@ fn validate(state: &WorldState, block: &BlockEnv, tx: &Transaction, fork: Fork) 
         if tx.blob_hashes.is_empty() {
             return Err(TxError::NoBlobs);
         }
-        if tx.blob_hashes.len() > MAX_BLOBS_PER_BLOCK {
+        let max_blobs = block.blob_schedule(fork).map_or(0, |b| b.max);
+        if tx.blob_hashes.len() as u64 > max_blobs {
             return Err(TxError::TooManyBlobs);
         }
         if tx.blob_hashes.iter().any(|h| h.0[0] != 0x01) {
@@ -381,10 +418,10 @@ mod tests {
 
     #[test]
     fn blob_base_fee_matches_eip4844() {
-        assert_eq!(blob_base_fee(0), U256::from(1));
+        assert_eq!(blob_base_fee(0, 3_338_477), U256::from(1));
         // One target's worth of excess (393216) raises the fee by about e^(393216/3338477).
-        assert_eq!(blob_base_fee(393_216), U256::from(1));
-        assert_eq!(blob_base_fee(10_000_000), U256::from(19));
+        assert_eq!(blob_base_fee(393_216, 3_338_477), U256::from(1));
+        assert_eq!(blob_base_fee(10_000_000, 3_338_477), U256::from(19));
     }
 
     #[test]

@@ -136,9 +136,7 @@ fn execute(file: &Path, opts: &RunOptions) -> Result<(u64, Option<String>), Stri
         max_priority_fee_per_gas: None,
         value: U256::ZERO,
         data: Arc::from(&[][..]),
-        access_list: Vec::new(),
-        blob_hashes: Vec::new(),
-        max_fee_per_blob_gas: None,
+        ..Transaction::default()
     };
     let deadline = (!opts.case_timeout.is_zero()).then(|| Instant::now() + opts.case_timeout);
     let out = execute_transaction(&mut state, &block, &tx, Fork::Cancun, ExecutionLimits { deadline })

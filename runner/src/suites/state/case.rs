@@ -13,7 +13,7 @@ use bootloader::{
     blob_base_fee, execute_transaction_traced, logs_hash, state_root, Account, ExecutionLimits, Transaction, TxError,
     WorldState,
 };
-use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Tracer, B256, U256};
+use ee_api::{Address, BlobSchedule, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Tracer, B256, U256};
 
 use super::filler;
 use super::model::{Env, Indexes, NumError, PostEntry, StateTest, TxTemplate};
@@ -175,6 +175,7 @@ pub fn build_transaction(tx: &TxTemplate, idx: &Indexes, sender: Address) -> Res
         access_list,
         blob_hashes: tx.blob_versioned_hashes.iter().flatten().map(|h| h.0).collect(),
         max_fee_per_blob_gas: opt(&tx.max_fee_per_blob_gas, "maxFeePerBlobGas")?,
+        authorization_list: Vec::new(),
     })
 }
 
@@ -195,8 +196,9 @@ pub fn block_env(env: &Env, fork: Fork) -> Result<BlockEnv, String> {
         base_fee: opt(&env.current_base_fee, "currentBaseFee")?,
         difficulty: opt(&env.current_difficulty, "currentDifficulty")?,
         prevrandao: if fork.is_at_least(Fork::Paris) { env.current_random.map(|h| h.0) } else { None },
-        blob_base_fee: blob_base_fee(excess),
+        blob_base_fee: blob_base_fee(excess, BlobSchedule::of(fork).map_or(1, |b| b.base_fee_update_fraction)),
         chain_id: U256::from(1),
+        blob_schedule: None,
     })
 }
 

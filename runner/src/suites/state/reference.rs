@@ -192,6 +192,8 @@ fn spec_id(fork: Fork) -> Option<SpecId> {
         Fork::Paris => SpecId::MERGE,
         Fork::Shanghai => SpecId::SHANGHAI,
         Fork::Cancun => SpecId::CANCUN,
+        Fork::Prague => SpecId::PRAGUE,
+        Fork::Osaka => SpecId::OSAKA,
     })
 }
 

@@ -104,7 +104,7 @@ pub(super) fn pairing(input: &CallInput, gas_limit: u64, fork: Fork) -> Precompi
 #[cfg(test)]
 mod tests {
     use super::super::{addr, run, PrecompileError, PrecompileOutput};
-    use crate::rlp::hex;
+    use crate::test_hex as hex;
     use ee_api::Fork;
 
     const G: &str = concat!(

@@ -133,7 +133,7 @@ fn modexp(base: &[u8], exponent: &[u8], modulus: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::super::{addr, run, PrecompileError, PrecompileOutput};
-    use crate::rlp::hex;
+    use crate::test_hex as hex;
     use ee_api::Fork;
 
     fn lens(b: u64, e: u64, m: u64) -> Vec<u8> {

@@ -394,7 +394,7 @@ pub(super) fn run(input: &[u8], gas_limit: u64, interrupted: &dyn Fn() -> bool) 
 mod tests {
     use super::super::{addr, run, PrecompileError, PrecompileOutput};
     use super::{compress, compress_on, le64, Path, ROUNDS_PER_POLL};
-    use crate::rlp::hex;
+    use crate::test_hex as hex;
     use ee_api::Fork;
 
     /// EIP-152 test vector 5 input ("abc", 12 rounds), with the round count replaced.

@@ -1,4 +1,7 @@
-//! Precompiled contracts 0x01–0x0a.
+//! The precompiled contracts, reached by every EE's calls through the bootloader.
+//!
+//! Kept apart from the bootloader (state, transactions, frames) because the
+//! cryptography behind them is a library of its own size.
 //!
 //! | address | contract            | since     | file                  |
 //! |---------|---------------------|-----------|-----------------------|
@@ -148,6 +151,14 @@ fn padded<const N: usize>(input: &[u8], offset: usize) -> [u8; N] {
         out[..n].copy_from_slice(&avail[..n]);
     }
     out
+}
+
+/// Test helper: decodes a hex string (optional `0x`), panicking on bad input.
+#[cfg(test)]
+pub(crate) fn test_hex(s: &str) -> Vec<u8> {
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    assert!(s.len() & 1 == 0, "odd hex length");
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit")).collect()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub(super) fn identity(input: &CallInput, gas_limit: u64) -> PrecompileResult {
 #[cfg(test)]
 mod tests {
     use super::super::{addr, run, PrecompileError, PrecompileOutput};
-    use crate::rlp::hex;
+    use crate::test_hex as hex;
     use ee_api::Fork;
 
     #[test]

@@ -48,7 +48,7 @@ fn recover(data: &[u8; 128]) -> Option<[u8; 20]> {
 #[cfg(test)]
 mod tests {
     use super::super::{addr, run};
-    use crate::rlp::hex;
+    use crate::test_hex as hex;
     use ee_api::Fork;
 
     /// The classic ecrecover test from ethereum/tests (CallEcrecover0):

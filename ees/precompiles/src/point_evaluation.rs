@@ -61,7 +61,7 @@ pub(super) fn run(input: &[u8], gas_limit: u64) -> PrecompileResult {
 mod tests {
     use super::super::{addr, run, PrecompileError, PrecompileOutput};
     use super::{kzg_to_versioned_hash, RETURN_VALUE};
-    use crate::rlp::hex;
+    use crate::test_hex as hex;
     use c_kzg::{Blob, Bytes32, BYTES_PER_BLOB};
     use ee_api::Fork;
 
