@@ -26,9 +26,16 @@ fn recover(data: &[u8; 128]) -> Option<[u8; 20]> {
     if v[..31].iter().any(|b| *b != 0) || !(v[31] == 27 || v[31] == 28) {
         return None;
     }
-    let mut y_odd = v[31] == 28;
-    let r: [u8; 32] = r.try_into().ok()?;
-    let s: [u8; 32] = s.try_into().ok()?;
+    let hash: &[u8; 32] = hash.try_into().ok()?;
+    recover_address(hash, v[31] == 28, r.try_into().ok()?, s.try_into().ok()?)
+}
+
+/// The address whose key signed the 32-byte `hash` with (`y_odd`, `r`, `s`), for any
+/// `0 < r, s < n` (high s included: callers that require low s check it themselves).
+/// Shared by the precompile and EIP-7702's authority recovery.
+pub fn recover_address(hash: &[u8; 32], y_odd: bool, r: &[u8; 32], s: &[u8; 32]) -> Option<[u8; 20]> {
+    let mut y_odd = y_odd;
+    let (r, s) = (*r, *s);
     // Rejects r or s equal to zero or not below the group order.
     let mut sig = Signature::from_scalars(r, s).ok()?;
     // k256 verifies only low-s signatures; the precompile accepts any s < n.

@@ -26,6 +26,7 @@ mod kzg;
 mod modexp;
 mod point_evaluation;
 
+pub use ecrecover::recover_address;
 pub use point_evaluation::kzg_to_versioned_hash;
 
 /// A precompile's successful result.
