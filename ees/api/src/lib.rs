@@ -26,7 +26,10 @@ pub use frame::{
 pub use host::{BlobSchedule, BlockEnv, Host, Log, SstoreSlot, TxEnv};
 pub use input::CallInput;
 pub use tracer::{Step, Tracer, TxEnd};
-pub use types::{keccak_empty, Address, Bytecode, Bytes, EeKind, B256, U256};
+pub use types::{
+    delegation_designator, delegation_target, keccak_empty, Address, Bytecode, Bytes, EeKind, B256, DELEGATION_PREFIX,
+    U256,
+};
 
 /// The deepest call stack a transaction may build (EVM rule, applied to every EE).
 pub const MAX_CALL_DEPTH: usize = 1024;

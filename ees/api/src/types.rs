@@ -155,11 +155,42 @@ impl Bytecode {
         self.bytes.is_empty()
     }
 
+    /// The account this code delegates to, when it is an EIP-7702 delegation designator
+    /// (`0xef0100 ++ address`, exactly 23 bytes). Calls into the account run the target's
+    /// code (one level, never a chain); `EXTCODE*` still see the 23 bytes.
+    pub fn delegation_target(&self) -> Option<Address> {
+        delegation_target(&self.bytes)
+    }
+
     /// The EE's analysis of this code, computed by `analyse` on first use.
     pub fn analysis<T: Any + Send + Sync>(&self, analyse: impl FnOnce(&[u8]) -> T) -> Arc<T> {
         let any = self.cache.get_or_init(|| Arc::new(analyse(&self.bytes)) as Arc<dyn Any + Send + Sync>).clone();
         any.downcast::<T>().expect("one EE analyses a given code object")
     }
+}
+
+/// EIP-7702: the prefix of a delegation designator. `0xef` cannot start deployed EVM code
+/// (EIP-3541), so no contract is mistaken for one.
+pub const DELEGATION_PREFIX: [u8; 3] = [0xef, 0x01, 0x00];
+
+/// The target of an EIP-7702 delegation designator `0xef0100 ++ address`, or `None` for
+/// any other code.
+pub fn delegation_target(code: &[u8]) -> Option<Address> {
+    if code.len() == 23 && code[..3] == DELEGATION_PREFIX {
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&code[3..]);
+        Some(Address(a))
+    } else {
+        None
+    }
+}
+
+/// The designator that delegates an account to `target` (EIP-7702).
+pub fn delegation_designator(target: Address) -> [u8; 23] {
+    let mut code = [0u8; 23];
+    code[..3].copy_from_slice(&DELEGATION_PREFIX);
+    code[3..].copy_from_slice(&target.0);
+    code
 }
 
 impl fmt::Debug for Bytecode {

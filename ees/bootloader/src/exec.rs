@@ -204,7 +204,20 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
         return Begun::Call(failed_call(req.gas));
     }
     let checkpoint = ctx.js.checkpoint();
-    let is_precompile = precompiles::is_precompile(&req.code_address, ctx.fork);
+    // EIP-7702: an account whose code is a delegation designator runs its target's code,
+    // one level deep; a precompile as the target runs as the (empty) code stored there. The
+    // caller's EE has already paid for loading the target.
+    let mut code = ctx.js.code(&req.code_address);
+    let mut code_address = req.code_address;
+    let mut delegated = false;
+    if ctx.fork >= Fork::Prague {
+        if let Some(target) = code.delegation_target() {
+            code = ctx.js.code(&target);
+            code_address = target;
+            delegated = true;
+        }
+    }
+    let is_precompile = !delegated && precompiles::is_precompile(&req.code_address, ctx.fork);
     match req.modifier {
         CallModifier::Call => {
             if !ctx.js.exists(&req.address) {
@@ -228,7 +241,6 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
     }
 
     if is_precompile {
-        let code_address = req.code_address;
         let deadline = ctx.deadline;
         let interrupted = move || deadline.is_some_and(|d| Instant::now() >= d);
         return Begun::Call(
@@ -252,7 +264,6 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
         );
     }
 
-    let code = ctx.js.code(&req.code_address);
     if code.is_empty() {
         return Begun::Call(FrameOutcome { status: ExitStatus::Success, gas_left: req.gas, output: empty_bytes() });
     }
@@ -269,7 +280,7 @@ fn begin_call(ctx: &mut Context, req: CallRequest, depth: usize) -> Begun {
         code,
         caller: req.caller,
         address: req.address,
-        code_address: req.code_address,
+        code_address,
         modifier: req.modifier,
         is_static: req.is_static,
         input: req.input,

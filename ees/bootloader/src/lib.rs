@@ -5,6 +5,7 @@
 //! Module map:
 //! - [`state`]: accounts, storage and the journal that rolls back a frame's writes.
 //! - [`tx`]: transaction validation, intrinsic gas, fees and refunds.
+//! - [`set_code`]: EIP-7702 authorizations (delegation designators).
 //! - [`exec`]: the runner loop over an explicit stack of suspended EE frames.
 //! - [`trie`]: Merkle-Patricia state root and logs hash.
 
@@ -12,6 +13,7 @@ pub mod exec;
 /// The precompiled contracts live in their own crate (`ees/precompiles`).
 pub use precompiles;
 pub mod rlp;
+pub mod set_code;
 pub mod state;
 pub mod trie;
 pub mod tx;

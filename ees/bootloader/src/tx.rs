@@ -7,6 +7,7 @@ use ee_api::{Address, BlockEnv, Bytes, EeKind, ExitStatus, Fork, Log, B256, U256
 use ee_api::{CallInput, CallModifier, CallRequest, CreateScheme, DeploymentRequest, HaltReason, Tracer, TxEnd, TxEnv};
 
 use crate::exec::{run, Context, TopLevel};
+use crate::set_code;
 use crate::state::JournaledState;
 use crate::WorldState;
 pub use ee_wasm::WasmEe;
@@ -170,7 +171,7 @@ fn fake_exponential(factor: u128, numerator: u128, denominator: u128) -> U256 {
 
 /// Gas a transaction pays before any code runs.
 fn intrinsic_gas(tx: &Transaction, fork: Fork) -> u64 {
-    let mut gas: u64 = 21_000;
+    let mut gas: u64 = TX_BASE_COST;
     let nonzero_cost = if fork >= Fork::Istanbul { 16 } else { 68 };
     for b in tx.data.iter() {
         gas += if *b == 0 { 4 } else { nonzero_cost };
@@ -186,11 +187,29 @@ fn intrinsic_gas(tx: &Transaction, fork: Fork) -> u64 {
     for (_, keys) in &tx.access_list {
         gas += 2_400 + 1_900 * keys.len() as u64;
     }
-    gas
+    gas + set_code::PER_EMPTY_ACCOUNT_COST * tx.authorization_list.len() as u64
 }
 
+/// EIP-7623 (Prague): the least gas a transaction pays, whatever its execution refunds:
+/// `TX_BASE_COST + TOTAL_COST_FLOOR_PER_TOKEN * tokens`, where a zero byte of calldata is one
+/// token and any other byte four. Zero before Prague.
+fn calldata_floor(tx: &Transaction, fork: Fork) -> u64 {
+    const TOTAL_COST_FLOOR_PER_TOKEN: u64 = 10;
+    if fork < Fork::Prague {
+        return 0;
+    }
+    let nonzero = tx.data.iter().filter(|b| **b != 0).count() as u64;
+    let tokens = tx.data.len() as u64 + 3 * nonzero;
+    TX_BASE_COST + TOTAL_COST_FLOOR_PER_TOKEN * tokens
+}
+
+const TX_BASE_COST: u64 = 21_000;
 /// Gas per blob (EIP-4844).
 const GAS_PER_BLOB: u64 = 131_072;
+/// EIP-7594 (Osaka): blobs one transaction may carry.
+const MAX_BLOBS_PER_TX: usize = 6;
+/// EIP-7825 (Osaka): the most gas one transaction may ask for, 2^24.
+const TX_GAS_LIMIT_CAP: u64 = 1 << 24;
 
 /// Prices the transaction settled on before execution.
 struct Pricing {
@@ -201,35 +220,60 @@ struct Pricing {
     priority_fee: U256,
     /// What the sender is charged up front (gas and blob gas).
     upfront_cost: U256,
+    intrinsic: u64,
+    floor: u64,
 }
 
 /// Every check that decides whether the transaction can be included at all.
+///
+/// The checks run in the order of the execution specs (`validate_transaction`, then
+/// `check_transaction`), so a transaction with several faults is rejected for the one the
+/// reference names: the vectors' expected exceptions depend on it.
 fn validate(state: &WorldState, block: &BlockEnv, tx: &Transaction, fork: Fork) -> Result<Pricing, TxError> {
     let supported = match tx.tx_type {
         0 => true,
         1 => fork >= Fork::Berlin,
         2 => fork >= Fork::London,
         3 => fork >= Fork::Cancun,
+        4 => fork >= Fork::Prague,
         _ => false,
     };
     if !supported {
         return Err(TxError::TypeNotSupported(tx.tx_type));
     }
     let gas_limit: u64 = tx.gas_limit.try_into().map_err(|_| TxError::GasLimitTooHigh)?;
+
+    // Stateless checks (`validate_transaction`).
+    let intrinsic = intrinsic_gas(tx, fork);
+    if intrinsic > gas_limit {
+        return Err(TxError::IntrinsicGasTooLow { intrinsic, limit: tx.gas_limit });
+    }
+    let floor = calldata_floor(tx, fork);
+    if floor > gas_limit {
+        return Err(TxError::IntrinsicGasBelowFloor { floor, limit: tx.gas_limit });
+    }
+    if tx.nonce >= U256::from(u64::MAX) {
+        return Err(TxError::NonceMax);
+    }
+    // EIP-3860 bounds EVM init code; other EEs' init code is bounded by its EE at deployment.
+    let evm_init_code = tx.to.is_none() && EeKind::of_code(&tx.data) == EeKind::Evm;
+    if fork >= Fork::Shanghai && evm_init_code && tx.data.len() > MAX_INITCODE_SIZE {
+        return Err(TxError::InitCodeTooLarge);
+    }
+    if fork >= Fork::Osaka && gas_limit > TX_GAS_LIMIT_CAP {
+        return Err(TxError::GasLimitAboveCap);
+    }
+
+    // Checks against the block and the sender (`check_transaction`).
     if tx.gas_limit > block.gas_limit {
         return Err(TxError::GasLimitAboveBlock);
     }
-
-    let sender = state.get(&tx.sender);
-    let account_nonce = sender.map_or(0, |a| a.nonce);
-    if account_nonce == u64::MAX {
-        return Err(TxError::NonceMax);
-    }
-    if tx.nonce != U256::from(account_nonce) {
-        return Err(TxError::NonceMismatch { expected: account_nonce, got: tx.nonce });
-    }
-    if sender.is_some_and(|a| !a.code.is_empty()) {
-        return Err(TxError::SenderNotEoa);
+    let blob_gas = GAS_PER_BLOB * tx.blob_hashes.len() as u64;
+    if tx.tx_type == 3 {
+        let max_blobs = block.blob_schedule(fork).map_or(0, |b| b.max);
+        if blob_gas > GAS_PER_BLOB * max_blobs {
+            return Err(TxError::TooManyBlobs);
+        }
     }
 
     // Fee cap and priority fee per gas, whatever the transaction type.
@@ -250,19 +294,15 @@ fn validate(state: &WorldState, block: &BlockEnv, tx: &Transaction, fork: Fork) 
     } else {
         (fee_cap, fee_cap)
     };
-
     let mut max_cost = U256::from(gas_limit).checked_mul(fee_cap).ok_or(TxError::FeeTooHigh)?;
     let mut upfront_cost = U256::from(gas_limit) * effective_gas_price;
+
     if tx.tx_type == 3 {
-        if tx.to.is_none() {
-            return Err(TxError::BlobCreate);
-        }
         if tx.blob_hashes.is_empty() {
             return Err(TxError::NoBlobs);
         }
-        let max_blobs = block.blob_schedule(fork).map_or(0, |b| b.max);
-        if tx.blob_hashes.len() as u64 > max_blobs {
-            return Err(TxError::TooManyBlobs);
+        if fork >= Fork::Osaka && tx.blob_hashes.len() > MAX_BLOBS_PER_TX {
+            return Err(TxError::TooManyBlobsInTx);
         }
         if tx.blob_hashes.iter().any(|h| h.0[0] != 0x01) {
             return Err(TxError::InvalidBlobVersion);
@@ -271,26 +311,37 @@ fn validate(state: &WorldState, block: &BlockEnv, tx: &Transaction, fork: Fork) 
         if max_blob_fee < block.blob_base_fee {
             return Err(TxError::BlobGasPriceTooLow);
         }
-        let blob_gas = U256::from(GAS_PER_BLOB * tx.blob_hashes.len() as u64);
+        let blob_gas = U256::from(blob_gas);
         max_cost =
             blob_gas.checked_mul(max_blob_fee).and_then(|c| c.checked_add(max_cost)).ok_or(TxError::FeeTooHigh)?;
         upfront_cost += blob_gas * block.blob_base_fee;
+    }
+    if tx.to.is_none() {
+        match tx.tx_type {
+            3 => return Err(TxError::BlobCreate),
+            4 => return Err(TxError::SetCodeCreate),
+            _ => {}
+        }
+    }
+    if tx.tx_type == 4 && tx.authorization_list.is_empty() {
+        return Err(TxError::EmptyAuthorizationList);
+    }
+
+    let sender = state.get(&tx.sender);
+    let account_nonce = sender.map_or(0, |a| a.nonce);
+    if tx.nonce != U256::from(account_nonce) {
+        return Err(TxError::NonceMismatch { expected: account_nonce, got: tx.nonce });
     }
     max_cost = max_cost.checked_add(tx.value).ok_or(TxError::FeeTooHigh)?;
     if sender.map_or(U256::ZERO, |a| a.balance) < max_cost {
         return Err(TxError::InsufficientFunds);
     }
-
-    // EIP-3860 bounds EVM init code; other EEs' init code is bounded by its EE at deployment.
-    let evm_init_code = tx.to.is_none() && EeKind::of_code(&tx.data) == EeKind::Evm;
-    if fork >= Fork::Shanghai && evm_init_code && tx.data.len() > MAX_INITCODE_SIZE {
-        return Err(TxError::InitCodeTooLarge);
+    // EIP-3607, and EIP-7702: a delegated account still sends transactions.
+    let delegated = |code: &ee_api::Bytecode| fork >= Fork::Prague && code.delegation_target().is_some();
+    if sender.is_some_and(|a| !a.code.is_empty() && !delegated(&a.code)) {
+        return Err(TxError::SenderNotEoa);
     }
-    let intrinsic = intrinsic_gas(tx, fork);
-    if intrinsic > gas_limit {
-        return Err(TxError::IntrinsicGasTooLow { intrinsic, limit: tx.gas_limit });
-    }
-    Ok(Pricing { gas_limit, effective_gas_price, priority_fee, upfront_cost })
+    Ok(Pricing { gas_limit, effective_gas_price, priority_fee, upfront_cost, intrinsic, floor })
 }
 
 /// EIP-3860 limit on init code.
@@ -333,7 +384,7 @@ pub fn execute_transaction_with(
     wasm: WasmEe,
 ) -> Result<TxOutcome, TxError> {
     let pricing = validate(state, block, tx, fork)?;
-    let intrinsic = intrinsic_gas(tx, fork);
+    let intrinsic = pricing.intrinsic;
     let nonce = state.get(&tx.sender).map_or(0, |a| a.nonce);
 
     let tx_env =
@@ -360,6 +411,16 @@ pub fn execute_transaction_with(
     }
     if fork >= Fork::Shanghai {
         js.prewarm_account(block.coinbase);
+    }
+    // EIP-7702: authorizations persist even if the transaction reverts; their refund is
+    // capped with the execution's.
+    let auth_refund = set_code::apply(&mut js, &tx.authorization_list, block.chain_id);
+    js.add_refund(auth_refund as i64);
+    if fork >= Fork::Prague {
+        // A call to a delegated account loads the target's code, warm for free at the top.
+        if let Some(target) = tx.to.and_then(|to| js.code(&to).delegation_target()) {
+            js.prewarm_account(target);
+        }
     }
 
     let gas = pricing.gas_limit - intrinsic;
@@ -401,8 +462,9 @@ pub fn execute_transaction_with(
     let gas_used_before_refund = pricing.gas_limit - outcome.gas_left;
     let refund_quotient = if fork >= Fork::London { 5 } else { 2 };
     let refund = (js.refund.max(0) as u64).min(gas_used_before_refund / refund_quotient);
-    let gas_left = outcome.gas_left + refund;
-    let gas_used = pricing.gas_limit - gas_left;
+    // EIP-7623: never less than the calldata floor (zero before Prague).
+    let gas_used = (gas_used_before_refund - refund).max(pricing.floor);
+    let gas_left = pricing.gas_limit - gas_used;
 
     js.add_balance(tx.sender, U256::from(gas_left) * pricing.effective_gas_price);
     js.add_balance(block.coinbase, U256::from(gas_used) * pricing.priority_fee);

@@ -588,6 +588,8 @@ impl EvmFrame {
                         U256::ZERO
                     }
                 }),
+                // EIP-7939: 256 for zero.
+                0x1e => unop!(|x| U256::from(x.leading_zeros())),
                 0x20 => {
                     let offset = pop!();
                     let size = *self.stack.top();
@@ -898,6 +900,15 @@ impl EvmFrame {
             return Err(HaltReason::StaticStateChange);
         }
         self.access_account(host, to)?;
+        if self.fork >= Fork::Prague {
+            // EIP-7702: a call into a delegated account also pays for loading the target's
+            // code (warm 100, cold 2600), before the 63/64 rule; the bootloader follows the
+            // designator when it starts the callee.
+            if let Some(target) = host.code(to).delegation_target() {
+                let cold = host.warm_account(target);
+                self.charge(if cold { 2600 } else { 100 })?;
+            }
+        }
         let (i_off, i_len) = self.mem_window(in_off, in_size)?;
         let ret_region = self.mem_range(out_off, out_size)?;
         let mut extra = 0u64;

@@ -88,6 +88,10 @@ fn build(fork: Fork) -> OpTable {
             set(op, 3, 2, 1);
         }
     }
+    if at(Fork::Osaka) {
+        // EIP-7939 CLZ: 5 gas, the price of MUL.
+        set(0x1e, 5, 1, 1);
+    }
     set(0x20, 30, 2, 1);
     set(0x30, 2, 0, 1);
     set(0x31, balance_gas, 1, 1);
@@ -232,6 +236,7 @@ pub(crate) fn op_name(op: u8, fork: Fork) -> Option<&'static str> {
         0x1b => "SHL",
         0x1c => "SHR",
         0x1d => "SAR",
+        0x1e if fork >= Fork::Osaka => "CLZ",
         0x20 => "KECCAK256",
         0x30 => "ADDRESS",
         0x31 => "BALANCE",

@@ -654,3 +654,60 @@ fn call_input_is_lent_memory_with_zero_tail() {
     assert_eq!(out.output[1], 0x77, "the caller's memory came back");
     assert_eq!(U256::from_be_slice(&out.output[32..64]), u(0x100000), "MSIZE counts the unwritten tail");
 }
+
+/// EIP-7939: CLZ counts leading zero bits (256 for zero), costs 5, and exists from Osaka on.
+#[test]
+fn clz_osaka() {
+    let clz = |x: U256| {
+        let mut code = Vec::new();
+        push32(&mut code, x);
+        code.extend_from_slice(&[0x1e, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+        let mut host = MockHost::new(Fork::Osaka);
+        let out = finish(run(Fork::Osaka, &mut host, &code, 1_000_000));
+        assert_eq!(out.status, ExitStatus::Success);
+        U256::from_be_slice(&out.output)
+    };
+    assert_eq!(clz(U256::ZERO), u(256));
+    assert_eq!(clz(u(1)), u(255));
+    assert_eq!(clz(U256::MAX), u(0));
+    assert_eq!(clz(U256::from(1) << 255), u(0));
+    assert_eq!(clz(u(0x6ff)), u(245));
+    assert_eq!(clz(U256::MAX >> 100), u(100));
+    let code = [0x60, 0x01, 0x1e, 0x00];
+    assert_eq!(gas_used(Fork::Osaka, &mut MockHost::new(Fork::Osaka), &code), 3 + 5);
+    assert_eq!(status(Fork::Prague, &code), ExitStatus::Halt(HaltReason::InvalidOpcode(0x1e)));
+}
+
+/// EIP-7702: a CALL-family instruction into a delegated account pays for the target's
+/// account access too (cold 2600, warm 100), before the 63/64 rule, from Prague on; the
+/// request still names the delegating account (the bootloader follows the designator).
+#[test]
+fn calls_into_delegated_accounts_pay_for_the_target() {
+    let authority = Address([0x11; 20]);
+    let target = Address([0x22; 20]);
+    let designator = Arc::new(ee_api::Bytecode::new(Arc::from(&ee_api::delegation_designator(target)[..])));
+    for op in [0xf1, 0xf2, 0xf4, 0xfa] {
+        let pushes = if op == 0xf1 || op == 0xf2 { 7 } else { 6 };
+        let request = |fork: Fork, target_warm: bool| {
+            let mut host = MockHost::new(fork);
+            host.account(authority).code = Some(designator.clone());
+            if target_warm {
+                host.warm_accounts.insert(target);
+            }
+            let gas = 100_000;
+            let mut frame = Evm::new(fork).launch(params(&call_code(op, u32::MAX, authority, 0), gas));
+            let req = expect_call(frame.start(&mut host));
+            (gas - 3 * pushes - 3 - 2600, req, host.warm_accounts.contains(&target))
+        };
+        for (warm, cost) in [(false, 2600), (true, 100)] {
+            let (left, req, warmed) = request(Fork::Prague, warm);
+            let left = left - cost;
+            assert_eq!(req.gas, left - left / 64, "op {op:#x}, target warm {warm}");
+            assert_eq!(req.code_address, authority);
+            assert!(warmed);
+        }
+        let (left, req, warmed) = request(Fork::Cancun, false);
+        assert_eq!(req.gas, left - left / 64, "op {op:#x} before Prague");
+        assert!(!warmed);
+    }
+}
