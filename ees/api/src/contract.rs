@@ -453,6 +453,14 @@ impl ContractEnv {
         }
         let cold = host.warm_account(target);
         let mut price = if cold { cost::COLD_ACCOUNT } else { cost::WARM_ACCESS };
+        // EIP-7702, as the EVM prices it: loading a delegated account's target is an
+        // account access of its own (the bootloader follows the designator).
+        if host.fork() >= crate::Fork::Prague {
+            if let Some(delegate) = host.code(target).delegation_target() {
+                let cold = host.warm_account(delegate);
+                price += if cold { cost::COLD_ACCOUNT } else { cost::WARM_ACCESS };
+            }
+        }
         if moves_value {
             price += cost::CALL_VALUE;
             if host.is_empty_account(target) {
