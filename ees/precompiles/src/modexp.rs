@@ -1,5 +1,6 @@
 //! modexp (0x05): arbitrary-precision modular exponentiation (EIP-198),
-//! repriced by EIP-2565 from Berlin on.
+//! repriced by EIP-2565 from Berlin on, then bounded (EIP-7823) and repriced
+//! again (EIP-7883) in Osaka.
 //!
 //! Input: `base_len`, `exp_len`, `mod_len` as 32-byte words, then base,
 //! exponent and modulus; input shorter than declared is zero-padded on the
@@ -7,6 +8,14 @@
 //! saturating 256-bit arithmetic, and nothing is allocated before the gas
 //! check passes (huge lengths with a zero multiplication complexity cost
 //! nothing and read nothing).
+//!
+//! From Osaka on, a length above 1024 bytes fails the call (EIP-7823: "If any
+//! of these inputs are larger than the limit, the precompile execution stops,
+//! returns an error, and consumes all gas"), and the price is EIP-7883's:
+//! `max(500, complexity · iterations)`, with complexity 16 when the longer of
+//! base and modulus has at most 32 bytes and `2 · ceil(len / 8)²` above, and
+//! 16 (not 8) iterations per exponent byte past the first 32; EIP-2565's
+//! division by 3 is gone.
 use super::{PrecompileError, PrecompileOutput, PrecompileResult};
 use ee_api::{Fork, U256};
 use num_bigint::BigUint;
@@ -36,13 +45,14 @@ fn read(input: &[u8], offset: U256, len: usize) -> Vec<u8> {
 }
 
 /// EIP-198's adjusted exponent length, from the exponent's length and its
-/// first (up to) 32 bytes.
-fn adjusted_exp_len(exp_len: U256, head: U256) -> U256 {
+/// first (up to) 32 bytes: the head's top bit index, plus `per_byte` for each
+/// exponent byte past the first 32 (8 before Osaka, 16 from EIP-7883 on).
+fn adjusted_exp_len(exp_len: U256, head: U256, per_byte: u64) -> U256 {
     let top_bit = U256::from(head.bit_len().saturating_sub(1));
     if exp_len <= U256::from(32) {
         top_bit
     } else {
-        (exp_len - U256::from(32)).saturating_mul(U256::from(8)).saturating_add(top_bit)
+        (exp_len - U256::from(32)).saturating_mul(U256::from(per_byte)).saturating_add(top_bit)
     }
 }
 
@@ -58,11 +68,27 @@ fn complexity_eip198(x: U256) -> U256 {
     }
 }
 
+/// EIP-7823's bound on each of the three lengths, from Osaka on.
+const OSAKA_MAX_LEN: u64 = 1024;
+/// EIP-7883's minimum price (EIP-2565's was 200).
+const OSAKA_MIN_GAS: u64 = 500;
+/// EIP-7883's complexity for a longest operand of at most 32 bytes.
+const OSAKA_MIN_COMPLEXITY: u64 = 16;
+
 /// Gas for the call, saturating at `U256::MAX`.
 fn gas_cost(fork: Fork, base_len: U256, mod_len: U256, adjusted: U256) -> U256 {
     let x = base_len.max(mod_len);
     let iterations = adjusted.max(U256::from(1));
-    if fork >= Fork::Berlin {
+    if fork >= Fork::Osaka {
+        // EIP-7883: max(500, complexity · iterations), no division.
+        let complexity = if x <= U256::from(32) {
+            U256::from(OSAKA_MIN_COMPLEXITY)
+        } else {
+            let words = x.saturating_add(U256::from(7)) / U256::from(8);
+            U256::from(2).saturating_mul(words.saturating_mul(words))
+        };
+        complexity.saturating_mul(iterations).max(U256::from(OSAKA_MIN_GAS))
+    } else if fork >= Fork::Berlin {
         // EIP-2565: words² · iterations / 3, at least 200.
         let words = x.saturating_add(U256::from(7)) / U256::from(8);
         let gas = words.saturating_mul(words).saturating_mul(iterations) / U256::from(3);
@@ -76,11 +102,15 @@ pub(super) fn run(input: &[u8], gas_limit: u64, fork: Fork) -> PrecompileResult 
     let base_len = word(input, 0);
     let exp_len = word(input, 32);
     let mod_len = word(input, 64);
+    let osaka = fork >= Fork::Osaka;
+    if osaka && [base_len, exp_len, mod_len].iter().any(|len| *len > U256::from(OSAKA_MAX_LEN)) {
+        return Err(PrecompileError::Failure);
+    }
 
-    // Both complexities are zero when base and modulus are empty: then the
-    // exponent's head does not matter and is not read.
+    // Before Osaka both complexities are zero when base and modulus are empty: then the
+    // exponent's head does not matter and is not read. EIP-7883's complexity is never zero.
     let x = base_len.max(mod_len);
-    let adjusted = if x.is_zero() {
+    let adjusted = if x.is_zero() && !osaka {
         U256::ZERO
     } else {
         let head_len = exp_len.min(U256::from(32)).to::<usize>();
@@ -88,7 +118,7 @@ pub(super) fn run(input: &[u8], gas_limit: u64, fork: Fork) -> PrecompileResult 
         let head = read(input, exp_offset, head_len);
         let mut word = [0u8; 32];
         word[32 - head_len..].copy_from_slice(&head);
-        adjusted_exp_len(exp_len, U256::from_be_bytes(word))
+        adjusted_exp_len(exp_len, U256::from_be_bytes(word), if osaka { 16 } else { 8 })
     };
     let gas = gas_cost(fork, base_len, mod_len, adjusted);
     if gas > U256::from(gas_limit) {
@@ -226,5 +256,94 @@ mod tests {
         let mut input = lens(1, 1, 1);
         input.extend([3, 0, 1]);
         assert_eq!(run(&addr(5), &input, 1000, Fork::Byzantium).unwrap().output, vec![0]);
+    }
+
+    /// `lens(b, e, m)` followed by the base, exponent and modulus.
+    fn call(b: &[u8], e: &[u8], m: &[u8]) -> Vec<u8> {
+        let mut input = lens(b.len() as u64, e.len() as u64, m.len() as u64);
+        input.extend(b);
+        input.extend(e);
+        input.extend(m);
+        input
+    }
+
+    #[test]
+    fn eip7883_prices() {
+        // 3^5 mod 7: complexity 16, iterations 2 → 32, raised to the 500 minimum.
+        let input = call(&[3], &[5], &[7]);
+        assert_eq!(run(&addr(5), &input, 500, Fork::Osaka), Ok(PrecompileOutput { gas_used: 500, output: vec![5] }));
+        assert_eq!(run(&addr(5), &input, 499, Fork::Osaka), Err(PrecompileError::OutOfGas));
+        assert_eq!(run(&addr(5), &input, 200, Fork::Prague).map(|o| o.gas_used), Ok(200));
+
+        // EIP-198's Fermat example: 32-byte operands → complexity 16; the exponent's top bit
+        // is 255 → 16 · 255 = 4080 (1360 under EIP-2565).
+        let input = hex(concat!(
+            "0000000000000000000000000000000000000000000000000000000000000001",
+            "0000000000000000000000000000000000000000000000000000000000000020",
+            "0000000000000000000000000000000000000000000000000000000000000020",
+            "03",
+            "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2e",
+            "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f",
+        ));
+        let mut one = vec![0u8; 32];
+        one[31] = 1;
+        assert_eq!(run(&addr(5), &input, 4080, Fork::Osaka), Ok(PrecompileOutput { gas_used: 4080, output: one }));
+        assert_eq!(run(&addr(5), &input, 4079, Fork::Osaka), Err(PrecompileError::OutOfGas));
+        assert_eq!(run(&addr(5), &input, 1360, Fork::Prague).map(|o| o.gas_used), Ok(1360));
+
+        // 64-byte operands: 2 · 8² = 128; a 64-byte exponent of all ones has
+        // 16 · (64 - 32) + 255 = 767 iterations → 98176.
+        let input = call(&[2; 64], &[0xff; 64], &[0xfe; 64]);
+        assert_eq!(run(&addr(5), &input, 98_176, Fork::Osaka).map(|o| o.gas_used), Ok(98_176));
+        assert_eq!(run(&addr(5), &input, 98_175, Fork::Osaka), Err(PrecompileError::OutOfGas));
+        // EIP-2565 on the same input: 8² · (8 · 32 + 255) / 3 = 10901.
+        assert_eq!(run(&addr(5), &input, u64::MAX, Fork::Berlin).map(|o| o.gas_used), Ok(10_901));
+
+        // 33 bytes is past the flat 16: ceil(33 / 8) = 5 words → 2 · 25 = 50, times 255.
+        let mut exp = [0u8; 32];
+        exp[0] = 0x80;
+        let input = call(&[1; 33], &exp, &[3; 33]);
+        assert_eq!(run(&addr(5), &input, u64::MAX, Fork::Osaka).map(|o| o.gas_used), Ok(12_750));
+    }
+
+    #[test]
+    fn eip7883_empty_operands_still_cost() {
+        // No base, no modulus, a 40-byte zero exponent: the complexity is 16 (never zero),
+        // iterations 16 · 8 = 128 → 2048, and the output is empty. Before Osaka: 200.
+        let mut input = lens(0, 40, 0);
+        input.extend([0u8; 40]);
+        assert_eq!(run(&addr(5), &input, 2048, Fork::Osaka), Ok(PrecompileOutput { gas_used: 2048, output: vec![] }));
+        assert_eq!(run(&addr(5), &input, 2047, Fork::Osaka), Err(PrecompileError::OutOfGas));
+        assert_eq!(run(&addr(5), &input, 200, Fork::Prague), Ok(PrecompileOutput { gas_used: 200, output: vec![] }));
+        // Empty input: 500.
+        assert_eq!(run(&addr(5), &[], 500, Fork::Osaka), Ok(PrecompileOutput { gas_used: 500, output: vec![] }));
+    }
+
+    #[test]
+    fn eip7823_bounds() {
+        // 1024 bytes each is allowed ...
+        let input = call(&[7; 1024], &[3], &[0xf1; 1024]);
+        // 2 · 128² = 32768 per iteration, 1 iteration (exponent 3 → top bit 1).
+        let out = run(&addr(5), &input, u64::MAX, Fork::Osaka).unwrap();
+        assert_eq!(out.gas_used, 32_768);
+        assert_eq!(out.output.len(), 1024);
+        // ... 1025 in any position fails with all gas consumed (not out of gas), even with
+        // unlimited gas and before the operands are read.
+        for i in [0, 32, 64] {
+            let mut input = lens(1, 1, 1);
+            input[i + 30] = 0x04;
+            input[i + 31] = 0x01;
+            assert_eq!(run(&addr(5), &input, u64::MAX, Fork::Osaka), Err(PrecompileError::Failure), "length {i}");
+            input[i] = 0xff; // and far beyond
+            assert_eq!(run(&addr(5), &input, u64::MAX, Fork::Osaka), Err(PrecompileError::Failure));
+        }
+        // Before Osaka a 1025-byte modulus is only priced.
+        let input = call(&[], &[], &[0x11; 1025]);
+        let out = run(&addr(5), &input, u64::MAX, Fork::Prague).unwrap();
+        assert_eq!(out.output.len(), 1025);
+        // The old free case (zero lengths, huge exponent length) now fails.
+        let mut input = lens(0, 0, 0);
+        input[32] = 0x80;
+        assert_eq!(run(&addr(5), &input, u64::MAX, Fork::Osaka), Err(PrecompileError::Failure));
     }
 }
