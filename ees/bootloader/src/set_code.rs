@@ -5,6 +5,7 @@
 //! reverting transaction keeps them. An invalid tuple is skipped, never an error.
 
 use ee_api::{delegation_designator, Address, Bytecode, B256, U256};
+use ruint::uint;
 use sha3::{Digest, Keccak256};
 use std::sync::Arc;
 
@@ -22,28 +23,8 @@ const PER_AUTH_BASE_COST: u64 = 12_500;
 const MAGIC: u8 = 0x05;
 
 /// secp256k1's group order n, and n / 2: EIP-2 bounds s to the lower half.
-const SECP256K1_N: U256 =
-    U256::from_be_bytes(hex32("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"));
-const SECP256K1_HALF_N: U256 =
-    U256::from_be_bytes(hex32("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0"));
-
-const fn hex32(s: &str) -> [u8; 32] {
-    let b = s.as_bytes();
-    let mut out = [0u8; 32];
-    let mut i = 0;
-    while i < 32 {
-        out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
-
-const fn nibble(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        _ => c - b'a' + 10,
-    }
-}
+const SECP256K1_N: U256 = uint!(0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141_U256);
+const SECP256K1_HALF_N: U256 = uint!(0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0_U256);
 
 /// The account that signed `auth`, or `None` for a signature EIP-7702 does not accept
 /// (`y_parity` not 0 or 1, `r` outside `[1, n)`, `s` outside `[1, n/2]`, no recoverable key).

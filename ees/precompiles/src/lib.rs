@@ -197,9 +197,7 @@ fn padded<const N: usize>(input: &[u8], offset: usize) -> [u8; N] {
 /// Test helper: decodes a hex string (optional `0x`), panicking on bad input.
 #[cfg(test)]
 pub(crate) fn test_hex(s: &str) -> Vec<u8> {
-    let s = s.strip_prefix("0x").unwrap_or(s);
-    assert!(s.len() & 1 == 0, "odd hex length");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit")).collect()
+    hex::decode(s.strip_prefix("0x").unwrap_or(s)).expect("test hex")
 }
 
 #[cfg(test)]
