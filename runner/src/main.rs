@@ -324,36 +324,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|(suite, paths)| Planned { suite, paths, defaults: false })
                 .collect()
         }
-        Some(Command::State { .. }) => defaults(&[SuiteKind::State, SuiteKind::Eest], require_all)?,
+        Some(Command::State { .. }) => defaults(&[SuiteKind::State, SuiteKind::Eest], opts.ee, require_all)?,
         Some(Command::Riscv { elf_dir }) if !elf_dir.is_empty() => {
             vec![Planned { suite: SuiteKind::Riscv, paths: elf_dir, defaults: false }]
         }
-        Some(Command::Riscv { .. }) => defaults(&[SuiteKind::Riscv], require_all)?,
+        Some(Command::Riscv { .. }) => defaults(&[SuiteKind::Riscv], opts.ee, require_all)?,
         Some(Command::Wasm { wast_dir }) if !wast_dir.is_empty() => {
             vec![Planned { suite: SuiteKind::Wasm, paths: wast_dir, defaults: false }]
         }
-        Some(Command::Wasm { .. }) => defaults(&[SuiteKind::Wasm], require_all)?,
+        Some(Command::Wasm { .. }) => defaults(&[SuiteKind::Wasm], opts.ee, require_all)?,
         Some(Command::Cross { paths }) if !paths.is_empty() => {
             vec![Planned { suite: SuiteKind::Cross, paths, defaults: false }]
         }
-        Some(Command::Cross { .. }) => defaults(&[SuiteKind::Cross], require_all)?,
+        Some(Command::Cross { .. }) => defaults(&[SuiteKind::Cross], opts.ee, require_all)?,
         // Every suite whose vectors are there; the others are named, with how to get them.
-        None => defaults(&SuiteKind::ALL, require_all)?,
+        None => defaults(&SuiteKind::ALL, opts.ee, require_all)?,
     };
-    let plan: Vec<Planned> = match opts.ee {
-        None => plan,
-        Some(ee) => {
-            let name = format!("{ee:?}").to_lowercase();
-            let kept: Vec<_> = plan.into_iter().filter(|p| p.suite.ees().contains(&name.as_str())).collect();
-            if kept.is_empty() {
-                anyhow::bail!(
-                    "no selected suite runs on the {name} EE (state and eest run on evm, wasm on wasm, riscv on riscv, \
-                     cross on all three)"
-                );
-            }
-            kept
-        }
-    };
+    let plan: Vec<Planned> = plan.into_iter().filter(|p| runs_on(p.suite, opts.ee)).collect();
+    if plan.is_empty() {
+        anyhow::bail!(
+            "no selected suite runs on the {} EE (state and eest run on evm, wasm on wasm, riscv on riscv, \
+             cross on all three)",
+            opts.ee.map_or(String::new(), |ee| format!("{ee:?}").to_lowercase())
+        );
+    }
     // Counts are only comparable with the committed minimums on whole default vector sets.
     let whole_selection = opts.filter.is_none() && opts.forks.is_empty() && opts.case.is_none();
     let minimums = (require_all && whole_selection && plan.iter().any(|p| p.defaults))
@@ -462,12 +456,18 @@ struct Planned {
     defaults: bool,
 }
 
-/// The suites' default vectors. Missing vectors skip their suite with a warning, or, with
-/// `require_all`, are a setup error naming every missing suite and how to get its vectors.
-fn defaults(suites: &[SuiteKind], require_all: bool) -> anyhow::Result<Vec<Planned>> {
+/// Whether `suite` runs code of the EE `--ee` selects (any suite without `--ee`).
+fn runs_on(suite: SuiteKind, ee: Option<EeName>) -> bool {
+    ee.is_none_or(|ee| suite.ees().contains(&format!("{ee:?}").to_lowercase().as_str()))
+}
+
+/// The default vectors of those `suites` that run on `ee`. Missing vectors skip their suite
+/// with a warning, or, with `require_all`, are a setup error naming every missing suite and how
+/// to get its vectors.
+fn defaults(suites: &[SuiteKind], ee: Option<EeName>, require_all: bool) -> anyhow::Result<Vec<Planned>> {
     let mut plan = Vec::new();
     let mut missing = Vec::new();
-    for &suite in suites {
+    for &suite in suites.iter().filter(|s| runs_on(**s, ee)) {
         match suite.default_paths() {
             Ok(paths) => plan.push(Planned { suite, paths, defaults: true }),
             Err(e) => missing.push(format!("{}: {e:#}", suite.name())),
@@ -481,7 +481,7 @@ fn defaults(suites: &[SuiteKind], require_all: bool) -> anyhow::Result<Vec<Plann
             missing.join("\n  ")
         );
     }
-    if plan.is_empty() {
+    if plan.is_empty() && !missing.is_empty() {
         match missing.as_slice() {
             [one] => anyhow::bail!("{}", one.split_once(": ").map_or(one.as_str(), |(_, why)| why)),
             _ => anyhow::bail!("no suite has its vectors:\n  {}", missing.join("\n  ")),

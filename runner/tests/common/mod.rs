@@ -25,6 +25,28 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .arg("--threads")
         .arg("2")
         .env_remove("ETHEREUM_TESTS_DIR")
+        .env_remove("EEST_FIXTURES")
+        // CI=true turns --require-all on; each test asks for it itself.
+        .env_remove("CI")
         .output()
         .expect("run conformance")
+}
+
+/// Like [`run`], with these environment variables set (after the defaults are removed).
+pub fn run_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .arg("--report-dir")
+        .arg(dir.join("reports"))
+        .arg("--baseline")
+        .arg(dir.join("baseline.json"))
+        .arg("--threads")
+        .arg("2")
+        .env_remove("ETHEREUM_TESTS_DIR")
+        .env_remove("EEST_FIXTURES")
+        .env_remove("CI");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run conformance")
 }

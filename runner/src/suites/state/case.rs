@@ -569,7 +569,7 @@ mod tests {
             "Cancun": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 1, "gas": 0, "value": 0}},
                        {"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 1}, "expectException": "TR_RLP_WRONGVALUE"}],
             "Berlin": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}],
-            "Prague": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}]
+            "Amsterdam": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}]
         }
     }}"#;
 
@@ -592,13 +592,13 @@ mod tests {
         assert_eq!(
             ids,
             [
+                "x.json::t::Amsterdam::d0:g0:v0",
                 "x.json::t::Berlin::d0:g0:v0",
                 "x.json::t::Cancun::d1:g0:v0",
-                "x.json::t::Cancun::d0:g0:v1",
-                "x.json::t::Prague::d0:g0:v0"
+                "x.json::t::Cancun::d0:g0:v1"
             ]
         );
-        assert_eq!(all[3].fork, None);
+        assert_eq!(all[0].fork, None);
         let cancun = expand("x.json", "t", &t, &[Fork::Cancun]);
         assert_eq!(cancun.len(), 2, "a fork filter drops other forks, unknown ones included");
     }
@@ -629,7 +629,7 @@ mod tests {
         assert_eq!(tx.access_list.len(), 1);
         assert_eq!(tx.access_list[0].1, vec![B256::from_word(U256::from(1))]);
         let overflow = build_transaction(&t.transaction, &Indexes { data: 0, gas: 0, value: 1 }, sender);
-        assert!(matches!(overflow, Err(BuildError::Unencodable(_))), "{overflow:?}");
+        assert!(matches!(overflow, Err(BuildError::Unencodable(Field::Value, _))), "{overflow:?}");
         let out_of_range = build_transaction(&t.transaction, &Indexes { data: 0, gas: 1, value: 0 }, sender);
         assert!(matches!(out_of_range, Err(BuildError::BadVector(_))), "{out_of_range:?}");
     }
@@ -641,10 +641,10 @@ mod tests {
         let acc = pre.accounts.values().next().unwrap();
         assert_eq!(acc.storage.len(), 1, "zero slots are not stored");
         assert_eq!(acc.code.bytes.as_ref(), &[0x60, 0x01]);
-        let berlin = block_env(&t.env, Fork::Berlin).unwrap();
+        let berlin = block_env(&t.env, None, Fork::Berlin).unwrap();
         assert_eq!(berlin.prevrandao, None);
         assert_eq!(berlin.base_fee, U256::from(10), "decimal numbers are accepted");
-        let cancun = block_env(&t.env, Fork::Cancun).unwrap();
+        let cancun = block_env(&t.env, None, Fork::Cancun).unwrap();
         assert_eq!(cancun.prevrandao, Some(B256::from_word(U256::from(0x020000))));
         assert_eq!(cancun.blob_base_fee, U256::from(1));
         assert_eq!(cancun.chain_id, U256::from(1));
@@ -678,18 +678,115 @@ mod tests {
         let ok = &t.post["Cancun"][0];
         let exc = &t.post["Cancun"][1];
         let inc = || Inclusion::Included { gas_used: 21000, interrupted: false };
-        let rej = || Inclusion::Rejected { reason: "nonce".into(), interrupted: false };
+        let rej = |why: Reason| Inclusion::Rejected { why: Some(why), message: "msg".into(), interrupted: false };
+        let unencodable = || rej(Reason::Unencodable(Field::Value));
         let s = Duration::from_secs(60);
-        assert_eq!(judge(&executed(inc(), 1, 2), ok, s), None);
-        assert!(judge(&executed(inc(), 9, 2), ok, s).unwrap().starts_with("state root mismatch"));
-        assert!(judge(&executed(inc(), 1, 9), ok, s).unwrap().starts_with("logs hash mismatch"));
-        assert_eq!(judge(&executed(rej(), 1, 2), ok, s).unwrap(), "transaction rejected: nonce");
-        assert_eq!(judge(&executed(rej(), 1, 2), exc, s), None);
+        let v13 = Format::EthereumTests;
+        let fail = |why: &str| Some((Verdict::Fail, why.to_string()));
+        assert_eq!(judge(&executed(inc(), 1, 2), ok, v13, s), None);
+        assert!(judge(&executed(inc(), 9, 2), ok, v13, s).unwrap().1.starts_with("state root mismatch"));
+        assert!(judge(&executed(inc(), 1, 9), ok, v13, s).unwrap().1.starts_with("logs hash mismatch"));
+        assert_eq!(judge(&executed(rej(Reason::NonceMax), 1, 2), ok, v13, s), fail("transaction rejected: msg"));
+        // TR_RLP_WRONGVALUE: the unencodable value is the expected reason, another one is not.
+        assert_eq!(judge(&executed(unencodable(), 1, 2), exc, v13, s), None);
+        let (verdict, why) = judge(&executed(rej(Reason::InsufficientFunds), 1, 2), exc, v13, s).unwrap();
+        assert_eq!(verdict, Verdict::WrongException);
         assert_eq!(
-            judge(&executed(inc(), 1, 2), exc, s).unwrap(),
-            "expected exception TR_RLP_WRONGVALUE, tx was included"
+            why,
+            "wrong exception: expected TR_RLP_WRONGVALUE, rejected with TransactionException.INSUFFICIENT_ACCOUNT_FUNDS (msg)"
         );
-        let timed_out = Inclusion::Rejected { reason: "x".into(), interrupted: true };
-        assert_eq!(judge(&executed(timed_out, 1, 2), ok, s).unwrap(), "timed out after 60 s");
+        let (verdict, why) = judge(&executed(rej(Reason::InsufficientFunds), 9, 2), exc, v13, s).unwrap();
+        assert_eq!(verdict, Verdict::WrongException);
+        assert!(why.ends_with("; also state root mismatch"), "{why}");
+        // The same name is unknown to the EEST table: an explicit failure, never a pass.
+        let (verdict, why) = judge(&executed(unencodable(), 1, 2), exc, Format::Eest, s).unwrap();
+        assert_eq!(verdict, Verdict::Fail);
+        assert!(why.starts_with("unmapped exception name TR_RLP_WRONGVALUE"), "{why}");
+        assert_eq!(
+            judge(&executed(inc(), 1, 2), exc, v13, s),
+            fail("expected exception TR_RLP_WRONGVALUE, tx was included")
+        );
+        let timed_out = Inclusion::Rejected { why: None, message: "x".into(), interrupted: true };
+        assert_eq!(judge(&executed(timed_out, 1, 2), ok, v13, s), fail("timed out after 60 s"));
+    }
+
+    /// An EEST test: `config`, a type-4 transaction, a post entry with its whole `state`.
+    const EEST: &str = r#"{"t": {
+        "env": {"currentCoinbase": "0x2adc25665018aa1fe0e6bc666dac8fc2697ff9ba", "currentNumber": "0x01",
+                "currentTimestamp": "0x03e8", "currentGasLimit": "0x055d4a80", "currentDifficulty": "0x00",
+                "currentRandom": "0x0000000000000000000000000000000000000000000000000000000000000000",
+                "currentBaseFee": "0x07", "currentExcessBlobGas": "0x0e0000"},
+        "pre": {"0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b": {"balance": "0x3635c9adc5dea00000", "code": "0x",
+                "nonce": "0x00", "storage": {}}},
+        "transaction": {"data": ["0x"], "gasLimit": ["0x0186a0"], "maxFeePerGas": "0x07", "maxPriorityFeePerGas": "0x00",
+                "nonce": "0x00", "sender": "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b",
+                "secretKey": "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8",
+                "to": "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "value": ["0x00"],
+                "authorizationList": [
+                    {"chainId": "0x00", "address": "0x0000000000000000000000000000000000001000", "nonce": "0x01",
+                     "v": "0x01", "r": "0x02", "s": "0x03", "yParity": "0x00",
+                     "signer": "0x8a0a19589531694250d570040a0c4b74576919b8"},
+                    {"chainId": "0x:bigint 0x10000000000000000000000000000000000000000000000000000000000000000",
+                     "address": "0x0000000000000000000000000000000000001000", "nonce": "0xffffffffffffffffff",
+                     "v": "0x1b", "r": "0x02", "s": "0x03"}
+                ]},
+        "post": {"Prague": [{"hash": "0x01", "logs": "0x02", "txbytes": "0x04",
+                 "indexes": {"data": 0, "gas": 0, "value": 0},
+                 "expectException": "TransactionException.TYPE_4_TX_PRE_FORK|TransactionException.INTRINSIC_GAS_TOO_LOW",
+                 "state": {"0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b": {"balance": "0x3635c9adc5dea00000",
+                           "code": "0x", "nonce": "0x00", "storage": {"0x01": "0x02"}}}}]},
+        "config": {"chainid": "0x0a", "blobSchedule": {
+            "Cancun": {"target": "0x03", "max": "0x06", "baseFeeUpdateFraction": "0x32f0ed"},
+            "Prague": {"target": "0x04", "max": "0x05", "baseFeeUpdateFraction": "0x0100"}}}
+    }}"#;
+
+    #[test]
+    fn eest_format_parses_into_config_authorizations_and_post_state() {
+        let mut f: StateFile = serde_json::from_str(EEST).unwrap();
+        let t = f.remove("t").unwrap();
+        assert_eq!(t.format(), Format::Eest);
+        assert_eq!(test().format(), Format::EthereumTests);
+        let entry = &t.post["Prague"][0];
+        let state = entry.state.as_ref().unwrap();
+        assert_eq!(state.values().next().unwrap().storage.len(), 1);
+        // Type 4; yParity wins over v; huge numbers survive parsing and make the transaction
+        // unencodable (rejected), never the file unreadable.
+        assert_eq!(tx_type(&t.transaction, 0), 4);
+        let sender = sender_of(&t.transaction).unwrap();
+        let built = build_transaction(&t.transaction, &entry.indexes, sender);
+        assert!(matches!(built, Err(BuildError::Unencodable(Field::AuthorizationList, _))), "{built:?}");
+        let mut tx = t.transaction;
+        tx.authorization_list.as_mut().unwrap().pop();
+        let built = build_transaction(&tx, &entry.indexes, sender).unwrap();
+        assert_eq!(built.tx_type, 4);
+        assert_eq!(built.authorization_list.len(), 1);
+        let a = &built.authorization_list[0];
+        assert_eq!((a.y_parity, a.nonce, a.r, a.s), (U256::ZERO, U256::from(1), U256::from(2), U256::from(3)));
+        assert_eq!(a.address, Address::from_word(U256::from(0x1000)));
+        // An empty list is still a set-code transaction.
+        tx.authorization_list = Some(Vec::new());
+        assert_eq!(build_transaction(&tx, &entry.indexes, sender).unwrap().tx_type, 4);
+        // Chain id and the fork's blob schedule come from `config`; other forks keep their defaults.
+        let prague = block_env(&t.env, t.config.as_ref(), Fork::Prague).unwrap();
+        assert_eq!(prague.chain_id, U256::from(10));
+        assert_eq!(prague.blob_schedule, Some(BlobSchedule { target: 4, max: 5, base_fee_update_fraction: 256 }));
+        assert_eq!(prague.blob_base_fee, blob_base_fee(0x0e0000, 256));
+        let osaka = block_env(&t.env, t.config.as_ref(), Fork::Osaka).unwrap();
+        assert_eq!(osaka.blob_schedule, None, "not in the vector's schedule: the fork's defaults");
+        assert_eq!(osaka.blob_base_fee, blob_base_fee(0x0e0000, 5_007_716));
+    }
+
+    #[test]
+    fn vector_diff_names_every_difference() {
+        let mut f: StateFile = serde_json::from_str(EEST).unwrap();
+        let t = f.remove("t").unwrap();
+        let expected = t.post["Prague"][0].state.as_ref().unwrap();
+        let mut actual = build_pre_state(&t).unwrap();
+        let diff = vector_diff(expected, &actual);
+        assert!(diff.contains("storage[0x01] expected 0x02, got 0x00"), "{diff}");
+        actual.insert_account(Address([9; 20]), Account { nonce: 1, ..Account::default() });
+        let diff = vector_diff(expected, &actual);
+        assert!(diff.contains("0x0909090909090909090909090909090909090909: should not exist but does"), "{diff}");
+        assert!(diff.contains("--- expected (vector)"), "{diff}");
     }
 }
