@@ -16,20 +16,7 @@ pub fn fixtures() -> PathBuf {
 
 /// Runs the binary with the report and baseline inside `dir`.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--report-dir")
-        .arg(dir.join("reports"))
-        .arg("--baseline")
-        .arg(dir.join("baseline.json"))
-        .arg("--threads")
-        .arg("2")
-        .env_remove("ETHEREUM_TESTS_DIR")
-        .env_remove("EEST_FIXTURES")
-        // CI=true turns --require-all on; each test asks for it itself.
-        .env_remove("CI")
-        .output()
-        .expect("run conformance")
+    run_with_env(dir, args, &[])
 }
 
 /// Like [`run`], with these environment variables set (after the defaults are removed).
@@ -44,6 +31,7 @@ pub fn run_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output 
         .arg("2")
         .env_remove("ETHEREUM_TESTS_DIR")
         .env_remove("EEST_FIXTURES")
+        // CI=true turns --require-all on; each test asks for it itself.
         .env_remove("CI");
     for (k, v) in env {
         cmd.env(k, v);

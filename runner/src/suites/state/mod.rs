@@ -30,6 +30,9 @@ use crate::vectors::{self, VectorFile};
 /// The directory name of the state tests inside an ethereum/tests checkout.
 pub const VECTORS_DIR: &str = "GeneralStateTests";
 
+/// A vector file's contents, or why they could not be read.
+type Bytes = Result<Vec<u8>, String>;
+
 /// Vector files waiting for a worker: files on disk and tarballs (read as they stream).
 struct Sources {
     files: Vec<VectorFile>,
@@ -50,11 +53,7 @@ impl Sources {
     /// and flattens the results. `wanted` rules archive members out by name before they are kept
     /// in memory; `each` also gets the members that could not be read (and an archive that
     /// broke between members, named by the archive's file name) as an `Err`.
-    fn map<T: Send>(
-        &self,
-        opts: &RunOptions,
-        each: &(dyn Fn(&Vector, Result<Vec<u8>, String>) -> Vec<T> + Sync),
-    ) -> Vec<T> {
+    fn map<T: Send>(&self, opts: &RunOptions, each: &(dyn Fn(&Vector, Bytes) -> Vec<T> + Sync)) -> Vec<T> {
         let mut out: Vec<T> = self
             .files
             .par_iter()
