@@ -4,9 +4,12 @@
 //!
 //! Exit status: 0 when every failure is in the baseline, 1 when a case fails
 //! that is not listed or a listed case now passes, 2 on a usage or setup
-//! error (bad option, no vectors, unreadable baseline).
+//! error (bad option, no vectors, unreadable baseline; with `--require-all`,
+//! a suite without vectors or with fewer cases than its committed minimum).
 
+mod archive;
 mod baseline;
+mod minimums;
 mod panics;
 mod progress;
 mod report;
@@ -63,9 +66,12 @@ Examples:
                                                 EIP-3155 trace of the one selected case
   conformance state --case 'stExample/add11.json::add11::Cancun::d0:g0:v0' --trace --trace-out t.jsonl
 
-Vectors: the `ethereum-tests` submodule of the repository, else $ETHEREUM_TESTS_DIR
-(a checkout of ethereum/tests). Case ids look like
+Vectors: suite `state` reads the `ethereum-tests` submodule of the repository, else
+$ETHEREUM_TESTS_DIR (a checkout of ethereum/tests); suite `eest` reads $EEST_FIXTURES (an EEST
+release's state-test tarball, e.g. eest-state-v5.4.0.tar.gz, or a directory holding state_tests/).
+Case ids look like
   stExample/add11.json::add11::Cancun::d0:g0:v0   (file::test::fork::dDATA:gGAS:vVALUE)
+  state_tests/prague/eip7702_set_code_tx/test_set_code_txs.json::<test>::Prague::d0:g0:v0
 
 ",
     output_formats!(),
@@ -93,16 +99,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run ethereum/tests GeneralStateTests (one case per post entry and fork).
+    /// Run state tests (one case per post entry and fork): ethereum/tests GeneralStateTests
+    /// (suite `state`) and EEST fixtures (suite `eest`: a tarball, or a directory holding or
+    /// named state_tests/). A rejected transaction must be rejected for the reason the vector's
+    /// expectException names, else the case's verdict is wrong_exception.
     #[command(after_help = concat!(
         "Examples:\n  conformance state ethereum-tests/GeneralStateTests/Cancun --fork Cancun\n",
+        "  conformance state eest-state-v5.4.0.tar.gz --fork Cancun      EEST fixtures, read as the tarball streams\n",
         "  conformance state path/to/add11.json --fork Cancun --trace 2> trace.jsonl   trace one case\n\n",
         output_formats!()
     ))]
     State {
-        /// Vector files or directories (searched for *.json). Default:
-        /// <repo>/ethereum-tests/GeneralStateTests if checked out, else
-        /// $ETHEREUM_TESTS_DIR/GeneralStateTests.
+        /// Vector files, directories (searched for *.json) or EEST tarballs (.tar.gz, .tgz; their
+        /// state_tests/ members are read as the archive streams). Tarballs and paths holding or
+        /// under a state_tests/ directory form the `eest` suite, the others the `state` suite.
+        /// Default: both suites' vectors, where present: <repo>/ethereum-tests/GeneralStateTests
+        /// if checked out, else $ETHEREUM_TESTS_DIR/GeneralStateTests; and $EEST_FIXTURES.
         #[arg(value_name = "PATHS")]
         paths: Vec<PathBuf>,
     },
@@ -154,7 +166,8 @@ enum Command {
 struct CommonOpts {
     /// Run only this fork's cases; repeatable (e.g. --fork Berlin --fork Cancun).
     /// Names as in the vectors: Frontier, Homestead, EIP150, EIP158, Byzantium,
-    /// Constantinople, ConstantinopleFix, Istanbul, Berlin, London, Paris, Shanghai, Cancun.
+    /// Constantinople, ConstantinopleFix, Istanbul, Berlin, London, Paris, Shanghai, Cancun,
+    /// Prague, Osaka.
     #[arg(long = "fork", value_name = "NAME", value_parser = parse_fork, global = true)]
     forks: Vec<Fork>,
 
@@ -224,6 +237,18 @@ struct CommonOpts {
     #[cfg(feature = "reference-revm")]
     #[arg(long, global = true)]
     reference: bool,
+
+    /// A green run must mean every suite ran (on by default when CI=true): a suite whose default
+    /// vectors are missing is a setup error (exit 2) naming it and how to get it; a suite run on
+    /// its default vectors without --filter/--fork/--case must have at least the cases committed
+    /// in --minimums (exit 2 otherwise); a case of a fork this build does not know fails instead
+    /// of being skipped.
+    #[arg(long, global = true)]
+    require_all: bool,
+
+    /// The committed minimum case count of each suite, checked by --require-all.
+    #[arg(long, value_name = "FILE", global = true, default_value_os_t = default_report_dir().join("minimums.json"))]
+    minimums: PathBuf,
 }
 
 /// Execution environments, as `--ee` names them.
@@ -286,52 +311,52 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("starting the thread pool: {e}"))?;
     panics::install_quiet_hook();
 
+    // `--require-all`, or any CI run.
+    let require_all = opts.require_all || std::env::var("CI").is_ok_and(|v| v == "true");
     // Resolve every suite's vectors before running anything, so a setup
     // error costs no time.
-    let plan: Vec<(SuiteKind, Vec<PathBuf>)> = match cli.command {
-        Some(Command::State { paths }) if !paths.is_empty() => vec![(SuiteKind::State, paths)],
-        Some(Command::State { .. }) => vec![(SuiteKind::State, SuiteKind::State.default_paths()?)],
-        Some(Command::Riscv { elf_dir }) if !elf_dir.is_empty() => vec![(SuiteKind::Riscv, elf_dir)],
-        Some(Command::Riscv { .. }) => vec![(SuiteKind::Riscv, SuiteKind::Riscv.default_paths()?)],
-        Some(Command::Wasm { wast_dir }) => vec![(SuiteKind::Wasm, wast_dir)],
-        Some(Command::Cross { paths }) if !paths.is_empty() => vec![(SuiteKind::Cross, paths)],
-        Some(Command::Cross { .. }) => vec![(SuiteKind::Cross, SuiteKind::Cross.default_paths()?)],
+    let plan: Vec<Planned> = match cli.command {
+        Some(Command::State { paths }) if !paths.is_empty() => {
+            let (eest, state): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| vectors::is_eest(p));
+            [(SuiteKind::State, state), (SuiteKind::Eest, eest)]
+                .into_iter()
+                .filter(|(_, paths)| !paths.is_empty())
+                .map(|(suite, paths)| Planned { suite, paths, defaults: false })
+                .collect()
+        }
+        Some(Command::State { .. }) => defaults(&[SuiteKind::State, SuiteKind::Eest], opts.ee, require_all)?,
+        Some(Command::Riscv { elf_dir }) if !elf_dir.is_empty() => {
+            vec![Planned { suite: SuiteKind::Riscv, paths: elf_dir, defaults: false }]
+        }
+        Some(Command::Riscv { .. }) => defaults(&[SuiteKind::Riscv], opts.ee, require_all)?,
+        Some(Command::Wasm { wast_dir }) if !wast_dir.is_empty() => {
+            vec![Planned { suite: SuiteKind::Wasm, paths: wast_dir, defaults: false }]
+        }
+        Some(Command::Wasm { .. }) => defaults(&[SuiteKind::Wasm], opts.ee, require_all)?,
+        Some(Command::Cross { paths }) if !paths.is_empty() => {
+            vec![Planned { suite: SuiteKind::Cross, paths, defaults: false }]
+        }
+        Some(Command::Cross { .. }) => defaults(&[SuiteKind::Cross], opts.ee, require_all)?,
         // Every suite whose vectors are there; the others are named, with how to get them.
-        None => {
-            let mut plan = Vec::new();
-            let mut missing = Vec::new();
-            for &suite in &SuiteKind::ALL {
-                match suite.default_paths() {
-                    Ok(paths) => plan.push((suite, paths)),
-                    Err(e) => missing.push(format!("{}: {e:#}", suite.name())),
-                }
-            }
-            if plan.is_empty() {
-                anyhow::bail!("no suite has its vectors:\n  {}", missing.join("\n  "));
-            }
-            for m in &missing {
-                eprintln!("warning: suite skipped, {m}");
-            }
-            plan
-        }
+        None => defaults(&SuiteKind::ALL, opts.ee, require_all)?,
     };
-    let plan: Vec<(SuiteKind, Vec<PathBuf>)> = match opts.ee {
-        None => plan,
-        Some(ee) => {
-            let name = format!("{ee:?}").to_lowercase();
-            let kept: Vec<_> = plan.into_iter().filter(|(suite, _)| suite.ees().contains(&name.as_str())).collect();
-            if kept.is_empty() {
-                anyhow::bail!(
-                    "no selected suite runs on the {name} EE (state runs on evm, wasm on wasm, riscv on riscv, cross on all three)"
-                );
-            }
-            kept
-        }
-    };
+    let plan: Vec<Planned> = plan.into_iter().filter(|p| runs_on(p.suite, opts.ee)).collect();
+    if plan.is_empty() {
+        anyhow::bail!(
+            "no selected suite runs on the {} EE (state and eest run on evm, wasm on wasm, riscv on riscv, \
+             cross on all three)",
+            opts.ee.map_or(String::new(), |ee| format!("{ee:?}").to_lowercase())
+        );
+    }
+    // Counts are only comparable with the committed minimums on whole default vector sets.
+    let whole_selection = opts.filter.is_none() && opts.forks.is_empty() && opts.case.is_none();
+    let minimums = (require_all && whole_selection && plan.iter().any(|p| p.defaults))
+        .then(|| minimums::Minimums::load(&opts.minimums))
+        .transpose()?;
     let mut baseline = Baseline::load(&opts.baseline)?;
     let compare_with = opts.compare.as_deref().map(report::compare::OldReport::load).transpose()?;
     if let Some(old) = &compare_with {
-        if !plan.iter().any(|(suite, _)| suite.name() == old.suite) {
+        if !plan.iter().any(|p| p.suite.name() == old.suite) {
             anyhow::bail!("--compare: the old report is of the `{}` suite, which this run does not include", old.suite);
         }
     }
@@ -362,12 +387,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         reference: opts.reference,
         #[cfg(not(feature = "reference-revm"))]
         reference: false,
+        require_all,
     };
 
     let mut failed = false;
+    let mut shrunk = Vec::new();
     let mut reports = Vec::new();
-    for (suite, paths) in plan {
+    for Planned { suite, paths, defaults } in plan {
         let mut report = suite.run(&paths, &run_opts)?;
+        if let Some(min) = minimums.as_ref().filter(|_| defaults) {
+            if let Err(e) = min.check(suite.name(), report.cases.len(), &opts.minimums) {
+                shrunk.push(e);
+            }
+        }
         if opts.update_baseline {
             let stats = baseline.update_from(&report);
             baseline.save(&opts.baseline)?;
@@ -407,7 +439,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprint!("{}", report::compare::render(path, &report::compare::changes(old, new)));
         }
     }
+    if !shrunk.is_empty() {
+        for e in &shrunk {
+            eprintln!("error: {e}");
+        }
+        return Ok(ExitCode::from(2));
+    }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// One suite to run and its vectors.
+struct Planned {
+    suite: SuiteKind,
+    paths: Vec<PathBuf>,
+    /// The suite's default vectors (no path given on the command line).
+    defaults: bool,
+}
+
+/// Whether `suite` runs code of the EE `--ee` selects (any suite without `--ee`).
+fn runs_on(suite: SuiteKind, ee: Option<EeName>) -> bool {
+    ee.is_none_or(|ee| suite.ees().contains(&format!("{ee:?}").to_lowercase().as_str()))
+}
+
+/// The default vectors of those `suites` that run on `ee`. Missing vectors skip their suite
+/// with a warning, or, with `require_all`, are a setup error naming every missing suite and how
+/// to get its vectors.
+fn defaults(suites: &[SuiteKind], ee: Option<EeName>, require_all: bool) -> anyhow::Result<Vec<Planned>> {
+    let mut plan = Vec::new();
+    let mut missing = Vec::new();
+    for &suite in suites.iter().filter(|s| runs_on(**s, ee)) {
+        match suite.default_paths() {
+            Ok(paths) => plan.push(Planned { suite, paths, defaults: true }),
+            Err(e) => missing.push(format!("{}: {e:#}", suite.name())),
+        }
+    }
+    if require_all && !missing.is_empty() {
+        anyhow::bail!(
+            "--require-all (or CI=true): every suite must run, but {} {} no vectors:\n  {}",
+            if missing.len() == 1 { "this suite has" } else { "these suites have" },
+            missing.len(),
+            missing.join("\n  ")
+        );
+    }
+    if plan.is_empty() && !missing.is_empty() {
+        match missing.as_slice() {
+            [one] => anyhow::bail!("{}", one.split_once(": ").map_or(one.as_str(), |(_, why)| why)),
+            _ => anyhow::bail!("no suite has its vectors:\n  {}", missing.join("\n  ")),
+        }
+    }
+    for m in &missing {
+        eprintln!("warning: suite skipped, {m}");
+    }
+    Ok(plan)
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub trait Progress: Send + Sync {
     fn case_started(&self, id: &str) -> u64;
     /// The case of `token` is over.
     fn case_finished(&self, token: u64);
+    /// `n` more input files were found after `begin` (members of a tarball, as it streams).
+    fn add_files(&self, n: usize);
     /// One input file is fully processed.
     fn file_done(&self);
     /// The suite is over; stop any output.
@@ -35,6 +37,7 @@ impl Progress for Silent {
         0
     }
     fn case_finished(&self, _: u64) {}
+    fn add_files(&self, _: usize) {}
     fn file_done(&self) {}
     fn finish(&self) {}
 }
@@ -139,6 +142,10 @@ impl Progress for PlainLines {
         self.counters.finish_case(token)
     }
 
+    fn add_files(&self, n: usize) {
+        self.counters.files_total.fetch_add(n, Ordering::Relaxed);
+    }
+
     fn file_done(&self) {
         self.counters.files.fetch_add(1, Ordering::Relaxed);
     }
@@ -200,6 +207,13 @@ impl Progress for TerminalBar {
 
     fn case_finished(&self, token: u64) {
         self.counters.finish_case(token)
+    }
+
+    fn add_files(&self, n: usize) {
+        self.counters.files_total.fetch_add(n, Ordering::Relaxed);
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            bar.inc_length(n as u64);
+        }
     }
 
     fn file_done(&self) {

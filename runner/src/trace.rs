@@ -193,6 +193,7 @@ pub fn result_line(rec: &CaseRecord) -> String {
         (None, Verdict::Fail) => Some("failed"),
         (None, Verdict::Skip) => Some("skipped"),
         (None, Verdict::Crash) => Some("crashed"),
+        (None, Verdict::WrongException) => Some("wrong exception"),
     };
     let r = Result {
         name: test_name(&rec.id),

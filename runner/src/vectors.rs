@@ -3,7 +3,9 @@
 //! Case ids start with the vector file's path relative to its suite root
 //! (e.g. `stExample/add11.json`), so that ids, and thus the baseline, do not
 //! depend on where the vectors are checked out or which sub-directory was
-//! passed on the command line.
+//! passed on the command line. EEST fixtures keep their `state_tests/`
+//! directory in the name (`state_tests/cancun/.../test_x.json`), whether they
+//! are read from a directory or from a tarball (`archive.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -50,6 +52,35 @@ pub fn default_root(subdir: &str) -> anyhow::Result<PathBuf> {
     )
 }
 
+/// The environment variable naming the EEST fixtures: a directory or a `.tar.gz` holding `state_tests/`.
+pub const EEST_ENV: &str = "EEST_FIXTURES";
+
+/// The directory EEST fixtures keep their state tests in.
+pub const EEST_DIR: &str = "state_tests";
+
+/// Where the EEST fixtures are when no path is given: `$EEST_FIXTURES`, a tarball or a directory.
+pub fn default_eest() -> anyhow::Result<PathBuf> {
+    let how = "set EEST_FIXTURES to an EEST release's state-test fixtures: the tarball \
+               (e.g. ../shared/eest/eest-state-v5.4.0.tar.gz) or a directory holding state_tests/";
+    let Some(p) = std::env::var_os(EEST_ENV).filter(|d| !d.is_empty()).map(PathBuf::from) else {
+        bail!("no EEST fixtures: EEST_FIXTURES is not set; {how}");
+    };
+    let usable = if crate::archive::is_archive(&p) { p.is_file() } else { non_empty_dir(&p) };
+    if !usable {
+        bail!("no EEST fixtures: {} (EEST_FIXTURES) is missing or empty; {how}", p.display());
+    }
+    Ok(p)
+}
+
+/// Whether a command-line path holds EEST fixtures rather than ethereum/tests vectors: a
+/// tarball, a directory holding or named `state_tests`, or anything under a `state_tests`
+/// directory. Such paths form the `eest` suite.
+pub fn is_eest(path: &Path) -> bool {
+    crate::archive::is_archive(path)
+        || path.join(EEST_DIR).is_dir()
+        || path.components().any(|c| c.as_os_str() == EEST_DIR)
+}
+
 /// One vector file and the name it goes by in case ids.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct VectorFile {
@@ -64,6 +95,9 @@ pub struct VectorFile {
 /// directory, else the file name.
 pub fn relative_name(file: &Path, arg: &Path, root_name: &str) -> String {
     let comps: Vec<_> = file.components().collect();
+    if let Some(i) = comps.iter().rposition(|c| c.as_os_str() == EEST_DIR).filter(|&i| i + 1 < comps.len()) {
+        return comps[i..].iter().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+    }
     let base = comps
         .iter()
         .rposition(|c| c.as_os_str() == root_name)
@@ -77,7 +111,8 @@ pub fn relative_name(file: &Path, arg: &Path, root_name: &str) -> String {
 }
 
 /// All `.json` files under the given paths (files are taken as given),
-/// sorted and de-duplicated. A path that does not exist is an error.
+/// sorted and de-duplicated. A directory holding `state_tests/` (EEST
+/// fixtures) contributes only that directory. A path that does not exist is an error.
 pub fn collect(paths: &[PathBuf], root_name: &str) -> anyhow::Result<Vec<VectorFile>> {
     let mut out = Vec::new();
     for arg in paths {
@@ -86,6 +121,8 @@ pub fn collect(paths: &[PathBuf], root_name: &str) -> anyhow::Result<Vec<VectorF
             out.push(VectorFile { rel: relative_name(arg, arg, root_name), path: arg.clone() });
             continue;
         }
+        let eest = arg.join(EEST_DIR);
+        let arg = if eest.is_dir() { &eest } else { arg };
         for entry in walkdir::WalkDir::new(arg).follow_links(true).sort_by_file_name() {
             let entry = entry.with_context(|| format!("walking {}", arg.display()))?;
             let p = entry.path();
@@ -114,6 +151,26 @@ mod tests {
         let other = Path::new("/tmp/vec");
         assert_eq!(relative_name(&other.join("a/b.json"), other, g), "a/b.json");
         assert_eq!(relative_name(&other.join("b.json"), &other.join("b.json"), g), "b.json");
+        let eest = Path::new("/f/fixtures/state_tests/cancun/x/test_a.json");
+        assert_eq!(relative_name(eest, Path::new("/f/fixtures"), g), "state_tests/cancun/x/test_a.json");
+        assert_eq!(relative_name(eest, eest, g), "state_tests/cancun/x/test_a.json");
+    }
+
+    #[test]
+    fn eest_directories_keep_their_state_tests_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("state_tests/cancun")).unwrap();
+        std::fs::create_dir_all(dir.path().join("blockchain_tests")).unwrap();
+        std::fs::write(dir.path().join("state_tests/cancun/a.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("blockchain_tests/b.json"), "{}").unwrap();
+        for arg in [dir.path().to_path_buf(), dir.path().join("state_tests")] {
+            assert!(is_eest(&arg));
+            let files = collect(&[arg], "GeneralStateTests").unwrap();
+            let names: Vec<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+            assert_eq!(names, ["state_tests/cancun/a.json"], "only state_tests/, named from it");
+        }
+        assert!(is_eest(Path::new("x/eest.tar.gz")));
+        assert!(!is_eest(dir.path().join("blockchain_tests").as_path()));
     }
 
     #[test]

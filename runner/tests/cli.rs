@@ -121,19 +121,58 @@ fn missing_vectors_are_a_setup_error() {
     let submodule = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ethereum-tests/GeneralStateTests");
     let checked_out = std::fs::read_dir(&submodule).map(|mut d| d.next().is_some()).unwrap_or(false);
     if !checked_out {
+        // `state` runs both state-test suites; with neither's vectors, both are named.
         let out = run(dir.path(), &["state"]);
         assert_eq!(out.status.code(), Some(2));
         let err = stderr(&out);
-        assert!(err.contains("ETHEREUM_TESTS_DIR") && err.lines().count() == 1, "{err}");
+        assert!(err.contains("state: ") && err.contains("ETHEREUM_TESTS_DIR"), "{err}");
+        assert!(err.contains("eest: ") && err.contains("EEST_FIXTURES"), "{err}");
         // No subcommand: every suite whose vectors exist runs, the others are named in a warning.
-        let out = run(dir.path(), &[]);
+        let out = run(dir.path(), &["--ee", "evm"]);
         let err = stderr(&out);
         assert!(err.contains("warning: suite skipped, state:") && err.contains("ETHEREUM_TESTS_DIR"), "{err}");
-        // The wasm suite's scripts are built in and the cross vectors are committed: those always run.
+        assert!(err.contains("warning: suite skipped, eest:") && err.contains("EEST_FIXTURES"), "{err}");
+        // The cross vectors are committed: those always run.
         assert_eq!(out.status.code(), Some(0), "{err}");
         assert!(!dir.path().join("reports/state.json").exists());
-        assert!(dir.path().join("reports/wasm.json").exists() && dir.path().join("reports/cross.json").exists());
+        assert!(dir.path().join("reports/cross.json").exists());
     }
+}
+
+/// A green gate means every suite ran: with --require-all (or CI=true) a suite without its
+/// vectors is a setup error naming it and how to get them, before anything runs.
+#[test]
+fn require_all_fails_when_a_suite_is_missing() {
+    let submodule = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ethereum-tests/GeneralStateTests");
+    if std::fs::read_dir(&submodule).map(|mut d| d.next().is_some()).unwrap_or(false) {
+        eprintln!("the ethereum-tests submodule is checked out: the state suite cannot be missing here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("nonexistent");
+    let check = |out: &Output| {
+        let err = stderr(out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("--require-all") && err.contains("state: "), "names the missing suite: {err}");
+        assert!(err.contains(&nowhere.join("GeneralStateTests").display().to_string()), "{err}");
+        assert!(err.contains("eest: ") && err.contains("EEST_FIXTURES is not set"), "{err}");
+        assert!(!dir.path().join("reports/cross.json").exists(), "nothing ran");
+    };
+    let env = [("ETHEREUM_TESTS_DIR", nowhere.as_path())];
+    check(&common::run_with_env(dir.path(), &["--ee", "evm", "--require-all"], &env));
+    // CI=true turns it on.
+    let ci = Command::new(BIN)
+        .args(["--ee", "evm", "--report-dir"])
+        .arg(dir.path().join("reports"))
+        .env("ETHEREUM_TESTS_DIR", &nowhere)
+        .env_remove("EEST_FIXTURES")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    check(&ci);
+    // Without it, the same run passes on what it has (the committed cross vectors) and warns.
+    let out = common::run_with_env(dir.path(), &["--ee", "evm"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

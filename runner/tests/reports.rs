@@ -41,9 +41,13 @@ fn junit_xml_parses_and_its_counts_match_the_json_report() {
     let doc = roxmltree::Document::parse(&xml).expect("junit.xml is well-formed XML");
     let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
     assert_eq!(suite.attribute("name"), Some("state"));
-    for (attr, key) in [("tests", "total"), ("failures", "failed"), ("errors", "crashed"), ("skipped", "skipped")] {
+    for (attr, key) in
+        [("tests", "total"), ("errors", "crashed"), ("skipped", "skipped"), ("wrong_exception", "wrong_exception")]
+    {
         assert_eq!(suite.attribute(attr).unwrap(), json[key].to_string(), "{attr}");
     }
+    let failures = json["failed"].as_u64().unwrap() + json["wrong_exception"].as_u64().unwrap();
+    assert_eq!(suite.attribute("failures").unwrap(), failures.to_string(), "a wrong exception is a JUnit failure");
     let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
     assert_eq!(cases.len() as u64, json["total"].as_u64().unwrap());
     let failures: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("failure")).collect();
@@ -104,11 +108,12 @@ fn html_report_renders_in_headless_chromium_with_the_json_counts() {
     let shown: std::collections::HashMap<String, String> =
         re.captures_iter(&dom).map(|c| (c[1].to_string(), c[2].to_string())).collect();
     assert!(!shown.is_empty(), "the script drew nothing:\n{dom}");
-    for key in ["total", "passed", "failed", "skipped", "crashed"] {
+    const KEYS: [&str; 6] = ["total", "passed", "failed", "skipped", "crashed", "wrong_exception"];
+    for key in KEYS {
         assert_eq!(shown[&format!("state/{key}")], json[key].to_string(), "state/{key}");
     }
     for (fork, counts) in json["by_fork"].as_object().unwrap() {
-        for key in ["total", "passed", "failed", "skipped", "crashed"] {
+        for key in KEYS {
             assert_eq!(shown[&format!("state/group/{fork}/{key}")], counts[key].to_string(), "{fork} {key}");
         }
     }
@@ -166,6 +171,7 @@ fn unwritable_report_dir_is_a_setup_error_before_the_run() {
     let out = Command::new(common::BIN)
         .args(["state", &fixtures().display().to_string(), "--report-dir"])
         .arg(file.join("reports"))
+        .env_remove("CI")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -184,6 +190,7 @@ fn progress_off_a_terminal_is_plain_lines() {
         .arg("--baseline")
         .arg(dir.path().join("baseline.json"))
         .env("CONFORMANCE_PROGRESS_MS", "60000")
+        .env_remove("CI")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -215,6 +222,9 @@ fn no_subcommand_runs_every_available_suite_into_one_table() {
         .arg("--baseline")
         .arg(dir.path().join("baseline.json"))
         .env("ETHEREUM_TESTS_DIR", &root)
+        // Not the whole EEST set, and no --require-all (CI=true): this run has only add11 as `state`.
+        .env_remove("EEST_FIXTURES")
+        .env_remove("CI")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

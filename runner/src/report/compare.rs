@@ -77,9 +77,13 @@ pub fn changes(old: &OldReport, new: &SuiteReport) -> Changes {
 /// and failing additions, each list capped.
 pub fn render(old_path: &Path, c: &Changes) -> String {
     const SHOWN: usize = 50;
-    let word = |v: Verdict| format!("{v:?}").to_lowercase();
+    let word = |v: Verdict| v.word();
+    // Rejections for the wrong reason are counted apart, wherever they come from.
+    let now_wrong = c.regressions.iter().chain(&c.other).filter(|(_, _, now)| *now == Verdict::WrongException).count()
+        + c.added.iter().filter(|(_, v)| *v == Verdict::WrongException).count();
     let mut out = format!(
-        "compared with {}: {} regressions, {} fixes, {} other changes, {} added, {} removed\n",
+        "compared with {}: {} regressions, {} fixes, {} other changes, {} added, {} removed; \
+         {now_wrong} changed to wrong_exception\n",
         old_path.display(),
         c.regressions.len(),
         c.fixes.len(),
@@ -147,7 +151,10 @@ mod tests {
         assert_eq!(c.added, vec![("new".to_string(), Verdict::Fail)]);
         assert_eq!(c.removed, vec![("gone".to_string(), Verdict::Pass)]);
         let text = render(Path::new("old.json"), &c);
-        assert!(text.starts_with("compared with old.json: 1 regressions, 1 fixes, 1 other changes, 1 added, 1 removed"));
+        assert!(text.starts_with(
+            "compared with old.json: 1 regressions, 1 fixes, 1 other changes, 1 added, 1 removed; \
+             0 changed to wrong_exception"
+        ));
         assert!(
             text.find("regressions (passed before):\n  a: pass -> crash").unwrap()
                 < text.find("fixes (failed before)").unwrap()

@@ -92,7 +92,7 @@ fn failure_data(c: &CaseRecord) -> FailureData<'_> {
     }
     FailureData {
         id: &c.id,
-        verdict: if c.verdict == super::Verdict::Crash { "crash" } else { "fail" },
+        verdict: c.verdict.word(),
         error: c.error.as_deref(),
         expected_failure: c.expected_failure,
         detail,
@@ -137,18 +137,20 @@ const SCRIPT: &str = r#"
     b.appendChild(fill);
     return b;
   }
-  var FIELDS = ['total', 'passed', 'failed', 'skipped', 'crashed'];
+  var FIELDS = ['total', 'passed', 'failed', 'skipped', 'crashed', 'wrong_exception'];
+  var BAD = { failed: true, crashed: true, wrong_exception: true };
   function countsTable(title, rows, prefix) {
     var t = el('table');
     var head = el('tr');
-    [title].concat(FIELDS).concat(['pass rate', '']).forEach(function (h) { head.appendChild(el('th', h)); });
+    [title].concat(FIELDS.map(function (f) { return f.replace('_', ' '); })).concat(['pass rate', ''])
+      .forEach(function (h) { head.appendChild(el('th', h)); });
     t.appendChild(head);
     rows.forEach(function (row) {
       var name = row[0], c = row[1];
       var tr = el('tr');
       tr.appendChild(el('td', name));
       FIELDS.forEach(function (f) {
-        tr.appendChild(el('td', c[f], { 'data-key': prefix + '/' + name + '/' + f, 'class': (f === 'failed' || f === 'crashed') && c[f] > 0 ? 'fail' : '' }));
+        tr.appendChild(el('td', c[f], { 'data-key': prefix + '/' + name + '/' + f, 'class': BAD[f] && c[f] > 0 ? 'fail' : '' }));
       });
       var r = rate(c);
       tr.appendChild(el('td', r === null ? 'n/a' : (r * 100).toFixed(1) + ' %'));
@@ -173,7 +175,9 @@ const SCRIPT: &str = r#"
     p.appendChild(el('span', c.skipped, { 'data-key': s.suite + '/skipped' }));
     p.appendChild(document.createTextNode(' skipped, '));
     p.appendChild(el('span', c.crashed, { 'data-key': s.suite + '/crashed', 'class': c.crashed ? 'fail' : '' }));
-    p.appendChild(document.createTextNode(' crashed; ' + s.expected_failures + ' expected failures, ' +
+    p.appendChild(document.createTextNode(' crashed, '));
+    p.appendChild(el('span', c.wrong_exception, { 'data-key': s.suite + '/wrong_exception', 'class': c.wrong_exception ? 'fail' : '' }));
+    p.appendChild(document.createTextNode(' wrong exception; ' + s.expected_failures + ' expected failures, ' +
       s.unexpected_failures + ' unexpected; ' + s.wall_time_s.toFixed(1) + ' s '));
     p.appendChild(bar(c));
     sec.appendChild(p);
@@ -187,7 +191,8 @@ const SCRIPT: &str = r#"
     if (s.failures_total === 0) { sec.appendChild(el('p', 'None.')); }
     s.failures.forEach(function (f) {
       var d = el('details', null, { 'class': 'failure' });
-      var label = (f.verdict === 'crash' ? 'CRASH ' : 'FAIL ') + f.id + (f.expected_failure ? ' (known, in the baseline)' : '');
+      var label = { crash: 'CRASH ', wrong_exception: 'WRONG EXCEPTION ' }[f.verdict] || 'FAIL ';
+      label += f.id + (f.expected_failure ? ' (known, in the baseline)' : '');
       d.appendChild(el('summary', label));
       d.appendChild(el('p', f.error || '(no message)'));
       if (f.detail) { d.appendChild(el('pre', f.detail)); }

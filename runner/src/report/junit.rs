@@ -3,8 +3,10 @@
 //!
 //! One `<testsuite>` per suite; a case's `classname` is `suite.file::test`
 //! and its `name` the rest of the id (fork and indexes). The counts follow
-//! `<suite>.json`: `failures` = failed cases (a known failure from the
-//! baseline says so in its message), `errors` = crashed, `skipped` = skipped.
+//! `<suite>.json`: `failures` = failed + wrong-exception cases (a known failure
+//! from the baseline says so in its message; a wrong exception is a
+//! `<failure type="wrong_exception">`, and `wrong_exception="N"` counts them
+//! apart), `errors` = crashed, `skipped` = skipped.
 
 use std::io::Write;
 
@@ -19,25 +21,31 @@ pub fn write(out: &mut impl Write, reports: &[&SuiteReport]) -> std::io::Result<
         total.total += c.total;
         total.failed += c.failed;
         total.crashed += c.crashed;
+        total.wrong_exception += c.wrong_exception;
         total.skipped += c.skipped;
         time += r.wall_time.as_secs_f64();
     }
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="conformance" tests="{}" failures="{}" errors="{}" skipped="{}" time="{time:.3}">"#,
-        total.total, total.failed, total.crashed, total.skipped
+        r#"<testsuites name="conformance" tests="{}" failures="{}" errors="{}" skipped="{}" wrong_exception="{}" time="{time:.3}">"#,
+        total.total,
+        total.failed + total.wrong_exception,
+        total.crashed,
+        total.skipped,
+        total.wrong_exception
     )?;
     for r in reports {
         let c = r.counts();
         writeln!(
             out,
-            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}">"#,
+            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}" wrong_exception="{}" time="{:.3}">"#,
             escape(&r.suite),
             c.total,
-            c.failed,
+            c.failed + c.wrong_exception,
             c.crashed,
             c.skipped,
+            c.wrong_exception,
             r.wall_time.as_secs_f64()
         )?;
         for case in &r.cases {
@@ -50,7 +58,11 @@ pub fn write(out: &mut impl Write, reports: &[&SuiteReport]) -> std::io::Result<
 
 fn write_case(out: &mut impl Write, suite: &str, case: &CaseRecord) -> std::io::Result<()> {
     // `file::test` as the class, the fork and indexes as the name; a file-level error has only a path.
-    let (class, name) = match case.id.match_indices("::").nth(1) {
+    // A state-test id (`file::test::fork::dD:gG:vV`; an EEST test name holds `::` itself) splits
+    // before its fork; shorter ids (wasm `group::Lline::directive`) after their second part.
+    let seps = case.id.matches("::").count();
+    let split = if seps >= 3 { case.id.rmatch_indices("::").nth(1) } else { case.id.match_indices("::").nth(1) };
+    let (class, name) = match split {
         Some((i, _)) => (&case.id[..i], &case.id[i + 2..]),
         None => (case.id.as_str(), case.id.as_str()),
     };
@@ -75,8 +87,9 @@ fn write_case(out: &mut impl Write, suite: &str, case: &CaseRecord) -> std::io::
             let reason = case.error.as_deref().unwrap_or("skipped");
             writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(reason))
         }
-        Verdict::Fail | Verdict::Crash => {
-            let (tag, kind) = if case.verdict == Verdict::Fail { ("failure", "fail") } else { ("error", "crash") };
+        Verdict::Fail | Verdict::Crash | Verdict::WrongException => {
+            let tag = if case.verdict == Verdict::Crash { "error" } else { "failure" };
+            let kind = case.verdict.word();
             let mut body = case.mismatch_lines();
             if let Some(diff) = &case.diff {
                 body.push_str(diff);

@@ -17,20 +17,21 @@ const DIFF_LINES: usize = 60;
 pub fn render(reports: &[&SuiteReport]) -> String {
     let mut md = String::from("# Conformance summary\n\n");
     md.push_str(
-        "| suite | total | passed | failed | skipped | crashed | pass rate | expected failures | wall time |\n",
+        "| suite | total | passed | failed | skipped | crashed | wrong exception | pass rate | expected failures | wall time |\n",
     );
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in reports {
         let c = r.counts();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
             cell(&r.suite),
             c.total,
             c.passed,
             c.failed,
             c.skipped,
             c.crashed,
+            c.wrong_exception,
             pass_rate(&c),
             r.expected_failures,
             r.wall_time.as_secs_f64()
@@ -38,20 +39,25 @@ pub fn render(reports: &[&SuiteReport]) -> String {
     }
     for r in reports {
         let _ = writeln!(md, "\n## {}\n", cell(&r.suite));
-        let _ = writeln!(md, "| {} | total | passed | failed | skipped | crashed | pass rate |", r.group_label());
-        md.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        let _ = writeln!(
+            md,
+            "| {} | total | passed | failed | skipped | crashed | wrong exception | pass rate |",
+            r.group_label()
+        );
+        md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         let mut groups: Vec<(String, Counts)> = r.by_fork().into_iter().collect();
         groups.sort_by_key(|(name, _)| fork_order(name));
         for (name, c) in &groups {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(name),
                 c.total,
                 c.passed,
                 c.failed,
                 c.skipped,
                 c.crashed,
+                c.wrong_exception,
                 pass_rate(c)
             );
         }
@@ -100,6 +106,7 @@ pub fn render(reports: &[&SuiteReport]) -> String {
 fn verdict_text(v: Verdict) -> &'static str {
     match v {
         Verdict::Crash => "crashed",
+        Verdict::WrongException => "wrong exception",
         _ => "failed",
     }
 }
@@ -144,7 +151,7 @@ mod tests {
         pass.duration_ms = 30.0;
         let report = SuiteReport::new("state", vec![fail, pass], Duration::from_secs(3));
         let md = render(&[&report]);
-        assert!(md.contains("| state | 2 | 1 | 1 | 0 | 0 | 50.0 % | 0 | 3.0 s |"), "{md}");
+        assert!(md.contains("| state | 2 | 1 | 1 | 0 | 0 | 0 | 50.0 % | 0 | 3.0 s |"), "{md}");
         let berlin = md.find("| Berlin |").unwrap();
         assert!(berlin < md.find("| Cancun |").unwrap(), "forks in activation order");
         assert!(md.find("`st/a.json::a::Berlin::d0:g0:v0` | 30 ms").unwrap() < md.find("| 12 ms").unwrap());

@@ -4,10 +4,11 @@
 //! contract:
 //!
 //! ```text
-//! {"suite":"state","total":N,"passed":N,"failed":N,"skipped":N,"crashed":N,
+//! {"suite":"state","total":N,"passed":N,"failed":N,"skipped":N,"crashed":N,"wrong_exception":N,
 //!  "expected_failures":N,"unexpected_failures":N,"stale_baseline":[ids],"wall_time_s":F,
-//!  "by_fork":{"Cancun":{"total":N,"passed":N,"failed":N,"skipped":N,"crashed":N},...},
-//!  "cases":[{"id":"path::test::fork::dD:gG:vV","fork":"Cancun","verdict":"pass|fail|skip|crash",
+//!  "by_fork":{"Cancun":{"total":N,"passed":N,"failed":N,"skipped":N,"crashed":N,"wrong_exception":N},...},
+//!  "cases":[{"id":"path::test::fork::dD:gG:vV","fork":"Cancun",
+//!            "verdict":"pass|fail|skip|crash|wrong_exception",
 //!            "gas_used":N|null,"error":"..."|null,"expected_failure":bool,
 //!            "expected_root":"0x.."|null,"actual_root":"0x.."|null,
 //!            "expected_logs":"0x.."|null,"actual_logs":"0x.."|null,"duration_ms":F}, ...]}
@@ -46,12 +47,27 @@ pub enum Verdict {
     Skip,
     /// The code under test panicked.
     Crash,
+    /// The transaction was rejected, as expected, but for another reason than the vector's
+    /// `expectException` names. Counted apart from `fail` (not included in `failed`).
+    #[serde(rename = "wrong_exception")]
+    WrongException,
 }
 
 impl Verdict {
-    /// Fail and crash: what a baseline can list as expected.
+    /// Fail, crash and wrong exception: what a baseline can list as expected.
     pub fn is_failure(self) -> bool {
-        matches!(self, Verdict::Fail | Verdict::Crash)
+        matches!(self, Verdict::Fail | Verdict::Crash | Verdict::WrongException)
+    }
+
+    /// The verdict as reports write it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Skip => "skip",
+            Verdict::Crash => "crash",
+            Verdict::WrongException => "wrong_exception",
+        }
     }
 }
 
@@ -104,6 +120,9 @@ pub struct Counts {
     pub failed: usize,
     pub skipped: usize,
     pub crashed: usize,
+    /// Rejected for another reason than the expected one; not part of `failed`.
+    #[serde(default)]
+    pub wrong_exception: usize,
 }
 
 impl Counts {
@@ -114,6 +133,7 @@ impl Counts {
             Verdict::Fail => self.failed += 1,
             Verdict::Skip => self.skipped += 1,
             Verdict::Crash => self.crashed += 1,
+            Verdict::WrongException => self.wrong_exception += 1,
         }
     }
 }
@@ -258,8 +278,8 @@ impl SuiteReport {
             let (groups, rolled_up) = self.table_groups();
             eprintln!();
             eprintln!(
-                "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
-                self.suite, "total", "passed", "failed", "skipped", "crashed", "time (s)"
+                "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}",
+                self.suite, "total", "passed", "failed", "skipped", "crashed", "wrong exc", "time (s)"
             );
             let row =
                 |name: &str, c: &Counts, secs: f64| eprintln!("{}", table_row(name, 20, c, &format!("{secs:.1}")));
@@ -278,13 +298,15 @@ impl SuiteReport {
             }
         }
         eprintln!(
-            "{}: {} cases, {} passed, {} failed, {} skipped, {} crashed in {:.1} s; {} expected failures, {} unexpected",
+            "{}: {} cases, {} passed, {} failed, {} skipped, {} crashed, {} wrong exception in {:.1} s; \
+             {} expected failures, {} unexpected",
             self.suite,
             counts.total,
             paint(&counts.passed.to_string(), "32"),
             bad_count(counts.failed),
             counts.skipped,
             bad_count(counts.crashed),
+            bad_count(counts.wrong_exception),
             self.wall_time.as_secs_f64(),
             self.expected_failures,
             bad_count(self.unexpected.len())
@@ -332,8 +354,8 @@ impl SuiteReport {
 pub fn print_run_table(reports: &[&SuiteReport]) {
     eprintln!();
     eprintln!(
-        "{:<32} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
-        "all suites", "total", "passed", "failed", "skipped", "crashed", "wall (s)"
+        "{:<32} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}",
+        "all suites", "total", "passed", "failed", "skipped", "crashed", "wrong exc", "wall (s)"
     );
     let row = |name: &str, c: &Counts, wall: Option<f64>| {
         let wall = wall.map_or_else(String::new, |w| format!("{w:.1}"));
@@ -351,12 +373,13 @@ pub fn print_run_table(reports: &[&SuiteReport]) {
 /// then `time` right-aligned.
 fn table_row(name: &str, name_width: usize, c: &Counts, time: &str) -> String {
     format!(
-        "{name:<name_width$} {:>8} {:>8} {} {:>8} {} {time:>9}",
+        "{name:<name_width$} {:>8} {:>8} {} {:>8} {} {} {time:>9}",
         c.total,
         c.passed,
         bad_cell(c.failed, 8),
         c.skipped,
-        bad_cell(c.crashed, 8)
+        bad_cell(c.crashed, 8),
+        bad_cell(c.wrong_exception, 9)
     )
 }
 
@@ -461,6 +484,7 @@ fn verdict_word(v: Verdict) -> String {
         Verdict::Fail => paint("FAIL", "1;31"),
         Verdict::Skip => paint("SKIP", "33"),
         Verdict::Crash => paint("CRASH", "1;35"),
+        Verdict::WrongException => paint("WRONG EXCEPTION", "1;31"),
     }
 }
 

@@ -22,6 +22,7 @@ use crate::report::SuiteReport;
 use crate::trace::TraceOptions;
 
 /// Options every suite honours.
+#[derive(Clone)]
 pub struct RunOptions {
     /// Forks to run; empty means all.
     pub forks: Vec<Fork>,
@@ -38,6 +39,9 @@ pub struct RunOptions {
     /// Always false without the feature (then nothing reads it).
     #[cfg_attr(not(feature = "reference-revm"), allow(dead_code))]
     pub reference: bool,
+    /// `--require-all` (or CI=true): a case of a fork this build does not know fails instead of
+    /// being skipped.
+    pub require_all: bool,
 }
 
 impl RunOptions {
@@ -58,6 +62,8 @@ impl RunOptions {
 pub enum SuiteKind {
     /// ethereum/tests `GeneralStateTests` through the bootloader and the EVM.
     State,
+    /// EEST state-test fixtures (`state_tests/`, a directory or a tarball), the same way.
+    Eest,
     /// riscv-tests ELFs (rv32ui, rv32um) through the bootloader and the RISC-V EE.
     Riscv,
     /// WebAssembly core spec scripts (`.wast`) through the bootloader and the WASM EE.
@@ -68,12 +74,14 @@ pub enum SuiteKind {
 
 impl SuiteKind {
     /// Every suite, in the order `conformance` without a subcommand runs them.
-    pub const ALL: [SuiteKind; 4] = [SuiteKind::State, SuiteKind::Wasm, SuiteKind::Riscv, SuiteKind::Cross];
+    pub const ALL: [SuiteKind; 5] =
+        [SuiteKind::State, SuiteKind::Eest, SuiteKind::Wasm, SuiteKind::Riscv, SuiteKind::Cross];
 
     /// Name used for the report file and in baseline entries.
     pub fn name(self) -> &'static str {
         match self {
             SuiteKind::State => "state",
+            SuiteKind::Eest => "eest",
             SuiteKind::Riscv => "riscv",
             SuiteKind::Wasm => "wasm",
             SuiteKind::Cross => "cross",
@@ -83,7 +91,7 @@ impl SuiteKind {
     /// The execution environments whose code the suite runs (`--ee`).
     pub fn ees(self) -> &'static [&'static str] {
         match self {
-            SuiteKind::State => &["evm"],
+            SuiteKind::State | SuiteKind::Eest => &["evm"],
             SuiteKind::Riscv => &["riscv"],
             SuiteKind::Wasm => &["wasm"],
             SuiteKind::Cross => &["evm", "wasm", "riscv"],
@@ -95,6 +103,7 @@ impl SuiteKind {
     pub fn default_paths(self) -> anyhow::Result<Vec<PathBuf>> {
         match self {
             SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR)?]),
+            SuiteKind::Eest => Ok(vec![crate::vectors::default_eest()?]),
             SuiteKind::Riscv => Ok(vec![riscv::default_dir()?]),
             SuiteKind::Wasm => Ok(Vec::new()),
             SuiteKind::Cross => Ok(vec![cross::default_dir()?]),
@@ -103,7 +112,8 @@ impl SuiteKind {
 
     pub fn run(self, paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> {
         match self {
-            SuiteKind::State => state::run(paths, opts),
+            SuiteKind::State => state::run(self.name(), paths, opts),
+            SuiteKind::Eest => state::run(self.name(), paths, opts),
             SuiteKind::Riscv => riscv::run(paths, opts),
             SuiteKind::Wasm => wasm::run(paths, opts),
             SuiteKind::Cross => cross::run(paths, opts),

@@ -16,8 +16,13 @@ pub fn fixtures() -> PathBuf {
 
 /// Runs the binary with the report and baseline inside `dir`.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
+    run_with_env(dir, args, &[])
+}
+
+/// Like [`run`], with these environment variables set (after the defaults are removed).
+pub fn run_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
         .arg("--report-dir")
         .arg(dir.join("reports"))
         .arg("--baseline")
@@ -25,6 +30,11 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .arg("--threads")
         .arg("2")
         .env_remove("ETHEREUM_TESTS_DIR")
-        .output()
-        .expect("run conformance")
+        .env_remove("EEST_FIXTURES")
+        // CI=true turns --require-all on; each test asks for it itself.
+        .env_remove("CI");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run conformance")
 }

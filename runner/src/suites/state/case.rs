@@ -15,8 +15,9 @@ use bootloader::{
 };
 use ee_api::{Address, BlobSchedule, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Tracer, B256, U256};
 
-use super::filler;
-use super::model::{Env, Indexes, NumError, PostEntry, StateTest, TxTemplate};
+use super::exceptions::{self, Check, Field, Reason};
+use super::filler::{self, ExpectedAccount, ExpectedPost};
+use super::model::{Addr, Config, Env, Format, Indexes, NumError, PostEntry, PreAccount, StateTest, TxTemplate};
 use crate::panics;
 use crate::report::{CaseRecord, Verdict};
 use crate::suites::RunOptions;
@@ -61,11 +62,17 @@ pub fn expand<'t>(file: &str, name: &str, test: &'t StateTest, forks: &[Fork]) -
 pub struct Prepared {
     pub pre: Result<Arc<WorldState>, String>,
     pub sender: Result<Address, String>,
+    /// ethereum/tests v13.3 or EEST conventions ([`StateTest::format`]).
+    pub format: Format,
 }
 
 impl Prepared {
     pub fn new(test: &StateTest) -> Prepared {
-        Prepared { pre: build_pre_state(test).map(Arc::new), sender: sender_of(&test.transaction) }
+        Prepared {
+            pre: build_pre_state(test).map(Arc::new),
+            sender: sender_of(&test.transaction),
+            format: test.format(),
+        }
     }
 }
 
@@ -112,10 +119,12 @@ pub fn address_of_secret(key: &[u8; 32]) -> Result<Address, String> {
     Ok(Address(a))
 }
 
-/// 3 with blob hashes, 2 with a fee cap, 1 with an access list for this
-/// data index, else legacy.
+/// 4 with an authorization list (even empty), 3 with blob hashes, 2 with a
+/// fee cap, 1 with an access list for this data index, else legacy.
 pub fn tx_type(tx: &TxTemplate, data_index: usize) -> u8 {
-    if tx.blob_versioned_hashes.is_some() {
+    if tx.authorization_list.is_some() {
+        4
+    } else if tx.blob_versioned_hashes.is_some() {
         3
     } else if tx.max_fee_per_gas.is_some() {
         2
@@ -129,9 +138,9 @@ pub fn tx_type(tx: &TxTemplate, data_index: usize) -> u8 {
 /// Why a case's transaction could not be built.
 #[derive(Debug, PartialEq, Eq)]
 pub enum BuildError {
-    /// A value cannot be encoded (above 2^256): no valid transaction exists,
-    /// so it counts as rejected.
-    Unencodable(String),
+    /// A value of `field` cannot be encoded (above 2^256): no valid
+    /// transaction exists, so it counts as rejected, for [`Reason::Unencodable`].
+    Unencodable(Field, String),
     /// The vector itself is inconsistent (index out of range, missing field).
     BadVector(String),
 }
@@ -141,14 +150,14 @@ pub fn build_transaction(tx: &TxTemplate, idx: &Indexes, sender: Address) -> Res
     fn pick<'a, T>(list: &'a [T], i: usize, what: &str) -> Result<&'a T, BuildError> {
         list.get(i).ok_or_else(|| BuildError::BadVector(format!("{what} index {i} out of range ({})", list.len())))
     }
-    let num = |n: &super::model::Num, what: &str| {
-        n.to_u256().map_err(|e| BuildError::Unencodable(format!("transaction {what}: {e}")))
+    let num = |n: &super::model::Num, field: Field| {
+        n.to_u256().map_err(|e| BuildError::Unencodable(field, format!("transaction {}: {e}", field.name())))
     };
-    let opt = |n: &Option<super::model::Num>, what: &str| n.as_ref().map(|n| num(n, what)).transpose();
+    let opt = |n: &Option<super::model::Num>, field: Field| n.as_ref().map(|n| num(n, field)).transpose();
     let tx_type = tx_type(tx, idx.data);
     let data = pick(&tx.data, idx.data, "data")?;
-    let gas_limit = num(pick(&tx.gas_limit, idx.gas, "gasLimit")?, "gasLimit")?;
-    let value = num(pick(&tx.value, idx.value, "value")?, "value")?;
+    let gas_limit = num(pick(&tx.gas_limit, idx.gas, "gasLimit")?, Field::GasLimit)?;
+    let value = num(pick(&tx.value, idx.value, "value")?, Field::Value)?;
     let access_list = match (tx_type, &tx.access_lists) {
         (1.., Some(lists)) => lists
             .get(idx.data)
@@ -157,7 +166,7 @@ pub fn build_transaction(tx: &TxTemplate, idx: &Indexes, sender: Address) -> Res
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let gas_price = opt(&tx.gas_price, "gasPrice")?;
+    let gas_price = opt(&tx.gas_price, Field::GasPrice)?;
     if tx_type < 2 && gas_price.is_none() {
         return Err(BuildError::BadVector("legacy transaction without gasPrice".into()));
     }
@@ -165,28 +174,85 @@ pub fn build_transaction(tx: &TxTemplate, idx: &Indexes, sender: Address) -> Res
         tx_type,
         sender,
         to: tx.to.map(|a| a.0),
-        nonce: num(&tx.nonce, "nonce")?,
+        nonce: num(&tx.nonce, Field::Nonce)?,
         gas_limit,
         gas_price: if tx_type < 2 { gas_price } else { None },
-        max_fee_per_gas: opt(&tx.max_fee_per_gas, "maxFeePerGas")?,
-        max_priority_fee_per_gas: opt(&tx.max_priority_fee_per_gas, "maxPriorityFeePerGas")?,
+        max_fee_per_gas: opt(&tx.max_fee_per_gas, Field::MaxFeePerGas)?,
+        max_priority_fee_per_gas: opt(&tx.max_priority_fee_per_gas, Field::MaxPriorityFeePerGas)?,
         value,
         data: Arc::from(data.0.as_slice()),
         access_list,
         blob_hashes: tx.blob_versioned_hashes.iter().flatten().map(|h| h.0).collect(),
-        max_fee_per_blob_gas: opt(&tx.max_fee_per_blob_gas, "maxFeePerBlobGas")?,
-        authorization_list: Vec::new(),
+        max_fee_per_blob_gas: opt(&tx.max_fee_per_blob_gas, Field::MaxFeePerBlobGas)?,
+        authorization_list: authorizations(tx)?,
     })
 }
 
+/// The EIP-7702 authorization list: `yParity`, else `v`, as the signature's parity. A value above
+/// 2^256 cannot be encoded, so the transaction counts as rejected; anything that fits is passed on
+/// for the bootloader to judge (it skips invalid tuples, as the EIP says).
+fn authorizations(tx: &TxTemplate) -> Result<Vec<bootloader::Authorization>, BuildError> {
+    let Some(list) = &tx.authorization_list else { return Ok(Vec::new()) };
+    let field = Field::AuthorizationList;
+    let num = |i: usize, n: &super::model::Num, what: &str| {
+        n.to_u256().map_err(|e| BuildError::Unencodable(field, format!("authorizationList[{i}].{what}: {e}")))
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let parity = match (&a.y_parity, &a.v) {
+                (Some(p), _) => num(i, p, "yParity")?,
+                (None, Some(v)) => num(i, v, "v")?,
+                (None, None) => {
+                    return Err(BuildError::BadVector(format!("authorizationList[{i}] has neither yParity nor v")))
+                }
+            };
+            Ok(bootloader::Authorization {
+                chain_id: num(i, &a.chain_id, "chainId")?,
+                address: a.address.0,
+                nonce: num(i, &a.nonce, "nonce")?,
+                y_parity: parity,
+                r: num(i, &a.r, "r")?,
+                s: num(i, &a.s, "s")?,
+            })
+        })
+        .collect()
+}
+
+/// The blob parameters of `fork` from an EEST `config.blobSchedule`, when it lists the fork.
+pub fn blob_schedule(config: Option<&Config>, fork: Fork) -> Result<Option<BlobSchedule>, String> {
+    let Some(schedule) = config.and_then(|c| c.blob_schedule.as_ref()) else { return Ok(None) };
+    let Some((name, p)) = schedule.iter().find(|(name, _)| Fork::from_name(name) == Some(fork)) else {
+        return Ok(None);
+    };
+    let num =
+        |n: &super::model::Num, what: &str| n.to_u64().map_err(|e| format!("config.blobSchedule.{name}.{what}: {e}"));
+    Ok(Some(BlobSchedule {
+        target: num(&p.target, "target")?,
+        max: num(&p.max, "max")?,
+        base_fee_update_fraction: num(&p.base_fee_update_fraction, "baseFeeUpdateFraction")?,
+    }))
+}
+
 /// The block of a case. Absent base fee, difficulty and excess blob gas
-/// (vectors for forks before they existed) are zero; chain id is 1.
-pub fn block_env(env: &Env, fork: Fork) -> Result<BlockEnv, String> {
+/// (vectors for forks before they existed) are zero. Chain id and blob
+/// parameters come from an EEST `config` when it gives them, else chain id 1
+/// and the fork's blob defaults.
+pub fn block_env(env: &Env, config: Option<&Config>, fork: Fork) -> Result<BlockEnv, String> {
     let num = |n: &super::model::Num, what: &str| n.to_u256().map_err(|e| format!("env {what}: {e}"));
     let opt = |n: &Option<super::model::Num>, what: &str| n.as_ref().map_or(Ok(U256::ZERO), |n| num(n, what));
     let excess = match &env.current_excess_blob_gas {
         Some(n) => n.to_u64().map_err(|e| format!("env currentExcessBlobGas: {e}"))?,
         None => 0,
+    };
+    let schedule = blob_schedule(config, fork)?;
+    let fraction = schedule.or_else(|| BlobSchedule::of(fork)).map_or(1, |b| b.base_fee_update_fraction);
+    if fraction == 0 {
+        return Err("config.blobSchedule: baseFeeUpdateFraction is 0".to_string());
+    }
+    let chain_id = match config.and_then(|c| c.chainid.as_ref()) {
+        Some(n) => num(n, "config.chainid")?,
+        None => U256::from(1),
     };
     Ok(BlockEnv {
         number: num(&env.current_number, "currentNumber")?,
@@ -196,16 +262,24 @@ pub fn block_env(env: &Env, fork: Fork) -> Result<BlockEnv, String> {
         base_fee: opt(&env.current_base_fee, "currentBaseFee")?,
         difficulty: opt(&env.current_difficulty, "currentDifficulty")?,
         prevrandao: if fork.is_at_least(Fork::Paris) { env.current_random.map(|h| h.0) } else { None },
-        blob_base_fee: blob_base_fee(excess, BlobSchedule::of(fork).map_or(1, |b| b.base_fee_update_fraction)),
-        chain_id: U256::from(1),
-        blob_schedule: None,
+        blob_base_fee: blob_base_fee(excess, fraction),
+        chain_id,
+        blob_schedule: schedule,
     })
 }
 
 /// How the transaction fared.
 enum Inclusion {
-    Included { gas_used: u64, interrupted: bool },
-    Rejected { reason: String, interrupted: bool },
+    Included {
+        gas_used: u64,
+        interrupted: bool,
+    },
+    /// `why` is `None` only for a time-out.
+    Rejected {
+        why: Option<Reason>,
+        message: String,
+        interrupted: bool,
+    },
 }
 
 impl Inclusion {
@@ -272,11 +346,13 @@ fn execute(
 ) -> Result<Executed, String> {
     let pre = prep.pre.as_ref().map_err(Clone::clone)?;
     let sender = prep.sender.clone()?;
-    let block = block_env(&test.env, fork)?;
+    let block = block_env(&test.env, test.config.as_ref(), fork)?;
     let mut state = WorldState::clone(pre);
     let inclusion = match build_transaction(&test.transaction, &entry.indexes, sender) {
         Err(BuildError::BadVector(e)) => return Err(e),
-        Err(BuildError::Unencodable(e)) => Inclusion::Rejected { reason: e, interrupted: false },
+        Err(BuildError::Unencodable(field, message)) => {
+            Inclusion::Rejected { why: Some(Reason::Unencodable(field)), message, interrupted: false }
+        }
         Ok(tx) => {
             let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
             let limits = ExecutionLimits { deadline };
@@ -289,11 +365,19 @@ fn execute(
                     let inclusion = Inclusion::Included { gas_used: out.gas_used, interrupted };
                     return Ok(Executed { inclusion, root, logs, state });
                 }
-                Err(e) => Inclusion::Rejected { interrupted: e == TxError::Interrupted, reason: e.to_string() },
+                Err(e) => Inclusion::Rejected {
+                    why: Reason::of(&e),
+                    message: e.to_string(),
+                    interrupted: e == TxError::Interrupted,
+                },
             }
         }
     };
-    touch_coinbase(&mut state, block.coinbase, fork);
+    // After a rejected transaction, ethereum/tests v13.3 still expects the block's coinbase
+    // touch; EEST fixtures expect exactly the pre-state (their post `state` is `pre`).
+    if prep.format == Format::EthereumTests {
+        touch_coinbase(&mut state, block.coinbase, fork);
+    }
     Ok(Executed { inclusion, root: state_root(&state), logs: logs_hash(&[]), state })
 }
 
@@ -328,6 +412,13 @@ pub fn run(
     rec.expected_logs = Some(entry.logs.0.to_string());
     let Some(fork) = spec.fork else {
         rec.error = Some(format!("unknown fork {:?}", spec.fork_name));
+        if opts.require_all {
+            rec.verdict = Verdict::Fail;
+            rec.error = Some(format!(
+                "unknown fork {:?}: this build cannot run it (--require-all makes that a failure, not a skip)",
+                spec.fork_name
+            ));
+        }
         return rec;
     };
     match panics::catch(|| execute(test, prep, entry, fork, opts.case_timeout, tracer)) {
@@ -342,17 +433,21 @@ pub fn run(
         Ok(Ok(ex)) => {
             rec.actual_root = Some(ex.root.to_string());
             rec.actual_logs = Some(ex.logs.to_string());
-            let error = judge(&ex, entry, opts.case_timeout);
+            let failure = judge(&ex, entry, prep.format, opts.case_timeout);
             if let Inclusion::Included { gas_used, .. } = ex.inclusion {
                 rec.gas_used = Some(gas_used);
             }
-            rec.verdict = if error.is_none() { Verdict::Pass } else { Verdict::Fail };
-            if error.is_some() && ex.root != entry.hash.0 {
-                if let Some(how) = explain_with {
-                    rec.diff = Some(explain(test, entry, spec.fork_name, &ex.state, how));
-                }
+            if failure.is_some() && ex.root != entry.hash.0 {
+                rec.diff = match (&entry.state, explain_with) {
+                    (Some(expected), _) => Some(vector_diff(expected, &ex.state)),
+                    (None, Some(how)) => Some(explain(test, entry, spec.fork_name, &ex.state, how)),
+                    (None, None) => None,
+                };
             }
-            rec.error = error;
+            (rec.verdict, rec.error) = match failure {
+                None => (Verdict::Pass, None),
+                Some((verdict, why)) => (verdict, Some(why)),
+            };
             #[cfg(feature = "reference-revm")]
             if !ex.inclusion.interrupted() {
                 super::reference::attach(&mut rec, test, prep, entry, fork, opts);
@@ -363,10 +458,58 @@ pub fn run(
     rec
 }
 
-/// `None` when the case passes, else why it fails.
-fn judge(ex: &Executed, entry: &PostEntry, timeout: Duration) -> Option<String> {
+/// A failing EEST case's post-state against the vector's own expected `state`: missing and extra
+/// accounts, then balance, nonce, code and every storage slot of each account.
+fn vector_diff(expected: &BTreeMap<Addr, PreAccount>, actual: &WorldState) -> String {
+    let mut notes = Vec::new();
+    let mut accounts = Vec::new();
+    for (addr, acc) in expected {
+        let mut e = ExpectedAccount::new(addr.0);
+        let mut unreadable = |what: &str, err: NumError| notes.push(format!("{}: {what} not compared: {err}", addr.0));
+        match acc.balance.to_u256() {
+            Ok(b) => e.balance = Some(b),
+            Err(err) => unreadable("balance", err),
+        }
+        match acc.nonce.to_u64() {
+            Ok(n) => e.nonce = Some(n),
+            Err(err) => unreadable("nonce", err),
+        }
+        e.code = Some(acc.code.0.clone());
+        for (k, v) in &acc.storage {
+            match (k.to_u256(), v.to_u256()) {
+                (Ok(k), Ok(v)) => e.storage.push((k, v)),
+                (Err(err), _) | (_, Err(err)) => unreadable("a storage slot", err),
+            }
+        }
+        e.storage.sort();
+        e.storage_complete = true;
+        accounts.push(e);
+    }
+    let extra = actual.accounts.keys().filter(|a| !expected.contains_key(&Addr(**a)));
+    accounts.extend(extra.map(|a| ExpectedAccount { should_not_exist: true, ..ExpectedAccount::new(*a) }));
+    accounts.sort_by_key(|e| e.address);
+    let expected = ExpectedPost {
+        accounts,
+        notes: Vec::new(),
+        section: 0,
+        expect_exception: None,
+        tx_addresses: Vec::new(),
+        origin: "vector",
+    };
+    let diff = filler::diff_post(&expected, actual);
+    let mut out: String = notes.iter().map(|n| format!("note: {n}\n")).collect();
+    if diff.is_empty() {
+        out.push_str("the post-state matches the vector's `state` in every account, field and slot");
+    } else {
+        out.push_str(&diff.to_string());
+    }
+    out
+}
+
+/// `None` when the case passes, else its verdict (fail or wrong exception) and why.
+fn judge(ex: &Executed, entry: &PostEntry, format: Format, timeout: Duration) -> Option<(Verdict, String)> {
     if ex.inclusion.interrupted() {
-        return Some(format!("timed out after {} s", timeout.as_secs_f64()));
+        return Some((Verdict::Fail, format!("timed out after {} s", timeout.as_secs_f64())));
     }
     let root_ok = ex.root == entry.hash.0;
     let logs_ok = ex.logs == entry.logs.0;
@@ -376,13 +519,33 @@ fn judge(ex: &Executed, entry: &PostEntry, timeout: Duration) -> Option<String> 
         (true, false) => Some("logs hash mismatch"),
         (false, false) => Some("state root and logs hash mismatch"),
     };
+    let fail = |why: String| Some((Verdict::Fail, why));
     match (&ex.inclusion, &entry.expect_exception) {
-        (Inclusion::Included { .. }, Some(exc)) => Some(format!("expected exception {exc}, tx was included")),
-        (Inclusion::Rejected { reason, .. }, None) => Some(format!("transaction rejected: {reason}")),
-        (Inclusion::Rejected { reason, .. }, Some(exc)) => {
-            mismatch.map(|m| format!("{m} after rejecting the transaction ({reason}; expected {exc})"))
+        (Inclusion::Included { .. }, Some(exc)) => fail(format!("expected exception {exc}, tx was included")),
+        (Inclusion::Rejected { message, .. }, None) => fail(format!("transaction rejected: {message}")),
+        (Inclusion::Rejected { why: None, message, .. }, Some(exc)) => {
+            fail(format!("transaction rejected without a reason ({message}; expected {exc})"))
         }
-        (Inclusion::Included { gas_used, .. }, None) => mismatch.map(|m| format!("{m} (gas used {gas_used})")),
+        (Inclusion::Rejected { why: Some(why), message, .. }, Some(exc)) => {
+            let and_state = mismatch.map_or(String::new(), |m| format!("; also {m}"));
+            match exceptions::check(format, exc, *why) {
+                Check::Matches => mismatch
+                    .and_then(|m| fail(format!("{m} after rejecting the transaction ({message}; expected {exc})"))),
+                Check::Wrong => Some((
+                    Verdict::WrongException,
+                    format!("wrong exception: expected {exc}, rejected with {} ({message}){and_state}", why.name()),
+                )),
+                Check::Unmapped(names) => fail(format!(
+                    "unmapped exception name {}: the harness maps no rejection reason to it \
+                     (suites/state/exceptions.rs); rejected with {} ({message}){and_state}",
+                    names.join(", "),
+                    why.name()
+                )),
+            }
+        }
+        (Inclusion::Included { gas_used, .. }, None) => {
+            mismatch.and_then(|m| fail(format!("{m} (gas used {gas_used})")))
+        }
     }
 }
 
@@ -406,7 +569,7 @@ mod tests {
             "Cancun": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 1, "gas": 0, "value": 0}},
                        {"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 1}, "expectException": "TR_RLP_WRONGVALUE"}],
             "Berlin": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}],
-            "Prague": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}]
+            "Amsterdam": [{"hash": "0x01", "logs": "0x02", "indexes": {"data": 0, "gas": 0, "value": 0}}]
         }
     }}"#;
 
@@ -429,13 +592,13 @@ mod tests {
         assert_eq!(
             ids,
             [
+                "x.json::t::Amsterdam::d0:g0:v0",
                 "x.json::t::Berlin::d0:g0:v0",
                 "x.json::t::Cancun::d1:g0:v0",
-                "x.json::t::Cancun::d0:g0:v1",
-                "x.json::t::Prague::d0:g0:v0"
+                "x.json::t::Cancun::d0:g0:v1"
             ]
         );
-        assert_eq!(all[3].fork, None);
+        assert_eq!(all[0].fork, None);
         let cancun = expand("x.json", "t", &t, &[Fork::Cancun]);
         assert_eq!(cancun.len(), 2, "a fork filter drops other forks, unknown ones included");
     }
@@ -466,7 +629,7 @@ mod tests {
         assert_eq!(tx.access_list.len(), 1);
         assert_eq!(tx.access_list[0].1, vec![B256::from_word(U256::from(1))]);
         let overflow = build_transaction(&t.transaction, &Indexes { data: 0, gas: 0, value: 1 }, sender);
-        assert!(matches!(overflow, Err(BuildError::Unencodable(_))), "{overflow:?}");
+        assert!(matches!(overflow, Err(BuildError::Unencodable(Field::Value, _))), "{overflow:?}");
         let out_of_range = build_transaction(&t.transaction, &Indexes { data: 0, gas: 1, value: 0 }, sender);
         assert!(matches!(out_of_range, Err(BuildError::BadVector(_))), "{out_of_range:?}");
     }
@@ -478,10 +641,10 @@ mod tests {
         let acc = pre.accounts.values().next().unwrap();
         assert_eq!(acc.storage.len(), 1, "zero slots are not stored");
         assert_eq!(acc.code.bytes.as_ref(), &[0x60, 0x01]);
-        let berlin = block_env(&t.env, Fork::Berlin).unwrap();
+        let berlin = block_env(&t.env, None, Fork::Berlin).unwrap();
         assert_eq!(berlin.prevrandao, None);
         assert_eq!(berlin.base_fee, U256::from(10), "decimal numbers are accepted");
-        let cancun = block_env(&t.env, Fork::Cancun).unwrap();
+        let cancun = block_env(&t.env, None, Fork::Cancun).unwrap();
         assert_eq!(cancun.prevrandao, Some(B256::from_word(U256::from(0x020000))));
         assert_eq!(cancun.blob_base_fee, U256::from(1));
         assert_eq!(cancun.chain_id, U256::from(1));
@@ -515,18 +678,115 @@ mod tests {
         let ok = &t.post["Cancun"][0];
         let exc = &t.post["Cancun"][1];
         let inc = || Inclusion::Included { gas_used: 21000, interrupted: false };
-        let rej = || Inclusion::Rejected { reason: "nonce".into(), interrupted: false };
+        let rej = |why: Reason| Inclusion::Rejected { why: Some(why), message: "msg".into(), interrupted: false };
+        let unencodable = || rej(Reason::Unencodable(Field::Value));
         let s = Duration::from_secs(60);
-        assert_eq!(judge(&executed(inc(), 1, 2), ok, s), None);
-        assert!(judge(&executed(inc(), 9, 2), ok, s).unwrap().starts_with("state root mismatch"));
-        assert!(judge(&executed(inc(), 1, 9), ok, s).unwrap().starts_with("logs hash mismatch"));
-        assert_eq!(judge(&executed(rej(), 1, 2), ok, s).unwrap(), "transaction rejected: nonce");
-        assert_eq!(judge(&executed(rej(), 1, 2), exc, s), None);
+        let v13 = Format::EthereumTests;
+        let fail = |why: &str| Some((Verdict::Fail, why.to_string()));
+        assert_eq!(judge(&executed(inc(), 1, 2), ok, v13, s), None);
+        assert!(judge(&executed(inc(), 9, 2), ok, v13, s).unwrap().1.starts_with("state root mismatch"));
+        assert!(judge(&executed(inc(), 1, 9), ok, v13, s).unwrap().1.starts_with("logs hash mismatch"));
+        assert_eq!(judge(&executed(rej(Reason::NonceMax), 1, 2), ok, v13, s), fail("transaction rejected: msg"));
+        // TR_RLP_WRONGVALUE: the unencodable value is the expected reason, another one is not.
+        assert_eq!(judge(&executed(unencodable(), 1, 2), exc, v13, s), None);
+        let (verdict, why) = judge(&executed(rej(Reason::InsufficientFunds), 1, 2), exc, v13, s).unwrap();
+        assert_eq!(verdict, Verdict::WrongException);
         assert_eq!(
-            judge(&executed(inc(), 1, 2), exc, s).unwrap(),
-            "expected exception TR_RLP_WRONGVALUE, tx was included"
+            why,
+            "wrong exception: expected TR_RLP_WRONGVALUE, rejected with TransactionException.INSUFFICIENT_ACCOUNT_FUNDS (msg)"
         );
-        let timed_out = Inclusion::Rejected { reason: "x".into(), interrupted: true };
-        assert_eq!(judge(&executed(timed_out, 1, 2), ok, s).unwrap(), "timed out after 60 s");
+        let (verdict, why) = judge(&executed(rej(Reason::InsufficientFunds), 9, 2), exc, v13, s).unwrap();
+        assert_eq!(verdict, Verdict::WrongException);
+        assert!(why.ends_with("; also state root mismatch"), "{why}");
+        // The same name is unknown to the EEST table: an explicit failure, never a pass.
+        let (verdict, why) = judge(&executed(unencodable(), 1, 2), exc, Format::Eest, s).unwrap();
+        assert_eq!(verdict, Verdict::Fail);
+        assert!(why.starts_with("unmapped exception name TR_RLP_WRONGVALUE"), "{why}");
+        assert_eq!(
+            judge(&executed(inc(), 1, 2), exc, v13, s),
+            fail("expected exception TR_RLP_WRONGVALUE, tx was included")
+        );
+        let timed_out = Inclusion::Rejected { why: None, message: "x".into(), interrupted: true };
+        assert_eq!(judge(&executed(timed_out, 1, 2), ok, v13, s), fail("timed out after 60 s"));
+    }
+
+    /// An EEST test: `config`, a type-4 transaction, a post entry with its whole `state`.
+    const EEST: &str = r#"{"t": {
+        "env": {"currentCoinbase": "0x2adc25665018aa1fe0e6bc666dac8fc2697ff9ba", "currentNumber": "0x01",
+                "currentTimestamp": "0x03e8", "currentGasLimit": "0x055d4a80", "currentDifficulty": "0x00",
+                "currentRandom": "0x0000000000000000000000000000000000000000000000000000000000000000",
+                "currentBaseFee": "0x07", "currentExcessBlobGas": "0x0e0000"},
+        "pre": {"0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b": {"balance": "0x3635c9adc5dea00000", "code": "0x",
+                "nonce": "0x00", "storage": {}}},
+        "transaction": {"data": ["0x"], "gasLimit": ["0x0186a0"], "maxFeePerGas": "0x07", "maxPriorityFeePerGas": "0x00",
+                "nonce": "0x00", "sender": "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b",
+                "secretKey": "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8",
+                "to": "0x095e7baea6a6c7c4c2dfeb977efac326af552d87", "value": ["0x00"],
+                "authorizationList": [
+                    {"chainId": "0x00", "address": "0x0000000000000000000000000000000000001000", "nonce": "0x01",
+                     "v": "0x01", "r": "0x02", "s": "0x03", "yParity": "0x00",
+                     "signer": "0x8a0a19589531694250d570040a0c4b74576919b8"},
+                    {"chainId": "0x:bigint 0x10000000000000000000000000000000000000000000000000000000000000000",
+                     "address": "0x0000000000000000000000000000000000001000", "nonce": "0xffffffffffffffffff",
+                     "v": "0x1b", "r": "0x02", "s": "0x03"}
+                ]},
+        "post": {"Prague": [{"hash": "0x01", "logs": "0x02", "txbytes": "0x04",
+                 "indexes": {"data": 0, "gas": 0, "value": 0},
+                 "expectException": "TransactionException.TYPE_4_TX_PRE_FORK|TransactionException.INTRINSIC_GAS_TOO_LOW",
+                 "state": {"0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b": {"balance": "0x3635c9adc5dea00000",
+                           "code": "0x", "nonce": "0x00", "storage": {"0x01": "0x02"}}}}]},
+        "config": {"chainid": "0x0a", "blobSchedule": {
+            "Cancun": {"target": "0x03", "max": "0x06", "baseFeeUpdateFraction": "0x32f0ed"},
+            "Prague": {"target": "0x04", "max": "0x05", "baseFeeUpdateFraction": "0x0100"}}}
+    }}"#;
+
+    #[test]
+    fn eest_format_parses_into_config_authorizations_and_post_state() {
+        let mut f: StateFile = serde_json::from_str(EEST).unwrap();
+        let t = f.remove("t").unwrap();
+        assert_eq!(t.format(), Format::Eest);
+        assert_eq!(test().format(), Format::EthereumTests);
+        let entry = &t.post["Prague"][0];
+        let state = entry.state.as_ref().unwrap();
+        assert_eq!(state.values().next().unwrap().storage.len(), 1);
+        // Type 4; yParity wins over v; huge numbers survive parsing and make the transaction
+        // unencodable (rejected), never the file unreadable.
+        assert_eq!(tx_type(&t.transaction, 0), 4);
+        let sender = sender_of(&t.transaction).unwrap();
+        let built = build_transaction(&t.transaction, &entry.indexes, sender);
+        assert!(matches!(built, Err(BuildError::Unencodable(Field::AuthorizationList, _))), "{built:?}");
+        let mut tx = t.transaction;
+        tx.authorization_list.as_mut().unwrap().pop();
+        let built = build_transaction(&tx, &entry.indexes, sender).unwrap();
+        assert_eq!(built.tx_type, 4);
+        assert_eq!(built.authorization_list.len(), 1);
+        let a = &built.authorization_list[0];
+        assert_eq!((a.y_parity, a.nonce, a.r, a.s), (U256::ZERO, U256::from(1), U256::from(2), U256::from(3)));
+        assert_eq!(a.address, Address::from_word(U256::from(0x1000)));
+        // An empty list is still a set-code transaction.
+        tx.authorization_list = Some(Vec::new());
+        assert_eq!(build_transaction(&tx, &entry.indexes, sender).unwrap().tx_type, 4);
+        // Chain id and the fork's blob schedule come from `config`; other forks keep their defaults.
+        let prague = block_env(&t.env, t.config.as_ref(), Fork::Prague).unwrap();
+        assert_eq!(prague.chain_id, U256::from(10));
+        assert_eq!(prague.blob_schedule, Some(BlobSchedule { target: 4, max: 5, base_fee_update_fraction: 256 }));
+        assert_eq!(prague.blob_base_fee, blob_base_fee(0x0e0000, 256));
+        let osaka = block_env(&t.env, t.config.as_ref(), Fork::Osaka).unwrap();
+        assert_eq!(osaka.blob_schedule, None, "not in the vector's schedule: the fork's defaults");
+        assert_eq!(osaka.blob_base_fee, blob_base_fee(0x0e0000, 5_007_716));
+    }
+
+    #[test]
+    fn vector_diff_names_every_difference() {
+        let mut f: StateFile = serde_json::from_str(EEST).unwrap();
+        let t = f.remove("t").unwrap();
+        let expected = t.post["Prague"][0].state.as_ref().unwrap();
+        let mut actual = build_pre_state(&t).unwrap();
+        let diff = vector_diff(expected, &actual);
+        assert!(diff.contains("storage[0x01] expected 0x02, got 0x00"), "{diff}");
+        actual.insert_account(Address([9; 20]), Account { nonce: 1, ..Account::default() });
+        let diff = vector_diff(expected, &actual);
+        assert!(diff.contains("0x0909090909090909090909090909090909090909: should not exist but does"), "{diff}");
+        assert!(diff.contains("--- expected (vector)"), "{diff}");
     }
 }

@@ -76,6 +76,9 @@ pub struct ExpectedPost {
     /// The addresses the filler's transaction names (`to`, access lists):
     /// [`diff_post`] uses them to recognise a filler newer than its test.
     pub tx_addresses: Vec<Address>,
+    /// Where the expectations come from, as the diff names it: `filler`, or `vector` for an
+    /// EEST post-state.
+    pub origin: &'static str,
 }
 
 /// What a filler expects of one account. A field left `None` is not checked.
@@ -348,7 +351,14 @@ pub fn load_expect(
         notes.push(format!("the filler expects the transaction to be rejected on {fork_name}: {e}"));
     }
     let tx_addresses = test.tx_addresses.clone();
-    Ok(Some(ExpectedPost { accounts, notes, section: *first, expect_exception: exception, tx_addresses }))
+    Ok(Some(ExpectedPost {
+        accounts,
+        notes,
+        section: *first,
+        expect_exception: exception,
+        tx_addresses,
+        origin: "filler",
+    }))
 }
 
 #[cfg(test)]

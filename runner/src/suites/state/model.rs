@@ -1,4 +1,7 @@
-//! Serde types for ethereum/tests `GeneralStateTests` JSON files.
+//! Serde types for state-test JSON files: ethereum/tests `GeneralStateTests`
+//! (v13.3) and EEST fixtures (`state_tests/`), which add `config` (chain id,
+//! blob schedule), `transaction.authorizationList` (EIP-7702) and the full
+//! expected post-state (`post[fork][i].state`).
 //!
 //! Byte strings, addresses and hashes are checked while parsing, so a
 //! malformed file fails with serde's line and column. Numbers are kept as
@@ -29,6 +32,51 @@ pub struct StateTest {
     pub transaction: TxTemplate,
     /// Fork name as written in the file → expected results.
     pub post: BTreeMap<String, Vec<PostEntry>>,
+    /// EEST only: the chain configuration.
+    #[serde(default)]
+    pub config: Option<Config>,
+}
+
+/// Which conventions a vector follows; decided per test from its content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// ethereum/tests v13.3 (retesteth-filled): a rejected transaction still gets the block's
+    /// zero-value coinbase touch; exception names `TR_*` and friends.
+    EthereumTests,
+    /// EEST fixtures: a test with `config` or a post entry with `state`. A rejected transaction
+    /// leaves the state exactly `pre`; exception names `TransactionException.*`.
+    Eest,
+}
+
+impl StateTest {
+    pub fn format(&self) -> Format {
+        if self.config.is_some() || self.post.values().flatten().any(|e| e.state.is_some()) {
+            Format::Eest
+        } else {
+            Format::EthereumTests
+        }
+    }
+}
+
+/// EEST `config`: `{"chainid": "0x01", "blobSchedule": {"Cancun": {...}, "Prague": {...}}}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// The chain id of the block (1 when absent).
+    #[serde(default)]
+    pub chainid: Option<Num>,
+    /// Fork name → blob parameters (EIP-7840); a fork not listed uses its defaults.
+    #[serde(default)]
+    pub blob_schedule: Option<BTreeMap<String, BlobParams>>,
+}
+
+/// One fork's entry of `config.blobSchedule`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlobParams {
+    pub target: Num,
+    pub max: Num,
+    pub base_fee_update_fraction: Num,
 }
 
 /// The `_info` block of a generated test (only the fields the harness uses).
@@ -103,6 +151,28 @@ pub struct TxTemplate {
     /// Empty string: contract creation.
     #[serde(deserialize_with = "optional_address")]
     pub to: Option<Addr>,
+    /// EIP-7702 (EEST): present, even empty, makes the transaction a set-code one (type 4).
+    #[serde(default)]
+    pub authorization_list: Option<Vec<AuthorizationItem>>,
+}
+
+/// One EIP-7702 authorization as EEST writes it. Numbers stay text ([`Num`]): a vector may hold
+/// out-of-range values on purpose, which must reject only the case, never the file.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationItem {
+    pub chain_id: Num,
+    pub address: Addr,
+    pub nonce: Num,
+    /// The signature's parity; `v` is the same value in older fixtures.
+    #[serde(default)]
+    pub y_parity: Option<Num>,
+    #[serde(default)]
+    pub v: Option<Num>,
+    pub r: Num,
+    pub s: Num,
+    // `signer` (the authority the filler signed with, absent for deliberately bad signatures)
+    // is informational and not read: the bootloader recovers the authority from the signature.
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,9 +192,13 @@ pub struct PostEntry {
     /// keccak256 of the RLP of the logs.
     pub logs: H256,
     pub indexes: Indexes,
-    /// Present when the transaction is invalid and must be rejected.
+    /// Present when the transaction is invalid and must be rejected; EEST may join several
+    /// acceptable names with `|`.
     #[serde(default)]
     pub expect_exception: Option<String>,
+    /// EEST only: the whole expected post-state (for a rejected transaction, the pre-state).
+    #[serde(default)]
+    pub state: Option<BTreeMap<Addr, PreAccount>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

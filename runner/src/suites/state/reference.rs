@@ -28,7 +28,7 @@ use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Step, Tr
 use revm::bytecode::{Bytecode as RevmBytecode, OpCode};
 use revm::context::{block::BlockEnv as RevmBlockEnv, cfg::CfgEnv, tx::TxEnv};
 use revm::context_interface::result::ExecutionResult;
-use revm::context_interface::transaction::{AccessList, AccessListItem};
+use revm::context_interface::transaction::{AccessList, AccessListItem, Authorization, SignedAuthorization};
 use revm::context_interface::{ContextTr, JournalTr};
 use revm::database::{CacheState, State};
 use revm::interpreter::interpreter_types::Jumps;
@@ -38,7 +38,7 @@ use revm::state::AccountInfo;
 use revm::{Context, InspectCommitEvm, Inspector, MainBuilder, MainContext};
 
 use super::case::{block_env, build_transaction, touch_coinbase, BuildError, Prepared};
-use super::model::{PostEntry, StateTest};
+use super::model::{Format, PostEntry, StateTest};
 use crate::panics;
 use crate::report::{CaseRecord, Verdict};
 use crate::suites::RunOptions;
@@ -103,6 +103,18 @@ struct Inputs<'a> {
     /// The vector's `currentExcessBlobGas`: revm derives the blob base fee itself.
     excess_blob_gas: u64,
     deadline: Option<Instant>,
+    /// Whether a rejected transaction still gets the coinbase touch (v13.3) or not (EEST).
+    format: Format,
+}
+
+impl Inputs<'_> {
+    /// The state-test procedure's step after the transaction, on either side's post-state:
+    /// the coinbase touch, except after a rejection in an EEST vector (see `case::execute`).
+    fn after(&self, state: &mut WorldState, included: bool) {
+        if included || self.format == Format::EthereumTests {
+            touch_coinbase(state, self.block.coinbase, self.fork);
+        }
+    }
 }
 
 /// Both runs and their comparison.
@@ -125,14 +137,14 @@ fn inputs<'a>(
 ) -> Result<Inputs<'a>, String> {
     let pre = prep.pre.as_deref().map_err(|e| format!("bad vector: {e}"))?;
     let sender = prep.sender.clone().map_err(|e| format!("bad vector: {e}"))?;
-    let block = block_env(&test.env, fork).map_err(|e| format!("bad vector: {e}"))?;
+    let block = block_env(&test.env, test.config.as_ref(), fork).map_err(|e| format!("bad vector: {e}"))?;
     let tx = match build_transaction(&test.transaction, &entry.indexes, sender) {
         Ok(tx) => tx,
         Err(BuildError::BadVector(e)) => return Err(format!("bad vector: {e}")),
-        Err(BuildError::Unencodable(e)) => return Err(format!("the transaction cannot be encoded ({e})")),
+        Err(BuildError::Unencodable(_, e)) => return Err(format!("the transaction cannot be encoded ({e})")),
     };
     let excess_blob_gas = test.env.current_excess_blob_gas.as_ref().and_then(|n| n.to_u64().ok()).unwrap_or(0);
-    Ok(Inputs { pre, block, tx, fork, excess_blob_gas, deadline })
+    Ok(Inputs { pre, block, tx, fork, excess_blob_gas, deadline, format: prep.format })
 }
 
 /// Runs ours and revm; on a trace divergence, runs both again to capture the detail around it.
@@ -447,7 +459,7 @@ fn run_ours(inp: &Inputs<'_>, mut rec: Recorder) -> Result<(Side, Vec<StepDetail
                 .collect(),
         },
     };
-    touch_coinbase(&mut state, inp.block.coinbase, inp.fork);
+    inp.after(&mut state, matches!(outcome, Outcome::Included { .. }));
     let (trace, details) = rec.finish();
     Ok((Side { outcome, post: post_state(&state), trace }, details))
 }
@@ -470,11 +482,19 @@ fn saturate_u128(v: U256) -> u128 {
     v.saturating_to()
 }
 
-/// The configuration revme uses for state tests: mainnet gas parameters, chain id 1, 6 blobs.
-fn revm_cfg(spec: SpecId) -> CfgEnv {
+/// The configuration revme uses for state tests: mainnet gas parameters, the block's chain id
+/// (1, or an EEST `config.chainid`), and its blob parameters: per transaction, 6 from Osaka on
+/// (EIP-7594), else the block's maximum (6 in Cancun, 9 from Prague on, or the vector's
+/// `config.blobSchedule`), whose update fraction also prices blob gas.
+fn revm_cfg(spec: SpecId, inp: &Inputs<'_>) -> CfgEnv {
     let mut cfg = CfgEnv::new_with_spec(spec);
-    cfg.chain_id = 1;
-    cfg.set_max_blobs_per_tx(6);
+    cfg.chain_id = inp.block.chain_id.saturating_to();
+    let schedule = inp.block.blob_schedule(inp.fork);
+    let per_block = schedule.map_or(6, |s| s.max);
+    cfg.set_max_blobs_per_tx(if inp.fork >= Fork::Osaka { per_block.min(6) } else { per_block });
+    if let Some(s) = inp.block.blob_schedule {
+        cfg.blob_base_fee_update_fraction = Some(s.base_fee_update_fraction);
+    }
     cfg
 }
 
@@ -497,8 +517,21 @@ fn revm_block(inp: &Inputs<'_>, cfg: &CfgEnv) -> RevmBlockEnv {
     block
 }
 
+/// An EIP-7702 authorization as revm takes it. Values revm cannot hold (a nonce of 2^64 or more,
+/// a parity above 255) make the tuple invalid in either EVM, so they become a parity revm
+/// rejects at recovery: the tuple still counts (and costs) in the list, and is skipped.
+fn revm_authorization(a: &bootloader::Authorization) -> SignedAuthorization {
+    const INVALID_PARITY: u8 = u8::MAX;
+    let (nonce, parity) = match (u64::try_from(a.nonce), u8::try_from(a.y_parity)) {
+        (Ok(n), Ok(p)) => (n, p),
+        _ => (0, INVALID_PARITY),
+    };
+    let inner = Authorization { chain_id: a.chain_id, address: revm_address(a.address), nonce };
+    SignedAuthorization::new_unchecked(inner, parity, a.r, a.s)
+}
+
 /// The transaction as revm takes it, or why revm cannot take it (its rejection).
-fn revm_tx(tx: &Transaction) -> Result<TxEnv, String> {
+fn revm_tx(tx: &Transaction, chain_id: u64) -> Result<TxEnv, String> {
     let nonce = u64::try_from(tx.nonce).map_err(|_| "nonce does not fit in 64 bits".to_string())?;
     if tx.tx_type == 3 && tx.to.is_none() {
         // revme cannot build one either: EIP-4844 has no contract-creating form.
@@ -514,7 +547,7 @@ fn revm_tx(tx: &Transaction) -> Result<TxEnv, String> {
             storage_keys: keys.iter().copied().map(revm_b256).collect(),
         })
         .collect();
-    Ok(TxEnv {
+    let mut env = TxEnv {
         tx_type: tx.tx_type,
         caller: revm_address(tx.sender),
         gas_limit: tx.gas_limit.saturating_to(),
@@ -523,13 +556,15 @@ fn revm_tx(tx: &Transaction) -> Result<TxEnv, String> {
         value: tx.value,
         data: revm::primitives::Bytes::copy_from_slice(&tx.data),
         nonce,
-        chain_id: Some(1),
+        chain_id: Some(chain_id),
         access_list: AccessList(access_list),
         gas_priority_fee: if dynamic_fee { tx.max_priority_fee_per_gas.map(saturate_u128) } else { None },
         blob_hashes: tx.blob_hashes.iter().copied().map(revm_b256).collect(),
         max_fee_per_blob_gas: tx.max_fee_per_blob_gas.map_or(u128::MAX, saturate_u128),
         ..TxEnv::default()
-    })
+    };
+    env.set_signed_authorization(tx.authorization_list.iter().map(revm_authorization).collect());
+    Ok(env)
 }
 
 /// revm's cache holding the pre-state, every account loaded as it is.
@@ -550,10 +585,10 @@ fn revm_pre_state(pre: &WorldState) -> CacheState {
 /// revm's run, committed to its cache; the post-state is every account its cache
 /// holds as existing (as revme computes its state root), with the coinbase touch after.
 fn run_revm(inp: &Inputs<'_>, spec: SpecId, mut rec: Recorder) -> Result<(Side, Vec<StepDetail>), String> {
-    let cfg = revm_cfg(spec);
+    let cfg = revm_cfg(spec, inp);
     let block = revm_block(inp, &cfg);
     let mut db = State::builder().with_cached_prestate(revm_pre_state(inp.pre)).build();
-    let outcome = match revm_tx(&inp.tx) {
+    let outcome = match revm_tx(&inp.tx, cfg.chain_id) {
         Err(why) => Outcome::Rejected(format!("revm cannot take the transaction: {why}")),
         Ok(tx) => {
             let result = {
@@ -608,7 +643,7 @@ fn run_revm(inp: &Inputs<'_>, spec: SpecId, mut rec: Recorder) -> Result<(Side, 
         };
         world.insert_account(Address(address.into()), account);
     }
-    touch_coinbase(&mut world, inp.block.coinbase, inp.fork);
+    inp.after(&mut world, matches!(outcome, Outcome::Included { .. }));
     let (trace, details) = rec.finish();
     Ok((Side { outcome, post: post_state(&world), trace }, details))
 }

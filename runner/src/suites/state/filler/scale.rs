@@ -204,12 +204,12 @@ fn passing_cases_have_empty_diffs() {
                 };
                 let case_start = Instant::now();
                 let run = crate::panics::catch(|| {
-                    let block = case::block_env(&test.env, fork).ok()?;
+                    let block = case::block_env(&test.env, test.config.as_ref(), fork).ok()?;
                     let mut state = WorldState::clone(pre);
                     let mut interrupted = false;
                     match case::build_transaction(&test.transaction, &entry.indexes, *sender) {
                         Err(BuildError::BadVector(_)) => return None,
-                        Err(BuildError::Unencodable(_)) => {}
+                        Err(BuildError::Unencodable(..)) => {}
                         Ok(tx) => {
                             let limits = ExecutionLimits { deadline: Some(Instant::now() + deadline) };
                             match execute_transaction(&mut state, &block, &tx, fork, limits) {
