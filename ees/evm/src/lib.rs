@@ -1,4 +1,4 @@
-//! The EVM execution environment (Frontier through Cancun).
+//! The EVM execution environment (Frontier through Osaka).
 //!
 //! [`Evm`] answers the bootloader's per-EE questions (address derivation,
 //! code deposit, 63/64 rule) and launches [`EvmFrame`]s: interpreters that
