@@ -1,0 +1,29 @@
+//! The EraVM (ZKsync Era VM) execution environment — so far its front end: bytecode
+//! validation, the versioned bytecode hash, and a decoder that turns code into a
+//! [`Program`] of fixed-size [`Instruction`]s once per code object, with a disassembler in
+//! zksolc's listing syntax. The machine that executes them does not exist yet (README.md).
+//!
+//! ```
+//! use ee_eravm::{Op, Program};
+//! // One word: `incsp 2`, `add 128, r0, r1`, then two zero (invalid) slots.
+//! let mut code = [0u8; 32];
+//! code[..8].copy_from_slice(&[0x00, 0x02, 0, 0, 0, 0, 0x00, 0x02]);
+//! code[8..16].copy_from_slice(&[0, 0, 0x00, 0x80, 0x01, 0x00, 0x00, 0x39]);
+//! let program = Program::new(&code).unwrap();
+//! assert_eq!(program.instruction(1).op, Op::Add);
+//! assert_eq!(program.instruction(1).to_string(), "add\t128, r0, r1");
+//! assert!(program.instruction(2).is_invalid());
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod decode;
+mod disasm;
+pub mod encoding;
+pub mod program;
+pub mod table;
+
+pub use decode::{flag_state, Cond, Instruction};
+pub use encoding::Raw;
+pub use program::{validate, versioned_hash, Analysis, CodeError, Program, MAX_INSTRUCTIONS, MAX_WORDS};
+pub use table::{Dst, Family, Modifiers, Op, Src, Variant, VARIANTS};
