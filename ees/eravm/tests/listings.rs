@@ -16,7 +16,8 @@
 //!    its mnemonic says (read by the table below, not by our disassembler), and
 //! 4. checks our disassembly against the listing line with its labels resolved.
 //!
-//! Without the file the test skips with a note, unless `REQUIRE_ERAVM_CONTRACTS` is set.
+//! A second test checks the user contracts of `../shared/eravm/contracts` (no listings).
+//! Without the files the tests skip with a note, unless `REQUIRE_ERAVM_CONTRACTS` is set.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,13 +28,22 @@ use ee_eravm::{Cond, Dst, Instruction, Modifiers, Op, Program};
 /// Instructions in the 22 listings.
 const EXPECTED_INSTRUCTIONS: usize = 30_281;
 
+fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eravm")
+}
+
 fn contracts_file() -> PathBuf {
     match std::env::var_os("ERAVM_CONTRACTS") {
         Some(path) => PathBuf::from(path),
-        None => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eravm/system-contracts-with-listings.json")
-        }
+        None => shared_dir().join("system-contracts-with-listings.json"),
     }
+}
+
+/// Without the shared files: a note, or a failure when `REQUIRE_ERAVM_CONTRACTS` is set.
+fn missing(what: &str) {
+    let msg = format!("{what} is missing (see ../shared/eravm/README.md beside the repository for its origin)");
+    assert!(std::env::var_os("REQUIRE_ERAVM_CONTRACTS").is_none(), "{msg}; REQUIRE_ERAVM_CONTRACTS is set");
+    eprintln!("note: skipping: {msg}");
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -237,14 +247,11 @@ struct Contract {
 fn system_contract_listings_match_the_decoder() {
     let path = contracts_file();
     let Ok(json) = std::fs::read_to_string(&path) else {
-        let msg = format!(
-            "{} is missing: the 22 zksolc 1.5.16 system contracts with listings \
-             (matter-labs/era-compiler-tester, `system-contracts-stable-build`, converted to JSON; \
-             see ../shared/eravm/README.md), or set ERAVM_CONTRACTS to the file",
+        missing(&format!(
+            "{} (the 22 zksolc 1.5.16 system contracts with listings: matter-labs/era-compiler-tester's \
+             `system-contracts-stable-build` as JSON; ERAVM_CONTRACTS may name another path)",
             path.display()
-        );
-        assert!(std::env::var_os("REQUIRE_ERAVM_CONTRACTS").is_none(), "{msg} (REQUIRE_ERAVM_CONTRACTS is set)");
-        eprintln!("note: skipping the EraVM listing check: {msg}");
+        ));
         return;
     };
     let contracts: Vec<Contract> = serde_json::from_str(&json).expect("the contracts file is JSON");
@@ -311,4 +318,33 @@ fn system_contract_listings_match_the_decoder() {
     );
     assert_eq!(instructions, EXPECTED_INSTRUCTIONS);
     assert_eq!((structured, textual), (instructions, instructions));
+}
+
+/// The user contracts compiled by zksolc (`contracts/*.json`, no listings): each is valid
+/// code, and the one that records its hash (T_Counter) has ours.
+#[test]
+fn user_contracts_are_valid_code() {
+    let dir = shared_dir().join("contracts");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        missing(&format!("{} (zksolc-compiled user contracts)", dir.display()));
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    let mut hashed = 0;
+    for path in &paths {
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let hex_code = json["bytecode"].as_str().or_else(|| json["bytecode"]["object"].as_str()).unwrap();
+        let code = hex::decode(hex_code.trim_start_matches("0x")).unwrap();
+        let program = Program::new(&code).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Execution starts at pc 0, which the compiler never leaves invalid.
+        assert!(!program.instruction(0).is_invalid(), "{}", path.display());
+        if let Some(hash) = json["hash"].as_str() {
+            let hash = hex::decode(hash.trim_start_matches("0x")).unwrap();
+            assert_eq!(ee_eravm::versioned_hash(&code).unwrap()[..], hash[..], "{}", path.display());
+            hashed += 1;
+        }
+    }
+    println!("{} user contracts valid, {hashed} with a recorded versioned hash that ours matches", paths.len());
+    assert_eq!((paths.len(), hashed), (7, 1));
 }
