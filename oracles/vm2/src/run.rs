@@ -173,6 +173,9 @@ pub struct Outcome {
     pub transient_storage: Vec<(Address, U256, U256)>,
     /// vm2's pubdata counter (from this world's simplified write costs: not Era's figure).
     pub pubdata: i32,
+    /// Code hashes whose decommit this run paid for (or tried to, when out of ergs), sorted.
+    /// The entry frame's own code is not among them (it is loaded free).
+    pub decommits: Vec<B256>,
     /// The per-instruction trace, when [`Tx::trace`] asked for it.
     pub trace: Option<Vec<Step>>,
 }
@@ -350,6 +353,7 @@ pub fn run(world: &World, tx: &Tx) -> Outcome {
         l2_to_l1_logs: Vec::new(),
         transient_storage: Vec::new(),
         pubdata: 0,
+        decommits: Vec::new(),
         trace: tx.trace.then(Vec::new),
     };
     let Some(hash) = entry_code_hash(world, tx.to, tx.is_constructor) else { return outcome };
@@ -387,6 +391,9 @@ pub fn run(world: &World, tx: &Tx) -> Outcome {
         ExecutionEnd::StoppedByTracer => Status::StepLimit,
         ExecutionEnd::SuspendedOnHook(h) => unreachable!("hooks are disabled, yet hook {h} fired"),
     };
+    // vm2's external rollback also forgets the decommits, so read them first.
+    outcome.decommits = vm.world_diff().decommitted_hashes().map(|h| B256::from_word(from_pu256(h))).collect();
+    outcome.decommits.sort();
     if matches!(outcome.status, Status::Revert | Status::Panic) {
         vm.rollback();
     }
