@@ -82,11 +82,16 @@ pub enum Status {
     /// `ret.revert` from the entry frame (return data holds the revert payload).
     Revert,
     /// A panic in the entry frame (explicit `ret.panic`, out of ergs, invalid instruction,
-    /// privilege violation, …) — or a call to a kernel address without code, which runs no
+    /// privilege violation, …) — or an entry to an account with nothing to run (a kernel
+    /// address without code, or a world without a default account), which runs no
     /// instruction at all.
     Panic,
     /// [`Tx::step_limit`] was reached; the world diff is as far as execution got.
     StepLimit,
+    /// vm2 stopped the whole machine on an instruction it does not implement (0.5.0: the
+    /// static-memory opcodes), wherever it ran, printing `Unimplemented instruction` on
+    /// stderr. Nothing after it is comparable; the world diff is as far as execution got.
+    Unsupported,
 }
 
 /// One storage slot the run changed (before ≠ after).
@@ -250,6 +255,10 @@ impl Tracer for OracleTracer {
 }
 
 /// vm2's view of a [`World`] for one run, with the run's decoded programs cached.
+///
+/// vm2 only asks to decommit hashes that storage names (AccountCodeStorage, the default
+/// account, the EVM emulator); a world naming a hash it has no bytecode for is a broken
+/// test setup, and decommitting it panics with that hash.
 struct VmWorld<'a> {
     world: &'a World,
     programs: HashMap<PU256, Program<OracleTracer, VmWorld<'a>>>,
@@ -356,7 +365,9 @@ pub fn run(world: &World, tx: &Tx) -> Outcome {
         decommits: Vec::new(),
         trace: tx.trace.then(Vec::new),
     };
-    let Some(hash) = entry_code_hash(world, tx.to, tx.is_constructor) else { return outcome };
+    let Some(hash) = entry_code_hash(world, tx.to, tx.is_constructor).filter(|h| world.code(*h).is_some()) else {
+        return outcome;
+    };
     let mut vm_world = VmWorld { world, programs: HashMap::new() };
     let program = zksync_vm2::World::decommit(&mut vm_world, hash.to_word_pu256());
     let settings = Settings {
@@ -387,6 +398,9 @@ pub fn run(world: &World, tx: &Tx) -> Outcome {
             outcome.return_data = data;
             Status::Revert
         }
+        // A panic of the entry frame leaves vm2's pc outside the program; its
+        // unimplemented-instruction stop leaves it on that instruction.
+        ExecutionEnd::Panicked if vm.current_frame().program_counter().is_some() => Status::Unsupported,
         ExecutionEnd::Panicked => Status::Panic,
         ExecutionEnd::StoppedByTracer => Status::StepLimit,
         ExecutionEnd::SuspendedOnHook(h) => unreachable!("hooks are disabled, yet hook {h} fired"),

@@ -137,11 +137,11 @@ impl std::error::Error for BytecodeError {}
 /// The versioned bytecode hash Era uses everywhere: `[0x01, 0x00, words as u16 BE,
 /// sha256(bytecode)[4..32]]`.
 pub fn bytecode_hash(bytecode: &[u8]) -> Result<B256, BytecodeError> {
-    if bytecode.len() % 32 != 0 {
+    if !bytecode.len().is_multiple_of(32) {
         return Err(BytecodeError::NotWords(bytecode.len()));
     }
     let words = bytecode.len() / 32;
-    if words % 2 == 0 {
+    if words.is_multiple_of(2) {
         return Err(BytecodeError::EvenWords(words));
     }
     let words16 = u16::try_from(words).map_err(|_| BytecodeError::TooLong(words))?;
