@@ -17,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod asm;
 pub mod decode;
 mod disasm;
 pub mod encoding;
