@@ -21,6 +21,7 @@ pub mod asm;
 pub mod decode;
 mod disasm;
 pub mod encoding;
+pub mod machine;
 pub mod program;
 pub mod table;
 

@@ -1,0 +1,35 @@
+//! Static ergs prices, charged before the condition is tested (an instruction whose
+//! condition fails still pays). Figures from `zkevm_opcode_defs` 0.153.12's `ergs_price`
+//! (`circuit_prices.rs`: a VM cycle costs 4, a RAM permutation 1), as vm2 0.5.0 charges them.
+
+use crate::table::Op;
+
+/// One cycle and one RAM permutation: context ops and returns.
+pub const AVERAGE: u32 = 4 + 1;
+/// One cycle and two permutations: the ops whose operands may live on the stack.
+pub const RICH_ADDRESSING: u32 = 4 + 2;
+/// A near call: an average op plus the call-like surcharge (20).
+pub const NEAR_CALL: u32 = AVERAGE + 20;
+/// Heap reads: one cycle, three permutations (the unaligned read is two aligned ones).
+pub const HEAP_READ: u32 = 4 + 3;
+/// Heap writes: two cycles, five permutations.
+pub const HEAP_WRITE: u32 = 2 * 4 + 5;
+/// vm2's synthetic panic (a heap address out of range, a failed growth) costs a return.
+pub const SPONTANEOUS_PANIC: u32 = AVERAGE;
+/// Memory growth: one erg per byte of new heap bound.
+pub const GROWTH_PER_BYTE: u32 = 1;
+
+/// The static price of `op`, for the operations this machine executes. `None` for those it
+/// stops on as unsupported (their prices come with their implementation) and for `Invalid`,
+/// which burns everything.
+pub const fn static_cost(op: Op) -> Option<u32> {
+    use Op::*;
+    Some(match op {
+        Nop | Add | Sub | Mul | Div | Jump | Xor | And | Or | Shl | Shr | Rol | Ror => RICH_ADDRESSING,
+        NearCall => NEAR_CALL,
+        Ret | Revert | Panic => AVERAGE,
+        HeapRead | AuxHeapRead => HEAP_READ,
+        HeapWrite | AuxHeapWrite => HEAP_WRITE,
+        _ => return None,
+    })
+}

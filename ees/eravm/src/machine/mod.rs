@@ -1,0 +1,648 @@
+//! The EraVM machine, one far frame at a time: registers, flags, the frame's stack, heap and
+//! aux heap, ergs, near-call frames; instructions dispatched on [`Instruction::op`].
+//!
+//! Semantics follow `zksync_vm2` 0.5.0, the executor Era runs (read, not copied), and are
+//! checked instruction by instruction against it (`tests/vm2_differential.rs`). What the
+//! machine does not execute yet (far calls, storage, context, events, pointer ops,
+//! precompiles, decommit, static memory) stops the run with [`Status::Unsupported`] before
+//! anything is charged — never silently.
+
+pub mod cost;
+
+use ee_api::U256;
+
+use crate::decode::Instruction;
+use crate::program::Program;
+use crate::table::{Dst, Modifiers, Op, Src};
+
+/// Memory page numbers as vm2 numbers them for the first frame: fat pointers carry the page,
+/// so the numbers are observable in registers (r1's calldata pointer names page 1).
+pub const CALLDATA_PAGE: u32 = 1;
+pub const HEAP_PAGE: u32 = 2;
+pub const AUX_HEAP_PAGE: u32 = 3;
+
+/// Heap bound a new user frame gets for free (`NEW_FRAME_MEMORY_STIPEND`, 4 KiB), and a
+/// kernel frame (`NEW_KERNEL_FRAME_MEMORY_STIPEND`, 2 MiB). Growth past it costs ergs.
+pub const USER_HEAP_STIPEND: u32 = 1 << 12;
+pub const KERNEL_HEAP_STIPEND: u32 = 1 << 21;
+
+/// The highest heap address a 32-byte access may start at (vm2: `u32::MAX - 32`); a larger
+/// address (or any high bit set) panics and burns all ergs.
+const LAST_ADDRESS: u32 = u32::MAX - 32;
+
+/// Stack slots: addresses are u16, so the stack is a flat array of 2^16 words.
+const STACK_SLOTS: usize = 1 << 16;
+
+/// Flag bits, the index into [`crate::Cond::truth_table`].
+const LT: u8 = 1;
+const EQ: u8 = 2;
+const GT: u8 = 4;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// `ret` from the frame.
+    Success,
+    /// `rev` from the frame; the return data is the revert payload.
+    Revert,
+    /// `pnc`, an invalid opcode, out of ergs, an out-of-range heap address, a bad return
+    /// pointer.
+    Panic,
+    /// The step limit was reached.
+    StepLimit,
+    /// An operation this machine does not execute yet (at the pc reported in the outcome).
+    Unsupported(Op),
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    /// Return or revert data; empty on panic.
+    pub return_data: Vec<u8>,
+    /// Ergs of the frame when it ended.
+    pub ergs_left: u32,
+    /// Instructions executed, skipped (condition false) ones included.
+    pub instructions: u64,
+    /// The pc of the last instruction looked at (the unsupported one, for `Unsupported`).
+    pub pc: u16,
+}
+
+/// One executed instruction and the state right after it, in the shape of the oracle's
+/// trace so the differential can compare field by field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The instruction's pc; `None` for vm2's synthetic panic that follows a heap access
+    /// out of range (it executes outside the program).
+    pub pc: Option<u16>,
+    /// Ergs after the static cost (0 when it could not be paid).
+    pub ergs_before: u32,
+    pub registers: [U256; 16],
+    pub pointer_flags: u16,
+    /// (lt, eq, gt)
+    pub flags: (bool, bool, bool),
+    pub sp: u16,
+    pub ergs_after: u32,
+}
+
+/// How the frame is entered.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub ergs: u32,
+    pub calldata: Vec<u8>,
+    /// Kernel frames (addresses below 2^16) see pointer metadata and get the larger stipend.
+    pub is_kernel: bool,
+}
+
+/// A byte-addressed heap page and its paid-for bound. The bytes grow lazily: unwritten
+/// bytes inside the bound read as zero.
+#[derive(Debug, Default)]
+struct Memory {
+    bytes: Vec<u8>,
+    bound: u32,
+}
+
+impl Memory {
+    fn read(&self, addr: u32) -> U256 {
+        let mut word = [0u8; 32];
+        let a = addr as usize;
+        if a < self.bytes.len() {
+            let n = (self.bytes.len() - a).min(32);
+            word[..n].copy_from_slice(&self.bytes[a..a + n]);
+        }
+        U256::from_be_bytes(word)
+    }
+
+    fn write(&mut self, addr: u32, value: U256) {
+        let a = addr as usize;
+        if self.bytes.len() < a + 32 {
+            self.bytes.resize(a + 32, 0);
+        }
+        self.bytes[a..a + 32].copy_from_slice(&value.to_be_bytes::<32>());
+    }
+
+    fn range(&self, start: u32, len: u32) -> Vec<u8> {
+        let mut out = vec![0u8; len as usize];
+        let s = start as usize;
+        if s < self.bytes.len() {
+            let n = (self.bytes.len() - s).min(out.len());
+            out[..n].copy_from_slice(&self.bytes[s..s + n]);
+        }
+        out
+    }
+}
+
+/// A near call in progress: what its return restores.
+#[derive(Clone, Copy, Debug)]
+struct NearFrame {
+    return_pc: u16,
+    exception_handler: u16,
+    sp: u16,
+    /// The caller's ergs minus what it passed.
+    caller_ergs: u32,
+}
+
+/// The state of one far frame.
+pub struct Machine<'p> {
+    program: &'p Program,
+    /// r0..r15; r0 is never written, so it reads zero.
+    regs: [U256; 16],
+    /// Bit `i`: r`i` holds a fat pointer.
+    ptr_tags: u16,
+    /// lt | eq << 1 | gt << 2.
+    flags: u8,
+    pc: u16,
+    sp: u16,
+    ergs: u32,
+    stack: Box<[U256]>,
+    /// One bit per stack slot: the slot holds a fat pointer.
+    stack_tags: Box<[u64]>,
+    heap: Memory,
+    aux: Memory,
+    calldata: Vec<u8>,
+    near: Vec<NearFrame>,
+    is_kernel: bool,
+    /// vm2 replaces the instruction after an out-of-range heap access by a panic costing
+    /// [`cost::SPONTANEOUS_PANIC`]; set when that panic is due.
+    spontaneous_panic: bool,
+}
+
+/// Clears the parts of a fat pointer a user frame may not see (`erase_fat_pointer_metadata`:
+/// the memory page and start, bits 32–95), keeping offset and length.
+fn erase_pointer_metadata(v: U256) -> U256 {
+    let mut l = *v.as_limbs();
+    l[0] &= 0x0000_0000_ffff_ffff;
+    l[1] &= 0xffff_ffff_0000_0000;
+    U256::from_limbs(l)
+}
+
+fn low_u32(v: &U256) -> u32 {
+    v.as_limbs()[0] as u32
+}
+
+/// The full 512-bit product as (low, high).
+fn widening_mul(a: &U256, b: &U256) -> (U256, U256) {
+    let (a, b) = (a.as_limbs(), b.as_limbs());
+    let mut r = [0u64; 8];
+    for i in 0..4 {
+        let mut carry = 0u128;
+        for j in 0..4 {
+            let t = a[i] as u128 * b[j] as u128 + r[i + j] as u128 + carry;
+            r[i + j] = t as u64;
+            carry = t >> 64;
+        }
+        r[i + 4] = carry as u64;
+    }
+    (U256::from_limbs([r[0], r[1], r[2], r[3]]), U256::from_limbs([r[4], r[5], r[6], r[7]]))
+}
+
+const fn flag_bits(lt: bool, eq: bool, gt: bool) -> u8 {
+    (lt as u8) | ((eq as u8) << 1) | ((gt as u8) << 2)
+}
+
+impl<'p> Machine<'p> {
+    /// A frame at pc 0 with `entry.ergs`, r1 a fat pointer to the calldata (page 1, as
+    /// vm2's first frame), every other register zero, sp 0, flags clear.
+    pub fn new(program: &'p Program, entry: Entry) -> Machine<'p> {
+        let stipend = if entry.is_kernel { KERNEL_HEAP_STIPEND } else { USER_HEAP_STIPEND };
+        let mut regs = [U256::ZERO; 16];
+        // Fat pointer layout, low 128 bits: offset, page, start, length (32 bits each).
+        regs[1] = U256::from_limbs([(CALLDATA_PAGE as u64) << 32, (entry.calldata.len() as u64) << 32, 0, 0]);
+        Machine {
+            program,
+            regs,
+            ptr_tags: 1 << 1,
+            flags: 0,
+            pc: 0,
+            sp: 0,
+            ergs: entry.ergs,
+            stack: vec![U256::ZERO; STACK_SLOTS].into_boxed_slice(),
+            stack_tags: vec![0u64; STACK_SLOTS / 64].into_boxed_slice(),
+            heap: Memory { bytes: Vec::new(), bound: stipend },
+            aux: Memory { bytes: Vec::new(), bound: stipend },
+            calldata: entry.calldata,
+            near: Vec::new(),
+            is_kernel: entry.is_kernel,
+            spontaneous_panic: false,
+        }
+    }
+
+    /// Sets a register before the run (r2 call flags, r3.. extra ABI words); never a pointer.
+    pub fn set_register(&mut self, r: u8, value: U256) {
+        if r != 0 {
+            self.regs[r as usize] = value;
+            self.ptr_tags &= !(1 << r);
+        }
+    }
+
+    /// Runs to the end of the frame, or `step_limit` instructions.
+    pub fn run(&mut self, step_limit: u64) -> Outcome {
+        self.run_inner::<false>(step_limit, &mut Vec::new())
+    }
+
+    /// Runs like [`Machine::run`], recording a [`Step`] per instruction.
+    pub fn run_traced(&mut self, step_limit: u64) -> (Outcome, Vec<Step>) {
+        let mut trace = Vec::new();
+        let outcome = self.run_inner::<true>(step_limit, &mut trace);
+        (outcome, trace)
+    }
+
+    fn snapshot(&self, pc: Option<u16>, ergs_before: u32) -> Step {
+        Step {
+            pc,
+            ergs_before,
+            registers: self.regs,
+            pointer_flags: self.ptr_tags,
+            flags: (self.flags & LT != 0, self.flags & EQ != 0, self.flags & GT != 0),
+            sp: self.sp,
+            ergs_after: self.ergs,
+        }
+    }
+
+    fn outcome(&self, status: Status, return_data: Vec<u8>, instructions: u64, pc: u16) -> Outcome {
+        Outcome { status, return_data, ergs_left: self.ergs, instructions, pc }
+    }
+
+    /// Charges `amount`; when the frame cannot pay, its ergs drop to zero (vm2 `use_gas`).
+    #[inline(always)]
+    fn use_ergs(&mut self, amount: u32) -> bool {
+        if self.ergs >= amount {
+            self.ergs -= amount;
+            true
+        } else {
+            self.ergs = 0;
+            false
+        }
+    }
+
+    fn run_inner<const TRACE: bool>(&mut self, step_limit: u64, trace: &mut Vec<Step>) -> Outcome {
+        let mut count = 0u64;
+        loop {
+            if count >= step_limit {
+                return self.outcome(Status::StepLimit, Vec::new(), count, self.pc);
+            }
+            count += 1;
+            if self.spontaneous_panic {
+                self.spontaneous_panic = false;
+                self.use_ergs(cost::SPONTANEOUS_PANIC);
+                let before = self.ergs;
+                let end = self.ret(Op::Panic, None, 0);
+                if TRACE {
+                    trace.push(self.snapshot(None, before));
+                }
+                if let Some(status) = end {
+                    return self.finish(status, count);
+                }
+                continue;
+            }
+            let pc = self.pc;
+            let ins = *self.program.instruction(pc);
+            // An invalid opcode burns everything whatever its condition.
+            let payable = match ins.op {
+                Op::Invalid => {
+                    self.ergs = 0;
+                    false
+                }
+                op => match cost::static_cost(op) {
+                    Some(c) => self.use_ergs(c),
+                    None => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
+                },
+            };
+            let before = self.ergs;
+            let end = if !payable {
+                // vm2's "free panic": no further charge, through the panic path.
+                self.ret(Op::Panic, None, 0)
+            } else if (ins.cond.truth_table() >> self.flags) & 1 == 0 {
+                self.pc = pc.wrapping_add(1);
+                None
+            } else {
+                self.pc = pc.wrapping_add(1);
+                self.execute(&ins)
+            };
+            if TRACE {
+                trace.push(self.snapshot(Some(pc), before));
+            }
+            if let Some(status) = end {
+                return self.finish(status, count);
+            }
+        }
+    }
+
+    fn finish(&mut self, end: (Status, Vec<u8>), count: u64) -> Outcome {
+        self.outcome(end.0, end.1, count, self.pc)
+    }
+
+    #[inline(always)]
+    fn set_reg(&mut self, r: u8, value: U256) {
+        if r != 0 {
+            self.regs[r as usize] = value;
+            self.ptr_tags &= !(1 << r);
+        }
+    }
+
+    /// A register as a value: a pointer's metadata is erased outside kernel mode.
+    #[inline(always)]
+    fn reg_value(&self, r: u8) -> U256 {
+        let v = self.regs[r as usize];
+        if self.ptr_tags & (1 << r) != 0 && !self.is_kernel {
+            erase_pointer_metadata(v)
+        } else {
+            v
+        }
+    }
+
+    /// `reg + imm` modulo 2^16: the address of the stack and code modes.
+    #[inline(always)]
+    fn address(&self, r: u8, imm: u16) -> u16 {
+        (low_u32(&self.regs[r as usize]) as u16).wrapping_add(imm)
+    }
+
+    fn stack_tag(&self, slot: u16) -> bool {
+        self.stack_tags[slot as usize / 64] >> (slot % 64) & 1 != 0
+    }
+
+    fn write_stack(&mut self, slot: u16, value: U256) {
+        self.stack[slot as usize] = value;
+        self.stack_tags[slot as usize / 64] &= !(1 << (slot % 64));
+    }
+
+    /// The first source operand as a value (pointer metadata erased outside kernel mode).
+    /// `StackPop` lowers sp first and reads at the new sp.
+    fn read_src(&mut self, ins: &Instruction) -> U256 {
+        let (v, ptr) = match ins.src {
+            Src::Reg => return self.reg_value(ins.src0),
+            Src::Imm => return U256::from(ins.imm0),
+            Src::Code => return self.program.code_word(self.address(ins.src0, ins.imm0)),
+            Src::StackPop => {
+                self.sp = self.sp.wrapping_sub(self.address(ins.src0, ins.imm0));
+                (self.stack[self.sp as usize], self.stack_tag(self.sp))
+            }
+            Src::StackRel => {
+                let a = self.sp.wrapping_sub(self.address(ins.src0, ins.imm0));
+                (self.stack[a as usize], self.stack_tag(a))
+            }
+            Src::StackAbs => {
+                let a = self.address(ins.src0, ins.imm0);
+                (self.stack[a as usize], self.stack_tag(a))
+            }
+        };
+        if ptr && !self.is_kernel {
+            erase_pointer_metadata(v)
+        } else {
+            v
+        }
+    }
+
+    /// Writes the first destination (clearing its pointer tag). `StackPush` writes at the
+    /// old sp, then raises sp (vm2's `AdvanceStackPointer`).
+    fn write_dst(&mut self, ins: &Instruction, value: U256) {
+        let slot = match ins.dst {
+            Dst::Reg => return self.set_reg(ins.dst0, value),
+            Dst::StackPush => {
+                let a = self.sp;
+                self.sp = self.sp.wrapping_add(self.address(ins.dst0, ins.imm1));
+                a
+            }
+            Dst::StackRel => self.sp.wrapping_sub(self.address(ins.dst0, ins.imm1)),
+            Dst::StackAbs => self.address(ins.dst0, ins.imm1),
+        };
+        self.write_stack(slot, value);
+    }
+
+    /// Executes an instruction whose cost is paid and whose condition holds; `pc` already
+    /// points past it. Returns the end of the frame, if it ended.
+    fn execute(&mut self, ins: &Instruction) -> Option<(Status, Vec<u8>)> {
+        match ins.op {
+            Op::Nop => {
+                if ins.src == Src::StackPop {
+                    self.sp = self.sp.wrapping_sub(self.address(ins.src0, ins.imm0));
+                }
+                if ins.dst == Dst::StackPush {
+                    self.sp = self.sp.wrapping_add(self.address(ins.dst0, ins.imm1));
+                }
+            }
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::And
+            | Op::Or
+            | Op::Xor
+            | Op::Shl
+            | Op::Shr
+            | Op::Rol
+            | Op::Ror => self.binop(ins),
+            Op::Jump => {
+                let target = low_u32(&self.read_src(ins)) as u16;
+                self.set_reg(ins.dst0, U256::from(self.pc));
+                self.pc = target;
+            }
+            Op::NearCall => {
+                let passed = low_u32(&self.reg_value(ins.src0));
+                let ergs = if passed == 0 { self.ergs } else { passed.min(self.ergs) };
+                self.near.push(NearFrame {
+                    return_pc: self.pc,
+                    exception_handler: ins.imm1,
+                    sp: self.sp,
+                    caller_ergs: self.ergs - ergs,
+                });
+                self.ergs = ergs;
+                self.flags = 0;
+                self.pc = ins.imm0;
+            }
+            Op::Ret | Op::Revert | Op::Panic => {
+                let label = ins.has(Modifiers::TO_LABEL).then_some(ins.imm0);
+                return self.ret(ins.op, label, ins.src0);
+            }
+            Op::HeapRead | Op::AuxHeapRead => self.load(ins),
+            Op::HeapWrite | Op::AuxHeapWrite => self.store(ins),
+            // `static_cost` admits only the operations above.
+            op => return Some((Status::Unsupported(op), Vec::new())),
+        }
+        None
+    }
+
+    fn binop(&mut self, ins: &Instruction) {
+        let a = self.read_src(ins);
+        let b = self.reg_value(ins.src1);
+        let (a, b) = if ins.has(Modifiers::SWAP) { (b, a) } else { (a, b) };
+        let (result, second, flags) = match ins.op {
+            Op::Add | Op::Sub => {
+                let (r, overflow) = if ins.op == Op::Add { a.overflowing_add(b) } else { a.overflowing_sub(b) };
+                (r, None, flag_bits(overflow, r.is_zero(), !overflow && !r.is_zero()))
+            }
+            Op::Mul => {
+                let (low, high) = widening_mul(&a, &b);
+                (low, Some(high), flag_bits(!high.is_zero(), low.is_zero(), high.is_zero() && !low.is_zero()))
+            }
+            Op::Div => {
+                if b.is_zero() {
+                    (U256::ZERO, Some(U256::ZERO), LT)
+                } else {
+                    let (q, r) = a.div_rem(b);
+                    (q, Some(r), flag_bits(false, q.is_zero(), r.is_zero()))
+                }
+            }
+            _ => {
+                let shift = (low_u32(&b) % 256) as usize;
+                let r = match ins.op {
+                    Op::And => a & b,
+                    Op::Or => a | b,
+                    Op::Xor => a ^ b,
+                    Op::Shl => a << shift,
+                    Op::Shr => a >> shift,
+                    Op::Rol => a.rotate_left(shift),
+                    _ => a.rotate_right(shift),
+                };
+                (r, None, flag_bits(false, r.is_zero(), false))
+            }
+        };
+        self.write_dst(ins, result);
+        // Two-output ops write dst1 after dst0. One-output ops leave dst1 alone, as vm2
+        // 0.5.0 does (its divergence 1: the spec clears it); the differential avoids it.
+        if let Some(second) = second {
+            self.set_reg(ins.dst1, second);
+        }
+        if ins.has(Modifiers::SET_FLAGS) {
+            self.flags = flags;
+        }
+    }
+
+    /// A heap address operand: register (raw, its pointer tag ignored) or immediate.
+    fn heap_address(&self, ins: &Instruction) -> U256 {
+        if ins.src == Src::Imm {
+            U256::from(ins.imm0)
+        } else {
+            self.regs[ins.src0 as usize]
+        }
+    }
+
+    fn mem(&mut self, aux: bool) -> &mut Memory {
+        if aux {
+            &mut self.aux
+        } else {
+            &mut self.heap
+        }
+    }
+
+    /// Raises the bound of the heap (or aux heap) to `bound`, paying one erg per new byte.
+    fn grow(&mut self, aux: bool, bound: u32) -> bool {
+        let current = self.mem(aux).bound;
+        if let Some(to_pay) = bound.checked_sub(current) {
+            if !self.use_ergs(to_pay * cost::GROWTH_PER_BYTE) {
+                return false;
+            }
+            self.mem(aux).bound = bound;
+        }
+        true
+    }
+
+    /// Checks a heap address and grows the heap to cover 32 bytes from it; on failure the
+    /// frame's ergs are gone (out-of-range address) or spent, and vm2's panic is due next.
+    fn heap_access(&mut self, pointer: &U256, aux: bool) -> Option<u32> {
+        let l = pointer.as_limbs();
+        if l[0] > LAST_ADDRESS as u64 || l[1] != 0 || l[2] != 0 || l[3] != 0 {
+            self.use_ergs(u32::MAX);
+            self.spontaneous_panic = true;
+            return None;
+        }
+        let addr = l[0] as u32;
+        if !self.grow(aux, addr + 32) {
+            self.spontaneous_panic = true;
+            return None;
+        }
+        Some(addr)
+    }
+
+    fn load(&mut self, ins: &Instruction) {
+        let aux = ins.op == Op::AuxHeapRead;
+        let pointer = self.heap_address(ins);
+        let Some(addr) = self.heap_access(&pointer, aux) else { return };
+        let value = self.mem(aux).read(addr);
+        self.set_reg(ins.dst0, value);
+        if ins.has(Modifiers::INCREMENT) {
+            self.set_reg(ins.dst1, pointer + U256::from(32));
+        }
+    }
+
+    fn store(&mut self, ins: &Instruction) {
+        let aux = ins.op == Op::AuxHeapWrite;
+        let pointer = self.heap_address(ins);
+        let value = self.reg_value(ins.src1);
+        let Some(addr) = self.heap_access(&pointer, aux) else { return };
+        self.mem(aux).write(addr, value);
+        if ins.has(Modifiers::INCREMENT) {
+            self.set_reg(ins.dst0, pointer + U256::from(32));
+        }
+    }
+
+    /// `ret`/`rev`/`pnc` (and every panic): inside a near call, back to the caller (its
+    /// sp, its ergs plus what is left, the return pc, the label, or the exception handler on
+    /// failure) with flags (lt = panic); at the top, the end of the frame.
+    fn ret(&mut self, kind: Op, label: Option<u16>, abi_reg: u8) -> Option<(Status, Vec<u8>)> {
+        let leftover = self.ergs;
+        if let Some(f) = self.near.pop() {
+            self.sp = f.sp;
+            self.ergs = f.caller_ergs + leftover;
+            self.pc = match label {
+                Some(l) => l,
+                None if kind != Op::Ret => f.exception_handler,
+                None => f.return_pc,
+            };
+            self.flags = if kind == Op::Panic { LT } else { 0 };
+            return None;
+        }
+        if kind == Op::Panic {
+            return Some((Status::Panic, Vec::new()));
+        }
+        match self.return_data(abi_reg) {
+            Some(data) => Some((if kind == Op::Ret { Status::Success } else { Status::Revert }, data)),
+            None => Some((Status::Panic, Vec::new())),
+        }
+    }
+
+    /// The return data a top-level `ret`/`rev` names in its ABI register (vm2
+    /// `get_calldata`): byte 28 selects forwarding a fat pointer (1) or a new slice of the
+    /// heap (0) or aux heap (2); a new slice grows the heap to its end. `None` is a panic: a
+    /// forwarded non-pointer or offset past the length, a new slice from a pointer or with
+    /// a non-zero offset, a slice past 2^32, growth the frame cannot pay, or (user mode) a
+    /// pointer back into the calldata.
+    fn return_data(&mut self, abi_reg: u8) -> Option<Vec<u8>> {
+        let raw = self.regs[abi_reg as usize];
+        let is_pointer = self.ptr_tags & (1 << abi_reg) != 0;
+        let l = raw.as_limbs();
+        let (mut offset, mut page, mut start, mut length) =
+            (l[0] as u32, (l[0] >> 32) as u32, l[1] as u32, (l[1] >> 32) as u32);
+        match (l[3] >> 32) as u8 {
+            1 => {
+                if !is_pointer || offset > length {
+                    return None;
+                }
+                start = start.wrapping_add(offset);
+                length -= offset;
+                offset = 0;
+            }
+            source => {
+                let aux = source == 2;
+                let Some(bound) = start.checked_add(length) else {
+                    self.grow(aux, u32::MAX);
+                    return None;
+                };
+                if is_pointer || offset != 0 || !self.grow(aux, bound) {
+                    return None;
+                }
+                page = if aux { AUX_HEAP_PAGE } else { HEAP_PAGE };
+            }
+        }
+        let _ = offset;
+        if !self.is_kernel && page == CALLDATA_PAGE {
+            return None;
+        }
+        Some(match page {
+            HEAP_PAGE => self.heap.range(start, length),
+            AUX_HEAP_PAGE => self.aux.range(start, length),
+            CALLDATA_PAGE => Memory { bytes: self.calldata.clone(), bound: 0 }.range(start, length),
+            _ => vec![0; length as usize],
+        })
+    }
+}
