@@ -1,7 +1,8 @@
-//! The EraVM (ZKsync Era VM) execution environment — so far its front end: bytecode
-//! validation, the versioned bytecode hash, and a decoder that turns code into a
-//! [`Program`] of fixed-size [`Instruction`]s once per code object, with a disassembler in
-//! zksolc's listing syntax. The machine that executes them does not exist yet (README.md).
+//! The EraVM (ZKsync Era VM) execution environment: bytecode validation, the versioned
+//! bytecode hash, a decoder that turns code into a [`Program`] of fixed-size
+//! [`Instruction`]s once per code object, a disassembler in zksolc's listing syntax, an
+//! encoder and assembler ([`asm`]) for tests, and [`machine`], which executes one far frame
+//! (no far calls, storage or context yet: those stop as `Unsupported`; see README.md).
 //!
 //! ```
 //! use ee_eravm::{Op, Program};

@@ -199,7 +199,8 @@ impl Src {
 /// The memory modes take their address from register dst0 and immediate imm1. `StackPush`
 /// raises `sp` by the address; which slot it writes differs between the implementations
 /// we read (zk_evm's `MemOpsProcessor` writes at the new `sp`, vm2's `AdvanceStackPointer`
-/// at the old one), which the machine has to settle against vm2, the executor in use.
+/// at the old one); the machine follows vm2, the executor in use, and the vm2 differential
+/// checks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Dst {
