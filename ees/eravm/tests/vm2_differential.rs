@@ -18,6 +18,8 @@ const CALLER: Address = Address([0x22; 20]);
 /// A user (non-kernel) address: pointer metadata is erased and the heap stipend is 4 KiB.
 const CONTRACT: Address = Address([0x11; 20]);
 const STEP_LIMIT: u64 = 5_000;
+/// The entry frame's `context_u128`, so `ctx` reads something.
+const VALUE: u128 = 0x1234_5678_9abc_def0_1122;
 
 fn ins(op: Op, src: Src, dst: Dst, m: Modifiers) -> Instruction {
     Instruction::new(op, src, dst, m).unwrap_or_else(|| panic!("no variant {op:?} {src:?} {dst:?} {m:?}"))
@@ -96,13 +98,16 @@ fn show_oracle(s: &eravm_oracle::Step) -> String {
 /// Runs `code` on both machines and compares; panics at the first difference.
 fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32) -> Compared {
     let program = Program::new(code).expect("assembled code is valid");
-    let mut machine = Machine::new(&program, Entry { ergs, calldata: calldata.to_vec(), is_kernel: false });
+    let mut entry = Entry::user(CONTRACT, CALLER, ergs, calldata.to_vec());
+    entry.context_u128 = VALUE;
+    let mut machine = Machine::new(&program, entry);
     let (ours, our_trace) = machine.run_traced(STEP_LIMIT);
     assert!(!matches!(ours.status, Status::Unsupported(_)), "{name}: program uses an unsupported op: {ours:?}");
 
     let mut world = World::new();
     world.install(CONTRACT, code);
     let mut tx = Tx::call(CALLER, CONTRACT, calldata.to_vec(), ergs).traced();
+    tx.value = VALUE;
     tx.step_limit = Some(STEP_LIMIT);
     let theirs = eravm_oracle::run(&world, &tx);
     let their_trace = theirs.trace.as_ref().expect("traced");
@@ -281,6 +286,23 @@ fn hand_written() -> Vec<Case> {
             ],
             vec![],
         ),
+        (
+            "context",
+            vec![
+                reg(Op::This).regs(0, 0, 1, 0),
+                reg(Op::Caller).regs(0, 0, 2, 0),
+                reg(Op::CodeAddress).regs(0, 0, 3, 0),
+                reg(Op::ErgsLeft).regs(0, 0, 4, 0),
+                ins(Op::Nop, Src::Reg, Dst::StackPush, NONE).imms(0, 7),
+                reg(Op::Sp).regs(0, 0, 5, 0),
+                reg(Op::GetContextU128).regs(0, 0, 6, 0),
+                ins(Op::HeapWrite, Src::Imm, Dst::Reg, NONE).regs(0, 1, 0, 0).imms(4200, 0),
+                reg(Op::Meta).regs(0, 0, 7, 0),
+                reg(Op::ErgsLeft).regs(0, 0, 8, 0).when(Cond::Eq),
+                reg(Op::Ret),
+            ],
+            vec![],
+        ),
         ("invalid opcode", vec![set(1, 1), Instruction::INVALID.when(Cond::Eq)], vec![]),
         ("running off the end", vec![set(1, 1)], vec![]),
     ]
@@ -388,6 +410,10 @@ fn generate(seed: u64) -> (Vec<Instruction>, Vec<[u8; 32]>) {
             ins(op, src, Dst::Reg, m)
                 .regs(addr_reg, any_reg(&mut rng), 1 + rng.below(15) as u8, 1 + rng.below(15) as u8)
                 .imms(rng.below(6000) as u16, 0)
+        } else if choice < 76 {
+            let op =
+                rng.pick(&[Op::This, Op::Caller, Op::CodeAddress, Op::ErgsLeft, Op::Sp, Op::GetContextU128, Op::Meta]);
+            reg(op).regs(0, 0, 1 + rng.below(15) as u8, 0)
         } else if choice < 80 {
             // A small heap address in r9 for register-addressed heap ops.
             set(9, rng.below(300) as u16)

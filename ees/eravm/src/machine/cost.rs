@@ -28,6 +28,7 @@ pub const fn static_cost(op: Op) -> Option<u32> {
         Nop | Add | Sub | Mul | Div | Jump | Xor | And | Or | Shl | Shr | Rol | Ror => RICH_ADDRESSING,
         NearCall => NEAR_CALL,
         Ret | Revert | Panic => AVERAGE,
+        This | Caller | CodeAddress | Meta | ErgsLeft | Sp | GetContextU128 => AVERAGE,
         HeapRead | AuxHeapRead => HEAP_READ,
         HeapWrite | AuxHeapWrite => HEAP_WRITE,
         _ => return None,

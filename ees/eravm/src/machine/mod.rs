@@ -3,13 +3,13 @@
 //!
 //! Semantics follow `zksync_vm2` 0.5.0, the executor Era runs (read, not copied), and are
 //! checked instruction by instruction against it (`tests/vm2_differential.rs`). What the
-//! machine does not execute yet (far calls, storage, context, events, pointer ops,
-//! precompiles, decommit, static memory) stops the run with [`Status::Unsupported`] before
-//! anything is charged — never silently.
+//! machine does not execute yet (far calls, storage, the context setters, events, pointer
+//! ops, precompiles, decommit, static memory) stops the run with [`Status::Unsupported`]
+//! before anything is charged — never silently.
 
 pub mod cost;
 
-use ee_api::U256;
+use ee_api::{Address, U256};
 
 use crate::decode::Instruction;
 use crate::program::Program;
@@ -92,6 +92,26 @@ pub struct Entry {
     pub calldata: Vec<u8>,
     /// Kernel frames (addresses below 2^16) see pointer metadata and get the larger stipend.
     pub is_kernel: bool,
+    /// `this` (also the code address: no delegate call made this frame).
+    pub address: Address,
+    /// `msg.sender`.
+    pub caller: Address,
+    /// The frame's `context_u128` (`msg.value` as the callee sees it).
+    pub context_u128: u128,
+}
+
+impl Entry {
+    /// A user frame at `address` called by `caller` with no value.
+    pub fn user(address: Address, caller: Address, ergs: u32, calldata: Vec<u8>) -> Entry {
+        Entry { ergs, calldata, is_kernel: false, address, caller, context_u128: 0 }
+    }
+}
+
+/// An address as a word: the 20 bytes in the low end.
+fn address_word(a: &Address) -> U256 {
+    let mut w = [0u8; 32];
+    w[12..].copy_from_slice(&a.0);
+    U256::from_be_bytes(w)
 }
 
 /// A byte-addressed heap page and its paid-for bound. The bytes grow lazily: unwritten
@@ -162,6 +182,9 @@ pub struct Machine<'p> {
     calldata: Vec<u8>,
     near: Vec<NearFrame>,
     is_kernel: bool,
+    address: Address,
+    caller: Address,
+    context_u128: u128,
     /// vm2 replaces the instruction after an out-of-range heap access by a panic costing
     /// [`cost::SPONTANEOUS_PANIC`]; set when that panic is due.
     spontaneous_panic: bool,
@@ -223,6 +246,9 @@ impl<'p> Machine<'p> {
             calldata: entry.calldata,
             near: Vec::new(),
             is_kernel: entry.is_kernel,
+            address: entry.address,
+            caller: entry.caller,
+            context_u128: entry.context_u128,
             spontaneous_panic: false,
         }
     }
@@ -453,6 +479,19 @@ impl<'p> Machine<'p> {
             Op::Ret | Op::Revert | Op::Panic => {
                 let label = ins.has(Modifiers::TO_LABEL).then_some(ins.imm0);
                 return self.ret(ins.op, label, ins.src0);
+            }
+            // The frame's context into dst0 (a register): `ergs` reads what is left after
+            // its own price; `meta` packs the heap bounds (bits 64–127) and, in kernel mode
+            // only, vm2's pubdata counter (bits 0–31: always 0 here, no storage yet); shard
+            // ids are 0.
+            Op::This | Op::CodeAddress => self.set_reg(ins.dst0, address_word(&self.address)),
+            Op::Caller => self.set_reg(ins.dst0, address_word(&self.caller)),
+            Op::ErgsLeft => self.set_reg(ins.dst0, U256::from(self.ergs)),
+            Op::Sp => self.set_reg(ins.dst0, U256::from(self.sp)),
+            Op::GetContextU128 => self.set_reg(ins.dst0, U256::from(self.context_u128)),
+            Op::Meta => {
+                let bounds = self.heap.bound as u64 | (self.aux.bound as u64) << 32;
+                self.set_reg(ins.dst0, U256::from_limbs([0, bounds, 0, 0]));
             }
             Op::HeapRead | Op::AuxHeapRead => self.load(ins),
             Op::HeapWrite | Op::AuxHeapWrite => self.store(ins),
