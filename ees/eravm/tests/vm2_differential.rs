@@ -17,6 +17,8 @@ use eravm_oracle::{Status as OStatus, Tx, World};
 const CALLER: Address = Address([0x22; 20]);
 /// A user (non-kernel) address: pointer metadata is erased and the heap stipend is 4 KiB.
 const CONTRACT: Address = Address([0x11; 20]);
+/// A kernel address (below 2^16): pointer metadata stays visible, the heap stipend is 2 MiB.
+const KERNEL_CONTRACT: Address = Address([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x90, 0x00]);
 const STEP_LIMIT: u64 = 5_000;
 /// The entry frame's `context_u128`, so `ctx` reads something.
 const VALUE: u128 = 0x1234_5678_9abc_def0_1122;
@@ -96,17 +98,19 @@ fn show_oracle(s: &eravm_oracle::Step) -> String {
 }
 
 /// Runs `code` on both machines and compares; panics at the first difference.
-fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32) -> Compared {
+fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) -> Compared {
     let program = Program::new(code).expect("assembled code is valid");
-    let mut entry = Entry::user(CONTRACT, CALLER, ergs, calldata.to_vec());
+    let address = if kernel { KERNEL_CONTRACT } else { CONTRACT };
+    let mut entry = Entry::user(address, CALLER, ergs, calldata.to_vec());
     entry.context_u128 = VALUE;
+    entry.is_kernel = kernel;
     let mut machine = Machine::new(&program, entry);
     let (ours, our_trace) = machine.run_traced(STEP_LIMIT);
     assert!(!matches!(ours.status, Status::Unsupported(_)), "{name}: program uses an unsupported op: {ours:?}");
 
     let mut world = World::new();
-    world.install(CONTRACT, code);
-    let mut tx = Tx::call(CALLER, CONTRACT, calldata.to_vec(), ergs).traced();
+    world.install(address, code);
+    let mut tx = Tx::call(CALLER, address, calldata.to_vec(), ergs).traced();
     tx.value = VALUE;
     tx.step_limit = Some(STEP_LIMIT);
     let theirs = eravm_oracle::run(&world, &tx);
@@ -328,9 +332,9 @@ impl Rng {
     }
 }
 
-/// A random straight-line-ish program: setup of registers from constants, then arithmetic
-/// over every source and destination mode, conditions, heap traffic, forward jumps and
-/// near calls, ending in a return of a heap slice. Two-output ops may name any dst1;
+/// A random program: setup of registers from constants, then arithmetic over every source
+/// and destination mode, conditions, heap traffic, context reads, jumps and near calls
+/// (mostly forward, some backward: loops and nested near calls), ending in a return of a heap slice. Two-output ops may name any dst1;
 /// one-output ops name r0 there (vm2 divergence 1).
 fn generate(seed: u64) -> (Vec<Instruction>, Vec<[u8; 32]>) {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
@@ -422,12 +426,22 @@ fn generate(seed: u64) -> (Vec<Instruction>, Vec<[u8; 32]>) {
             let dst = rng.pick(&[Dst::Reg, Dst::StackPush]);
             ins(Op::Nop, src, dst, NONE).regs(0, 0, 0, 0).imms(rng.below(4) as u16, rng.below(4) as u16)
         } else if choice < 92 {
-            let target = (pc + 1 + rng.below(4) as u16).min(last);
+            // Mostly forward; one in four anywhere after the setup (loops end at the step
+            // limit, on both sides).
+            let target = if rng.below(4) == 0 {
+                6 + rng.below(last as u64 - 5) as u16
+            } else {
+                (pc + 1 + rng.below(4) as u16).min(last)
+            };
             ins(Op::Jump, Src::Imm, Dst::Reg, NONE).regs(0, 0, rng.below(16) as u8, 0).imms(target, 0)
         } else if choice < 96 {
             // Near call forward with a handler further forward; the callee's end is the
             // program's own return, which pops the near frame.
-            let target = (pc + 1 + rng.below(3) as u16).min(last);
+            let target = if rng.below(4) == 0 {
+                6 + rng.below(last as u64 - 5) as u16
+            } else {
+                (pc + 1 + rng.below(3) as u16).min(last)
+            };
             let handler = (target + rng.below(5) as u16).min(last);
             reg(Op::NearCall).regs(rng.pick(&[0u8, 9]), 0, 0, 0).imms(target, handler)
         } else {
@@ -449,15 +463,17 @@ fn hand_written_programs_match_vm2() {
     let mut steps = 0;
     let cases = hand_written();
     for (name, prog, constants) in &cases {
-        steps += compare(name, &assemble(prog, constants), &[1, 2, 3, 4], 10_000).steps;
+        steps += compare(name, &assemble(prog, constants), &[1, 2, 3, 4], 10_000, false).steps;
+        steps +=
+            compare(&format!("{name} in kernel mode"), &assemble(prog, constants), &[1, 2, 3, 4], 10_000, true).steps;
     }
     // Low ergs: the same programs running out part-way.
     for (name, prog, constants) in &cases {
         for ergs in [0, 5, 30, 200, 4100] {
-            steps += compare(&format!("{name} with {ergs} ergs"), &assemble(prog, constants), &[], ergs).steps;
+            steps += compare(&format!("{name} with {ergs} ergs"), &assemble(prog, constants), &[], ergs, false).steps;
         }
     }
-    eprintln!("hand-written: {} programs, {steps} steps compared", cases.len() * 6);
+    eprintln!("hand-written: {} runs, {steps} steps compared", cases.len() * 7);
     assert!(steps > 100);
 }
 
@@ -469,7 +485,8 @@ fn generated_programs_match_vm2() {
     for seed in 0..programs {
         let (prog, constants) = generate(seed);
         let ergs = if seed % 5 == 0 { 150 + seed as u32 * 3 } else { 100_000 };
-        let c = compare(&format!("seed {seed}"), &assemble(&prog, &constants), &[9; 40], ergs);
+        // One in four in a kernel frame.
+        let c = compare(&format!("seed {seed}"), &assemble(&prog, &constants), &[9; 40], ergs, seed % 4 == 3);
         steps += c.steps;
         *statuses.entry(format!("{:?}", c.status)).or_insert(0u32) += 1;
     }
