@@ -2,7 +2,8 @@
 //! bytecode hash, a decoder that turns code into a [`Program`] of fixed-size
 //! [`Instruction`]s once per code object, a disassembler in zksolc's listing syntax, an
 //! encoder and assembler ([`asm`]) for tests, and [`machine`], which executes one far frame
-//! (no far calls, storage or context yet: those stop as `Unsupported`; see README.md).
+//! (no far calls, storage, events or context setters yet: those stop as `Unsupported`;
+//! see README.md).
 //!
 //! ```
 //! use ee_eravm::{Op, Program};

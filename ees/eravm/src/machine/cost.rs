@@ -25,11 +25,12 @@ pub const GROWTH_PER_BYTE: u32 = 1;
 pub const fn static_cost(op: Op) -> Option<u32> {
     use Op::*;
     Some(match op {
-        Nop | Add | Sub | Mul | Div | Jump | Xor | And | Or | Shl | Shr | Rol | Ror => RICH_ADDRESSING,
+        Nop | Add | Sub | Mul | Div | Jump | Xor | And | Or | Shl | Shr | Rol | Ror | PtrAdd | PtrSub | PtrPack
+        | PtrShrink => RICH_ADDRESSING,
         NearCall => NEAR_CALL,
         Ret | Revert | Panic => AVERAGE,
         This | Caller | CodeAddress | Meta | ErgsLeft | Sp | GetContextU128 => AVERAGE,
-        HeapRead | AuxHeapRead => HEAP_READ,
+        HeapRead | AuxHeapRead | FatPointerRead => HEAP_READ,
         HeapWrite | AuxHeapWrite => HEAP_WRITE,
         _ => return None,
     })

@@ -3,8 +3,8 @@
 //!
 //! Semantics follow `zksync_vm2` 0.5.0, the executor Era runs (read, not copied), and are
 //! checked instruction by instruction against it (`tests/vm2_differential.rs`). What the
-//! machine does not execute yet (far calls, storage, the context setters, events, pointer
-//! ops, precompiles, decommit, static memory) stops the run with [`Status::Unsupported`]
+//! machine does not execute yet (far calls, storage, the context setters, events,
+//! precompiles, decommit, static memory) stops the run with [`Status::Unsupported`]
 //! before anything is charged — never silently.
 
 pub mod cost;
@@ -393,12 +393,23 @@ impl<'p> Machine<'p> {
     }
 
     /// The first source operand as a value (pointer metadata erased outside kernel mode).
-    /// `StackPop` lowers sp first and reads at the new sp.
+    #[inline(always)]
     fn read_src(&mut self, ins: &Instruction) -> U256 {
-        let (v, ptr) = match ins.src {
-            Src::Reg => return self.reg_value(ins.src0),
-            Src::Imm => return U256::from(ins.imm0),
-            Src::Code => return self.program.code_word(self.address(ins.src0, ins.imm0)),
+        let (v, ptr) = self.read_src_tagged(ins);
+        if ptr && !self.is_kernel {
+            erase_pointer_metadata(v)
+        } else {
+            v
+        }
+    }
+
+    /// The first source operand as stored, with its pointer tag (immediates and code words
+    /// are never pointers). `StackPop` lowers sp first and reads at the new sp.
+    fn read_src_tagged(&mut self, ins: &Instruction) -> (U256, bool) {
+        match ins.src {
+            Src::Reg => (self.regs[ins.src0 as usize], self.ptr_tags & (1 << ins.src0) != 0),
+            Src::Imm => (U256::from(ins.imm0), false),
+            Src::Code => (self.program.code_word(self.address(ins.src0, ins.imm0)), false),
             Src::StackPop => {
                 self.sp = self.sp.wrapping_sub(self.address(ins.src0, ins.imm0));
                 (self.stack[self.sp as usize], self.stack_tag(self.sp))
@@ -411,19 +422,26 @@ impl<'p> Machine<'p> {
                 let a = self.address(ins.src0, ins.imm0);
                 (self.stack[a as usize], self.stack_tag(a))
             }
-        };
-        if ptr && !self.is_kernel {
-            erase_pointer_metadata(v)
-        } else {
-            v
         }
     }
 
     /// Writes the first destination (clearing its pointer tag). `StackPush` writes at the
     /// old sp, then raises sp (vm2's `AdvanceStackPointer`).
+    #[inline(always)]
     fn write_dst(&mut self, ins: &Instruction, value: U256) {
+        self.write_dst_tagged(ins, value, false)
+    }
+
+    /// Writes the first destination with the given pointer tag.
+    fn write_dst_tagged(&mut self, ins: &Instruction, value: U256, pointer: bool) {
         let slot = match ins.dst {
-            Dst::Reg => return self.set_reg(ins.dst0, value),
+            Dst::Reg => {
+                self.set_reg(ins.dst0, value);
+                if pointer && ins.dst0 != 0 {
+                    self.ptr_tags |= 1 << ins.dst0;
+                }
+                return;
+            }
             Dst::StackPush => {
                 let a = self.sp;
                 self.sp = self.sp.wrapping_add(self.address(ins.dst0, ins.imm1));
@@ -433,6 +451,9 @@ impl<'p> Machine<'p> {
             Dst::StackAbs => self.address(ins.dst0, ins.imm1),
         };
         self.write_stack(slot, value);
+        if pointer {
+            self.stack_tags[slot as usize / 64] |= 1 << (slot % 64);
+        }
     }
 
     /// Executes an instruction whose cost is paid and whose condition holds; `pc` already
@@ -493,6 +514,8 @@ impl<'p> Machine<'p> {
                 let bounds = self.heap.bound as u64 | (self.aux.bound as u64) << 32;
                 self.set_reg(ins.dst0, U256::from_limbs([0, bounds, 0, 0]));
             }
+            Op::PtrAdd | Op::PtrSub | Op::PtrPack | Op::PtrShrink => self.ptr_op(ins),
+            Op::FatPointerRead => self.load_pointer(ins),
             Op::HeapRead | Op::AuxHeapRead => self.load(ins),
             Op::HeapWrite | Op::AuxHeapWrite => self.store(ins),
             // `static_cost` admits only the operations above.
@@ -544,6 +567,99 @@ impl<'p> Machine<'p> {
         }
         if ins.has(Modifiers::SET_FLAGS) {
             self.flags = flags;
+        }
+    }
+
+    /// A value operand as pointer ops see it: erased outside kernel mode, and its tag kept
+    /// only in kernel mode (where a pointer there is an error).
+    fn pointer_op_operand(&self, (v, ptr): (U256, bool)) -> (U256, bool) {
+        if ptr && !self.is_kernel {
+            (erase_pointer_metadata(v), false)
+        } else {
+            (v, ptr)
+        }
+    }
+
+    /// `addp`, `subp` (offset ± a u32), `pack` (the pointer's low 128 bits under the other
+    /// operand's high 128, which must have zero low bits), `shrnk` (length − a u32). The
+    /// first operand (second with `.s`) must be a pointer and the other must not; a
+    /// violation or an overflow is followed by vm2's panic. The result is a pointer.
+    fn ptr_op(&mut self, ins: &Instruction) {
+        let reg2 = (self.regs[ins.src1 as usize], self.ptr_tags & (1 << ins.src1) != 0);
+        let ((a, a_ptr), (b, b_ptr)) = if ins.has(Modifiers::SWAP) {
+            let src = self.read_src_tagged(ins);
+            (reg2, self.pointer_op_operand(src))
+        } else {
+            let src = self.read_src_tagged(ins);
+            (src, self.pointer_op_operand(reg2))
+        };
+        if !a_ptr || b_ptr {
+            self.spontaneous_panic = true;
+            return;
+        }
+        let mut l = *a.as_limbs();
+        let b_low = b.as_limbs()[0] as u32;
+        let offset = l[0] as u32;
+        let result = match ins.op {
+            Op::PtrAdd | Op::PtrSub => {
+                let fits = b <= U256::from(u32::MAX);
+                let new = if ins.op == Op::PtrAdd { offset.checked_add(b_low) } else { offset.checked_sub(b_low) };
+                match new {
+                    Some(o) if fits => {
+                        l[0] = (l[0] & !0xffff_ffff) | o as u64;
+                        Some(U256::from_limbs(l))
+                    }
+                    _ => None,
+                }
+            }
+            Op::PtrPack => {
+                let bl = b.as_limbs();
+                (bl[0] == 0 && bl[1] == 0).then(|| U256::from_limbs([l[0], l[1], bl[2], bl[3]]))
+            }
+            _ => {
+                let length = (l[1] >> 32) as u32;
+                length.checked_sub(b_low).map(|len| {
+                    l[1] = (l[1] & 0xffff_ffff) | (len as u64) << 32;
+                    U256::from_limbs(l)
+                })
+            }
+        };
+        match result {
+            Some(r) => self.write_dst_tagged(ins, r, true),
+            None => self.spontaneous_panic = true,
+        }
+    }
+
+    /// `ldp`: 32 bytes through a fat pointer (register src0, which must be a pointer) at
+    /// start + offset, cut at the pointer's end (the rest reads zero); with `.inc` the
+    /// pointer advanced by 32 goes to dst1, still a pointer.
+    fn load_pointer(&mut self, ins: &Instruction) {
+        let input = self.regs[ins.src0 as usize];
+        if self.ptr_tags & (1 << ins.src0) == 0 {
+            self.spontaneous_panic = true;
+            return;
+        }
+        let l = input.as_limbs();
+        let (offset, page, start, length) = (l[0] as u32, (l[0] >> 32) as u32, l[1] as u32, (l[1] >> 32) as u32);
+        if offset > LAST_ADDRESS {
+            self.spontaneous_panic = true;
+            return;
+        }
+        let from = start.wrapping_add(offset.min(length));
+        let to = from.saturating_add(32).min(start.wrapping_add(length));
+        let n = to.saturating_sub(from);
+        let bytes = match page {
+            CALLDATA_PAGE => Memory { bytes: self.calldata.clone(), bound: 0 }.range(from, n),
+            HEAP_PAGE => self.heap.range(from, n),
+            AUX_HEAP_PAGE => self.aux.range(from, n),
+            _ => vec![0; n as usize],
+        };
+        let mut word = [0u8; 32];
+        word[..bytes.len()].copy_from_slice(&bytes);
+        self.set_reg(ins.dst0, U256::from_be_bytes(word));
+        if ins.has(Modifiers::INCREMENT) && ins.dst1 != 0 {
+            self.regs[ins.dst1 as usize] = input + U256::from(32);
+            self.ptr_tags |= 1 << ins.dst1;
         }
     }
 
