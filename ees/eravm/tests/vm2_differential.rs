@@ -362,6 +362,17 @@ fn hand_written() -> Vec<Case> {
             vec![set(2, 2), ins(Op::PtrAdd, Src::Reg, Dst::Reg, NONE).regs(2, 1, 3, 0), reg(Op::Ret)],
             vec![],
         ),
+        (
+            "context setters (kernel only)",
+            vec![
+                set(1, 0x55),
+                reg(Op::SetContextU128).regs(1, 0, 0, 0),
+                reg(Op::AuxMutating0).when(Cond::Eq),
+                reg(Op::IncrementTxNumber),
+                reg(Op::Ret),
+            ],
+            vec![],
+        ),
         ("invalid opcode", vec![set(1, 1), Instruction::INVALID.when(Cond::Eq)], vec![]),
         ("running off the end", vec![set(1, 1)], vec![]),
     ]
@@ -549,6 +560,8 @@ fn hand_written_programs_match_vm2() {
                 Some(Status::Panic)
             }
             "fat pointers" | "pointer op on a non-pointer" | "running off the end" => Some(Status::Panic),
+            // Kernel-only: a panic in a user frame (the kernel run succeeds, checked below).
+            "context setters (kernel only)" => Some(Status::Panic),
             _ => None,
         };
         assert_eq!(Some(user.status), expected, "{name}");
@@ -562,6 +575,9 @@ fn hand_written_programs_match_vm2() {
         }
         let kernel = compare(&format!("{name} in kernel mode"), &build(prog, constants), &calldata, 10_000, true);
         steps += kernel.steps;
+        if *name == "context setters (kernel only)" {
+            assert_eq!(kernel.status, Status::Success);
+        }
         if *name == "fat pointers" {
             // Both machines agree; check they agree on the intended thing: the calldata
             // forwarded from offset 2.

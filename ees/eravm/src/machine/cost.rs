@@ -29,7 +29,8 @@ pub const fn static_cost(op: Op) -> Option<u32> {
         | PtrShrink => RICH_ADDRESSING,
         NearCall => NEAR_CALL,
         Ret | Revert | Panic => AVERAGE,
-        This | Caller | CodeAddress | Meta | ErgsLeft | Sp | GetContextU128 => AVERAGE,
+        This | Caller | CodeAddress | Meta | ErgsLeft | Sp | GetContextU128 | SetContextU128 | AuxMutating0
+        | IncrementTxNumber => AVERAGE,
         HeapRead | AuxHeapRead | FatPointerRead => HEAP_READ,
         HeapWrite | AuxHeapWrite => HEAP_WRITE,
         _ => return None,

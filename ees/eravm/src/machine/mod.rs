@@ -3,8 +3,8 @@
 //!
 //! Semantics follow `zksync_vm2` 0.5.0, the executor Era runs (read, not copied), and are
 //! checked instruction by instruction against it (`tests/vm2_differential.rs`). What the
-//! machine does not execute yet (far calls, storage, the context setters, events,
-//! precompiles, decommit, static memory) stops the run with [`Status::Unsupported`]
+//! machine does not execute yet (far calls, storage, events, precompiles, decommit, static
+//! memory) stops the run with [`Status::Unsupported`]
 //! before anything is charged — never silently.
 
 pub mod cost;
@@ -185,6 +185,11 @@ pub struct Machine<'p> {
     address: Address,
     caller: Address,
     context_u128: u128,
+    /// The `context_u128` the next far call will pass (`ctx.set`, kernel only).
+    next_context_u128: u128,
+    /// The transaction number `inctx` advances (kernel only); events and L1 messages will
+    /// carry it.
+    tx_number: u16,
     /// vm2 replaces the instruction after an out-of-range heap access by a panic costing
     /// [`cost::SPONTANEOUS_PANIC`]; set when that panic is due.
     spontaneous_panic: bool,
@@ -249,6 +254,8 @@ impl<'p> Machine<'p> {
             address: entry.address,
             caller: entry.caller,
             context_u128: entry.context_u128,
+            next_context_u128: 0,
+            tx_number: 0,
             spontaneous_panic: false,
         }
     }
@@ -259,6 +266,16 @@ impl<'p> Machine<'p> {
             self.regs[r as usize] = value;
             self.ptr_tags &= !(1 << r);
         }
+    }
+
+    /// The `context_u128` the next far call would pass (set by `ctx.set`).
+    pub fn next_context_u128(&self) -> u128 {
+        self.next_context_u128
+    }
+
+    /// The transaction number (advanced by `inctx`).
+    pub fn tx_number(&self) -> u16 {
+        self.tx_number
     }
 
     /// Runs to the end of the frame, or `step_limit` instructions.
@@ -329,8 +346,10 @@ impl<'p> Machine<'p> {
                     self.ergs = 0;
                     false
                 }
+                // A kernel-only operation in a user frame is paid for, then panics whatever
+                // its condition (vm2 checks the mode with the price, before the condition).
                 op => match cost::static_cost(op) {
-                    Some(c) => self.use_ergs(c),
+                    Some(c) => self.use_ergs(c) && (self.is_kernel || !op.requires_kernel()),
                     None => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
                 },
             };
@@ -510,6 +529,17 @@ impl<'p> Machine<'p> {
             Op::ErgsLeft => self.set_reg(ins.dst0, U256::from(self.ergs)),
             Op::Sp => self.set_reg(ins.dst0, U256::from(self.sp)),
             Op::GetContextU128 => self.set_reg(ins.dst0, U256::from(self.context_u128)),
+            // Kernel only (checked before the condition). `ctx.set` stores the value the next
+            // far call passes, not this frame's; `inctx` advances the transaction number (in
+            // vm2 it also clears transient storage, which does not exist here yet);
+            // `auxmut` does nothing.
+            Op::SetContextU128 => {
+                let l = self.reg_value(ins.src0);
+                let l = l.as_limbs();
+                self.next_context_u128 = l[0] as u128 | (l[1] as u128) << 64;
+            }
+            Op::IncrementTxNumber => self.tx_number = self.tx_number.wrapping_add(1),
+            Op::AuxMutating0 => {}
             Op::Meta => {
                 let bounds = self.heap.bound as u64 | (self.aux.bound as u64) << 32;
                 self.set_reg(ins.dst0, U256::from_limbs([0, bounds, 0, 0]));
@@ -799,5 +829,59 @@ impl<'p> Machine<'p> {
             CALLDATA_PAGE => Memory { bytes: self.calldata.clone(), bound: 0 }.range(start, length),
             _ => vec![0; length as usize],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asm::assemble;
+    use crate::table::{Dst, Modifiers, Op, Src};
+
+    fn ins(op: Op, src: Src) -> Instruction {
+        Instruction::new(op, src, Dst::Reg, Modifiers::NONE).unwrap()
+    }
+
+    /// What the vm2 differential cannot see (no far call or event reads them yet): the
+    /// kernel-only setters' effects, and that a user frame panics on them after paying.
+    #[test]
+    fn context_setters_are_kernel_only_and_take_effect() {
+        let code = assemble(
+            &[
+                ins(Op::Add, Src::Imm).regs(0, 0, 1, 0).imms(0x55, 0),
+                ins(Op::SetContextU128, Src::Reg).regs(1, 0, 0, 0),
+                ins(Op::IncrementTxNumber, Src::Reg),
+                ins(Op::Ret, Src::Reg),
+            ],
+            &[],
+        );
+        let program = Program::new(&code).unwrap();
+        let entry = Entry {
+            ergs: 1000,
+            calldata: vec![],
+            is_kernel: true,
+            ..Entry::user(Address([0; 20]), Address([0; 20]), 0, vec![])
+        };
+        let mut kernel = Machine::new(&program, entry.clone());
+        assert_eq!(kernel.run(100).status, Status::Success);
+        assert_eq!((kernel.next_context_u128(), kernel.tx_number()), (0x55, 1));
+
+        let mut user = Machine::new(&program, Entry { is_kernel: false, ..entry });
+        let out = user.run(100);
+        // add (6) and the setter's own price (5) are paid before the panic.
+        assert_eq!((out.status, out.ergs_left, out.pc), (Status::Panic, 1000 - 6 - 5, 1));
+        assert_eq!(user.next_context_u128(), 0);
+    }
+
+    #[test]
+    fn unsupported_operations_stop_before_charging() {
+        let code = assemble(&[ins(Op::StorageRead, Src::Reg)], &[]);
+        let program = Program::new(&code).unwrap();
+        let mut m = Machine::new(&program, Entry::user(Address([1; 20]), Address([2; 20]), 500, vec![]));
+        let out = m.run(10);
+        assert_eq!(
+            (out.status, out.ergs_left, out.instructions, out.pc),
+            (Status::Unsupported(Op::StorageRead), 500, 0, 0)
+        );
     }
 }
