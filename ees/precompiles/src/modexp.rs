@@ -193,9 +193,9 @@ mod tests {
         assert_eq!(run(&addr(5), &input, 1000, Fork::Byzantium).unwrap().output, vec![0, 5]);
     }
 
-    #[test]
-    fn eip198_examples() {
-        // 3^(p-2) mod p = 1 (Fermat), p = secp256k1 field prime.
+    /// EIP-198's example: 3^(p-2) mod p = 1 (Fermat), p the secp256k1 field prime; the
+    /// input and the expected output.
+    fn fermat() -> (Vec<u8>, Vec<u8>) {
         let input = hex(concat!(
             "0000000000000000000000000000000000000000000000000000000000000001",
             "0000000000000000000000000000000000000000000000000000000000000020",
@@ -206,6 +206,13 @@ mod tests {
         ));
         let mut one = vec![0u8; 32];
         one[31] = 1;
+        (input, one)
+    }
+
+    #[test]
+    fn eip198_examples() {
+        // 3^(p-2) mod p = 1 (Fermat), p = secp256k1 field prime.
+        let (input, one) = fermat();
         let out = run(&addr(5), &input, 100_000, Fork::Byzantium).unwrap();
         assert_eq!(out, PrecompileOutput { gas_used: 13056, output: one.clone() });
         let out = run(&addr(5), &input, 100_000, Fork::Berlin).unwrap();
@@ -277,16 +284,7 @@ mod tests {
 
         // EIP-198's Fermat example: 32-byte operands → complexity 16; the exponent's top bit
         // is 255 → 16 · 255 = 4080 (1360 under EIP-2565).
-        let input = hex(concat!(
-            "0000000000000000000000000000000000000000000000000000000000000001",
-            "0000000000000000000000000000000000000000000000000000000000000020",
-            "0000000000000000000000000000000000000000000000000000000000000020",
-            "03",
-            "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2e",
-            "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f",
-        ));
-        let mut one = vec![0u8; 32];
-        one[31] = 1;
+        let (input, one) = fermat();
         assert_eq!(run(&addr(5), &input, 4080, Fork::Osaka), Ok(PrecompileOutput { gas_used: 4080, output: one }));
         assert_eq!(run(&addr(5), &input, 4079, Fork::Osaka), Err(PrecompileError::OutOfGas));
         assert_eq!(run(&addr(5), &input, 1360, Fork::Prague).map(|o| o.gas_used), Ok(1360));
