@@ -153,9 +153,10 @@ fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) ->
         if *a != as_ours(b) {
             let prev = if i > 0 { show(&our_trace[i - 1]) } else { "(start)".into() };
             panic!(
-                "{name}: step {i} differs\n  before: {prev}\n  ours:   {}\n  vm2:    {}\nprogram:\n{}",
+                "{name}: step {i} differs\n  before: {prev}\n  ours:   {}\n  vm2:    {} ({})\nprogram:\n{}",
                 show(a),
-                format!("{} ({})", show(&as_ours(b)), b.opcode),
+                show(&as_ours(b)),
+                b.opcode,
                 listing()
             );
         }
