@@ -11,7 +11,9 @@
 
 use ee_api::{Address, U256};
 use ee_eravm::asm::assemble;
-use ee_eravm::machine::{Entry, Machine, Status, Step};
+use std::sync::Arc;
+
+use ee_eravm::machine::{run_stack, Entry, MemoryWorld, Status, Step, TxState};
 use ee_eravm::{Cond, Dst, Instruction, Modifiers, Op, Program, Src};
 use eravm_oracle::{Status as OStatus, Tx, World};
 
@@ -126,8 +128,17 @@ fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) ->
     let mut entry = Entry::user(address, CALLER, ergs, calldata.to_vec());
     entry.context_u128 = VALUE;
     entry.is_kernel = kernel;
-    let mut machine = Machine::new(&program, entry);
-    let (ours, our_trace) = machine.run_traced(STEP_LIMIT);
+    let mut our_world = MemoryWorld::default();
+    our_world.install(address, code);
+    let mut our_trace = Vec::new();
+    let ours = run_stack(
+        &mut our_world,
+        &mut TxState::default(),
+        Arc::new(program.clone()),
+        entry,
+        STEP_LIMIT,
+        Some(&mut our_trace),
+    );
     if std::env::var("DUMP").as_deref() == Ok(name) {
         for st in &our_trace {
             eprintln!("{}", show(st));

@@ -16,6 +16,14 @@ pub const HEAP_READ: u32 = 4 + 3;
 pub const HEAP_WRITE: u32 = 2 * 4 + 5;
 /// vm2's synthetic panic (a heap address out of range, a failed growth) costs a return.
 pub const SPONTANEOUS_PANIC: u32 = AVERAGE;
+/// A far call: two cycles, one permutation, a storage read's IO price (150), the call-like
+/// surcharge (20), the storage and decommit sorters (2 + 1) and the log demuxer (1).
+pub const FAR_CALL: u32 = 2 * 4 + 1 + 150 + 20 + 2 + 1 + 1;
+/// Decommitting code costs 4 ergs per 32-byte word, once per code hash and transaction.
+pub const DECOMMIT_PER_WORD: u32 = 4;
+/// What a system call to MsgValueSimulator always passes on top of 63/64: 14,500 plus the
+/// decommit of a 100,000-byte callee (`MSG_VALUE_SIMULATOR_ADDITIVE_COST`).
+pub const MSG_VALUE_SIMULATOR_MANDATED: u32 = 14_500 + DECOMMIT_PER_WORD * 100_000 / 32;
 /// Memory growth: one erg per byte of new heap bound.
 pub const GROWTH_PER_BYTE: u32 = 1;
 
@@ -28,6 +36,7 @@ pub const fn static_cost(op: Op) -> Option<u32> {
         Nop | Add | Sub | Mul | Div | Jump | Xor | And | Or | Shl | Shr | Rol | Ror | PtrAdd | PtrSub | PtrPack
         | PtrShrink => RICH_ADDRESSING,
         NearCall => NEAR_CALL,
+        FarCall | FarCallDelegate | FarCallMimic => FAR_CALL,
         Ret | Revert | Panic => AVERAGE,
         This | Caller | CodeAddress | Meta | ErgsLeft | Sp | GetContextU128 | SetContextU128 | AuxMutating0
         | IncrementTxNumber => AVERAGE,

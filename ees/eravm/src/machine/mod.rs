@@ -8,8 +8,17 @@
 //! before anything is charged — never silently.
 
 pub mod cost;
+mod far_call;
+mod stack;
+pub mod world;
+
+use std::sync::Arc;
 
 use ee_api::{Address, U256};
+
+pub use far_call::{kernel_address, CallMode, FarCall, FarReturn, ReturnKind};
+pub use stack::{run_stack, StackOutcome};
+pub use world::{is_kernel, CodeInfo, Event, L2ToL1Log, MemoryWorld, TxState, World};
 
 use crate::decode::Instruction;
 use crate::program::Program;
@@ -50,6 +59,9 @@ pub enum Status {
     Panic,
     /// The step limit was reached.
     StepLimit,
+    /// A far call: the frame is suspended; [`Machine::take_far_call`] says what to run, and
+    /// [`Machine::finish_far_call`] resumes the frame with the callee's result.
+    FarCall,
     /// An operation this machine does not execute yet (at the pc reported in the outcome).
     Unsupported(Op),
 }
@@ -60,6 +72,9 @@ pub struct Outcome {
     pub status: Status,
     /// Return or revert data; empty on panic.
     pub return_data: Vec<u8>,
+    /// Where the return data lives (page, start), for the caller's fat pointer; `None` on
+    /// panic.
+    pub returned_at: Option<(u32, u32)>,
     /// Ergs of the frame when it ended.
     pub ergs_left: u32,
     /// Instructions executed, skipped (condition false) ones included.
@@ -89,22 +104,57 @@ pub struct Step {
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub ergs: u32,
+    /// The calldata bytes: the slice `[calldata_start, calldata_start + len)` of page
+    /// `calldata_page` (the caller's memory, or page 1 for a transaction's entry frame).
     pub calldata: Vec<u8>,
+    pub calldata_page: u32,
+    pub calldata_start: u32,
     /// Kernel frames (addresses below 2^16) see pointer metadata and get the larger stipend.
     pub is_kernel: bool,
-    /// `this` (also the code address: no delegate call made this frame).
+    /// `this`: whose storage the frame acts on.
     pub address: Address,
+    /// Whose code runs (differs from `address` in a delegate call).
+    pub code_address: Address,
     /// `msg.sender`.
     pub caller: Address,
     /// The frame's `context_u128` (`msg.value` as the callee sees it).
     pub context_u128: u128,
+    /// State changes panic (a static far call, or inside one).
+    pub is_static: bool,
+    /// The frame's heap and aux heap pages.
+    pub heap_page: u32,
+    pub aux_page: u32,
+    /// Registers r2..r15 at entry: r2 holds the call flags (bit 0 constructor, bit 1 system
+    /// call), a system call keeps r3..r12 of its caller; none is a pointer. r1 is always the
+    /// calldata pointer.
+    pub registers: [U256; 16],
 }
 
 impl Entry {
-    /// A user frame at `address` called by `caller` with no value.
+    /// A user frame at `address` called by `caller` with no value: the first frame of a
+    /// transaction, on pages 1 (calldata), 2 (heap) and 3 (aux heap), as vm2 numbers them.
     pub fn user(address: Address, caller: Address, ergs: u32, calldata: Vec<u8>) -> Entry {
-        Entry { ergs, calldata, is_kernel: false, address, caller, context_u128: 0 }
+        Entry {
+            ergs,
+            calldata,
+            calldata_page: CALLDATA_PAGE,
+            calldata_start: 0,
+            is_kernel: is_kernel(&address),
+            address,
+            code_address: address,
+            caller,
+            context_u128: 0,
+            is_static: false,
+            heap_page: HEAP_PAGE,
+            aux_page: AUX_HEAP_PAGE,
+            registers: [U256::ZERO; 16],
+        }
     }
+}
+
+/// A fat pointer's low 128 bits: offset, page, start, length (32 bits each).
+fn pointer(offset: u32, page: u32, start: u32, length: u32) -> U256 {
+    U256::from_limbs([offset as u64 | (page as u64) << 32, start as u64 | (length as u64) << 32, 0, 0])
 }
 
 /// An address as a word: the 20 bytes in the low end.
@@ -162,9 +212,32 @@ struct NearFrame {
     caller_ergs: u32,
 }
 
+/// A page this frame can read but does not own: its calldata, the return data of its
+/// callees, decommitted code. Only the slice a pointer was made for is kept (`base` is its
+/// start): pointers cannot be forged or widened, so nothing outside it is ever read.
+#[derive(Clone, Debug)]
+struct ForeignPage {
+    id: u32,
+    base: u32,
+    bytes: Arc<[u8]>,
+}
+
+impl ForeignPage {
+    fn range(&self, start: u32, len: u32) -> Vec<u8> {
+        let mut out = vec![0u8; len as usize];
+        let from = start.saturating_sub(self.base) as usize;
+        let skip = self.base.saturating_sub(start) as usize;
+        if from < self.bytes.len() && skip < out.len() {
+            let n = (self.bytes.len() - from).min(out.len() - skip);
+            out[skip..skip + n].copy_from_slice(&self.bytes[from..from + n]);
+        }
+        out
+    }
+}
+
 /// The state of one far frame.
-pub struct Machine<'p> {
-    program: &'p Program,
+pub struct Machine {
+    program: Arc<Program>,
     /// r0..r15; r0 is never written, so it reads zero.
     regs: [U256; 16],
     /// Bit `i`: r`i` holds a fat pointer.
@@ -179,20 +252,27 @@ pub struct Machine<'p> {
     stack_tags: Box<[u64]>,
     heap: Memory,
     aux: Memory,
-    calldata: Vec<u8>,
+    heap_page: u32,
+    aux_page: u32,
+    calldata_page: u32,
+    /// Calldata first, then pages received from callees and decommits.
+    foreign: Vec<ForeignPage>,
     near: Vec<NearFrame>,
     is_kernel: bool,
+    is_static: bool,
     address: Address,
+    code_address: Address,
     caller: Address,
     context_u128: u128,
-    /// The `context_u128` the next far call will pass (`ctx.set`, kernel only).
-    next_context_u128: u128,
-    /// The transaction number `inctx` advances (kernel only); events and L1 messages will
-    /// carry it.
-    tx_number: u16,
     /// vm2 replaces the instruction after an out-of-range heap access by a panic costing
     /// [`cost::SPONTANEOUS_PANIC`]; set when that panic is due.
     spontaneous_panic: bool,
+    /// The far call this frame is suspended on.
+    pending: Option<FarCall>,
+    /// The exception handler of the pending far call.
+    far_handler: u16,
+    /// Where the frame's return data lives (page, start), once it returned.
+    returned_at: Option<(u32, u32)>,
 }
 
 /// Clears the parts of a fat pointer a user frame may not see (`erase_fat_pointer_metadata`:
@@ -228,14 +308,15 @@ const fn flag_bits(lt: bool, eq: bool, gt: bool) -> u8 {
     (lt as u8) | ((eq as u8) << 1) | ((gt as u8) << 2)
 }
 
-impl<'p> Machine<'p> {
-    /// A frame at pc 0 with `entry.ergs`, r1 a fat pointer to the calldata (page 1, as
-    /// vm2's first frame), every other register zero, sp 0, flags clear.
-    pub fn new(program: &'p Program, entry: Entry) -> Machine<'p> {
+impl Machine {
+    /// A frame at pc 0 with `entry.ergs`, r1 a fat pointer to the calldata, r2.. as the
+    /// entry says, sp 0, flags clear, heap bounds at the stipend.
+    pub fn new(program: Arc<Program>, entry: Entry) -> Machine {
         let stipend = if entry.is_kernel { KERNEL_HEAP_STIPEND } else { USER_HEAP_STIPEND };
-        let mut regs = [U256::ZERO; 16];
+        let mut regs = entry.registers;
+        regs[0] = U256::ZERO;
         // Fat pointer layout, low 128 bits: offset, page, start, length (32 bits each).
-        regs[1] = U256::from_limbs([(CALLDATA_PAGE as u64) << 32, (entry.calldata.len() as u64) << 32, 0, 0]);
+        regs[1] = pointer(0, entry.calldata_page, entry.calldata_start, entry.calldata.len() as u32);
         Machine {
             program,
             regs,
@@ -248,15 +329,25 @@ impl<'p> Machine<'p> {
             stack_tags: vec![0u64; STACK_SLOTS / 64].into_boxed_slice(),
             heap: Memory { bytes: Vec::new(), bound: stipend },
             aux: Memory { bytes: Vec::new(), bound: stipend },
-            calldata: entry.calldata,
+            heap_page: entry.heap_page,
+            aux_page: entry.aux_page,
+            calldata_page: entry.calldata_page,
+            foreign: vec![ForeignPage {
+                id: entry.calldata_page,
+                base: entry.calldata_start,
+                bytes: Arc::from(entry.calldata),
+            }],
             near: Vec::new(),
             is_kernel: entry.is_kernel,
+            is_static: entry.is_static,
             address: entry.address,
+            code_address: entry.code_address,
             caller: entry.caller,
             context_u128: entry.context_u128,
-            next_context_u128: 0,
-            tx_number: 0,
             spontaneous_panic: false,
+            pending: None,
+            far_handler: 0,
+            returned_at: None,
         }
     }
 
@@ -268,26 +359,47 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// The `context_u128` the next far call would pass (set by `ctx.set`).
-    pub fn next_context_u128(&self) -> u128 {
-        self.next_context_u128
+    /// The frame's ergs now.
+    pub fn ergs(&self) -> u32 {
+        self.ergs
     }
 
-    /// The transaction number (advanced by `inctx`).
-    pub fn tx_number(&self) -> u16 {
-        self.tx_number
+    /// The bytes `[start, start + len)` of page `page` as this frame sees them (its heaps
+    /// live, other pages as received); zeros where the frame has no bytes.
+    pub fn read_page(&self, page: u32, start: u32, len: u32) -> Vec<u8> {
+        if page == self.heap_page {
+            self.heap.range(start, len)
+        } else if page == self.aux_page {
+            self.aux.range(start, len)
+        } else {
+            match self.foreign.iter().rev().find(|p| p.id == page) {
+                Some(p) => p.range(start, len),
+                None => vec![0; len as usize],
+            }
+        }
     }
 
-    /// Runs to the end of the frame, or `step_limit` instructions.
-    pub fn run(&mut self, step_limit: u64) -> Outcome {
-        self.run_inner::<false>(step_limit, &mut Vec::new())
+    /// Runs to the end of the frame, a far call, or `step_limit` instructions.
+    pub fn run(&mut self, world: &mut dyn World, tx: &mut TxState, step_limit: u64) -> Outcome {
+        self.run_inner::<false>(world, tx, step_limit, &mut Vec::new())
     }
 
-    /// Runs like [`Machine::run`], recording a [`Step`] per instruction.
-    pub fn run_traced(&mut self, step_limit: u64) -> (Outcome, Vec<Step>) {
-        let mut trace = Vec::new();
-        let outcome = self.run_inner::<true>(step_limit, &mut trace);
-        (outcome, trace)
+    /// Runs like [`Machine::run`], appending a [`Step`] per instruction to `trace`. A far
+    /// call that yields records no step: its step shows the callee's first state, which
+    /// whoever runs the callee records (see [`Machine::step`]).
+    pub fn run_traced(
+        &mut self,
+        world: &mut dyn World,
+        tx: &mut TxState,
+        step_limit: u64,
+        trace: &mut Vec<Step>,
+    ) -> Outcome {
+        self.run_inner::<true>(world, tx, step_limit, trace)
+    }
+
+    /// The frame's state as a trace step of the instruction at `pc`.
+    pub fn step(&self, pc: Option<u16>, ergs_before: u32) -> Step {
+        self.snapshot(pc, ergs_before)
     }
 
     fn snapshot(&self, pc: Option<u16>, ergs_before: u32) -> Step {
@@ -303,7 +415,8 @@ impl<'p> Machine<'p> {
     }
 
     fn outcome(&self, status: Status, return_data: Vec<u8>, instructions: u64, pc: u16) -> Outcome {
-        Outcome { status, return_data, ergs_left: self.ergs, instructions, pc }
+        let returned_at = if matches!(status, Status::Success | Status::Revert) { self.returned_at } else { None };
+        Outcome { status, return_data, returned_at, ergs_left: self.ergs, instructions, pc }
     }
 
     /// Charges `amount`; when the frame cannot pay, its ergs drop to zero (vm2 `use_gas`).
@@ -318,7 +431,13 @@ impl<'p> Machine<'p> {
         }
     }
 
-    fn run_inner<const TRACE: bool>(&mut self, step_limit: u64, trace: &mut Vec<Step>) -> Outcome {
+    fn run_inner<const TRACE: bool>(
+        &mut self,
+        world: &mut dyn World,
+        tx: &mut TxState,
+        step_limit: u64,
+        trace: &mut Vec<Step>,
+    ) -> Outcome {
         let mut count = 0u64;
         loop {
             if count >= step_limit {
@@ -362,7 +481,15 @@ impl<'p> Machine<'p> {
                 None
             } else {
                 self.pc = pc.wrapping_add(1);
-                self.execute(&ins)
+                match ins.op {
+                    Op::FarCall | Op::FarCallDelegate | Op::FarCallMimic => {
+                        if self.far_call::<TRACE>(&ins, pc, before, world, tx, trace) {
+                            return self.outcome(Status::FarCall, Vec::new(), count, pc);
+                        }
+                        continue;
+                    }
+                    _ => self.execute(&ins, world, tx),
+                }
             };
             if TRACE {
                 trace.push(self.snapshot(Some(pc), before));
@@ -477,7 +604,7 @@ impl<'p> Machine<'p> {
 
     /// Executes an instruction whose cost is paid and whose condition holds; `pc` already
     /// points past it. Returns the end of the frame, if it ended.
-    fn execute(&mut self, ins: &Instruction) -> Option<(Status, Vec<u8>)> {
+    fn execute(&mut self, ins: &Instruction, _world: &mut dyn World, tx: &mut TxState) -> Option<(Status, Vec<u8>)> {
         match ins.op {
             Op::Nop => {
                 if ins.src == Src::StackPop {
@@ -524,7 +651,8 @@ impl<'p> Machine<'p> {
             // its own price; `meta` packs the heap bounds (bits 64–127) and, in kernel mode
             // only, vm2's pubdata counter (bits 0–31: always 0 here, no storage yet); shard
             // ids are 0.
-            Op::This | Op::CodeAddress => self.set_reg(ins.dst0, address_word(&self.address)),
+            Op::This => self.set_reg(ins.dst0, address_word(&self.address)),
+            Op::CodeAddress => self.set_reg(ins.dst0, address_word(&self.code_address)),
             Op::Caller => self.set_reg(ins.dst0, address_word(&self.caller)),
             Op::ErgsLeft => self.set_reg(ins.dst0, U256::from(self.ergs)),
             Op::Sp => self.set_reg(ins.dst0, U256::from(self.sp)),
@@ -536,9 +664,9 @@ impl<'p> Machine<'p> {
             Op::SetContextU128 => {
                 let l = self.reg_value(ins.src0);
                 let l = l.as_limbs();
-                self.next_context_u128 = l[0] as u128 | (l[1] as u128) << 64;
+                tx.context_u128 = l[0] as u128 | (l[1] as u128) << 64;
             }
-            Op::IncrementTxNumber => self.tx_number = self.tx_number.wrapping_add(1),
+            Op::IncrementTxNumber => tx.tx_number = tx.tx_number.wrapping_add(1),
             Op::AuxMutating0 => {}
             Op::Meta => {
                 let bounds = self.heap.bound as u64 | (self.aux.bound as u64) << 32;
@@ -678,12 +806,7 @@ impl<'p> Machine<'p> {
         let from = start.wrapping_add(offset.min(length));
         let to = from.saturating_add(32).min(start.wrapping_add(length));
         let n = to.saturating_sub(from);
-        let bytes = match page {
-            CALLDATA_PAGE => Memory { bytes: self.calldata.clone(), bound: 0 }.range(from, n),
-            HEAP_PAGE => self.heap.range(from, n),
-            AUX_HEAP_PAGE => self.aux.range(from, n),
-            _ => vec![0; n as usize],
-        };
+        let bytes = self.read_page(page, from, n);
         let mut word = [0u8; 32];
         word[..bytes.len()].copy_from_slice(&bytes);
         self.set_reg(ins.dst0, U256::from_be_bytes(word));
@@ -786,26 +909,36 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// The return data a top-level `ret`/`rev` names in its ABI register (vm2
-    /// `get_calldata`): byte 28 selects forwarding a fat pointer (1) or a new slice of the
-    /// heap (0) or aux heap (2); a new slice grows the heap to its end. `None` is a panic: a
-    /// forwarded non-pointer or offset past the length, a new slice from a pointer or with
-    /// a non-zero offset, a slice past 2^32, growth the frame cannot pay, or (user mode) a
-    /// pointer back into the calldata.
+    /// The return data a top-level `ret`/`rev` names in its ABI register: the slice
+    /// [`Machine::abi_slice`] makes, which in user mode may not point back into the
+    /// calldata. `None` is a panic.
     fn return_data(&mut self, abi_reg: u8) -> Option<Vec<u8>> {
         let raw = self.regs[abi_reg as usize];
         let is_pointer = self.ptr_tags & (1 << abi_reg) != 0;
+        let (page, start, length) = self.abi_slice(raw, is_pointer, false)?;
+        if !self.is_kernel && page == self.calldata_page {
+            return None;
+        }
+        self.returned_at = Some((page, start));
+        Some(self.read_page(page, start, length))
+    }
+
+    /// The memory slice an ABI word names for a far call's calldata or a far return's data
+    /// (vm2 `get_calldata`): byte 28 selects forwarding a fat pointer (1) or a new slice of
+    /// the heap (0) or aux heap (2); a new slice grows its heap to the end. `None` is a
+    /// failure: a forwarded non-pointer or offset past the length, a new slice from a
+    /// pointer or with a non-zero offset (or when the call `already_failed`, checked after
+    /// the bound), a slice past 2^32 (which still grows the heap to its limit), growth the
+    /// frame cannot pay.
+    fn abi_slice(&mut self, raw: U256, is_pointer: bool, already_failed: bool) -> Option<(u32, u32, u32)> {
         let l = raw.as_limbs();
-        let (mut offset, mut page, mut start, mut length) =
-            (l[0] as u32, (l[0] >> 32) as u32, l[1] as u32, (l[1] >> 32) as u32);
+        let (offset, page, start, length) = (l[0] as u32, (l[0] >> 32) as u32, l[1] as u32, (l[1] >> 32) as u32);
         match (l[3] >> 32) as u8 {
             1 => {
                 if !is_pointer || offset > length {
                     return None;
                 }
-                start = start.wrapping_add(offset);
-                length -= offset;
-                offset = 0;
+                Some((page, start.wrapping_add(offset), length - offset))
             }
             source => {
                 let aux = source == 2;
@@ -813,22 +946,12 @@ impl<'p> Machine<'p> {
                     self.grow(aux, u32::MAX);
                     return None;
                 };
-                if is_pointer || offset != 0 || !self.grow(aux, bound) {
+                if is_pointer || offset != 0 || already_failed || !self.grow(aux, bound) {
                     return None;
                 }
-                page = if aux { AUX_HEAP_PAGE } else { HEAP_PAGE };
+                Some((if aux { self.aux_page } else { self.heap_page }, start, length))
             }
         }
-        let _ = offset;
-        if !self.is_kernel && page == CALLDATA_PAGE {
-            return None;
-        }
-        Some(match page {
-            HEAP_PAGE => self.heap.range(start, length),
-            AUX_HEAP_PAGE => self.aux.range(start, length),
-            CALLDATA_PAGE => Memory { bytes: self.calldata.clone(), bound: 0 }.range(start, length),
-            _ => vec![0; length as usize],
-        })
     }
 }
 
@@ -855,30 +978,33 @@ mod tests {
             ],
             &[],
         );
-        let program = Program::new(&code).unwrap();
+        let program = Arc::new(Program::new(&code).unwrap());
         let entry = Entry {
             ergs: 1000,
             calldata: vec![],
             is_kernel: true,
             ..Entry::user(Address([0; 20]), Address([0; 20]), 0, vec![])
         };
-        let mut kernel = Machine::new(&program, entry.clone());
-        assert_eq!(kernel.run(100).status, Status::Success);
-        assert_eq!((kernel.next_context_u128(), kernel.tx_number()), (0x55, 1));
+        let mut world = MemoryWorld::default();
+        let mut tx = TxState::default();
+        let mut kernel = Machine::new(program.clone(), entry.clone());
+        assert_eq!(kernel.run(&mut world, &mut tx, 100).status, Status::Success);
+        assert_eq!((tx.context_u128(), tx.tx_number()), (0x55, 1));
 
-        let mut user = Machine::new(&program, Entry { is_kernel: false, ..entry });
-        let out = user.run(100);
+        let mut tx = TxState::default();
+        let mut user = Machine::new(program, Entry { is_kernel: false, ..entry });
+        let out = user.run(&mut world, &mut tx, 100);
         // add (6) and the setter's own price (5) are paid before the panic.
         assert_eq!((out.status, out.ergs_left, out.pc), (Status::Panic, 1000 - 6 - 5, 1));
-        assert_eq!(user.next_context_u128(), 0);
+        assert_eq!(tx.context_u128(), 0);
     }
 
     #[test]
     fn unsupported_operations_stop_before_charging() {
         let code = assemble(&[ins(Op::StorageRead, Src::Reg)], &[]);
-        let program = Program::new(&code).unwrap();
-        let mut m = Machine::new(&program, Entry::user(Address([1; 20]), Address([2; 20]), 500, vec![]));
-        let out = m.run(10);
+        let program = Arc::new(Program::new(&code).unwrap());
+        let mut m = Machine::new(program, Entry::user(Address([1; 20]), Address([2; 20]), 500, vec![]));
+        let out = m.run(&mut MemoryWorld::default(), &mut TxState::default(), 10);
         assert_eq!(
             (out.status, out.ergs_left, out.instructions, out.pc),
             (Status::Unsupported(Op::StorageRead), 500, 0, 0)
