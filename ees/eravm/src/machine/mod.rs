@@ -486,6 +486,8 @@ impl Machine {
                         if self.far_call::<TRACE>(&ins, pc, before, world, tx, trace) {
                             return self.outcome(Status::FarCall, Vec::new(), count, pc);
                         }
+                        // The failed call's panicking frame ran one instruction.
+                        count += 1;
                         continue;
                     }
                     _ => self.execute(&ins, world, tx),
