@@ -68,6 +68,9 @@ pub enum HaltReason {
     InvalidProgram,
     /// The EE's machine trapped with no handler (e.g. an illegal instruction).
     Trap,
+    /// An EraVM panic: unlike every other halt, the frame's leftover gas goes back to the
+    /// caller (EraVM returns it; a panic for want of ergs has none left anyway).
+    Panic,
 }
 
 impl fmt::Display for HaltReason {
@@ -90,6 +93,7 @@ impl fmt::Display for HaltReason {
             HaltReason::UnsupportedEe => f.write_str("code of an unsupported execution environment"),
             HaltReason::InvalidProgram => f.write_str("invalid program for its execution environment"),
             HaltReason::Trap => f.write_str("unhandled trap"),
+            HaltReason::Panic => f.write_str("panic"),
         }
     }
 }

@@ -38,6 +38,12 @@ impl CallInput {
         CallInput { buf, start, len }
     }
 
+    /// Whether this input is a window of `buf` (the very buffer, not equal bytes): lets an
+    /// EE recognise the input it lent for its own call and pass along what only it knows.
+    pub fn shares_buffer(&self, buf: &Arc<Vec<u8>>) -> bool {
+        Arc::ptr_eq(&self.buf, buf)
+    }
+
     /// The input's length, zero tail included.
     pub fn len(&self) -> usize {
         self.len

@@ -106,6 +106,8 @@ pub enum EeKind {
     Evm,
     Wasm,
     RiscV,
+    /// ZKsync Era's EraVM: the marker, then raw EraVM bytecode (32-byte words).
+    EraVm,
 }
 
 impl EeKind {
@@ -119,6 +121,7 @@ impl EeKind {
         match code {
             [0xEF, 0xEE, 1, ..] => EeKind::Wasm,
             [0xEF, 0xEE, 2, ..] => EeKind::RiscV,
+            [0xEF, 0xEE, 3, ..] => EeKind::EraVm,
             _ => EeKind::Evm,
         }
     }

@@ -15,6 +15,7 @@ use ee_api::{
     DeploymentResult, EeKind, ExecutionEnvironment, ExitStatus, Fork, Frame, FrameOutcome, HaltReason, Host,
     LaunchParams, Log, Preemption, SstoreSlot, Tracer, TxEnv, B256, MAX_CALL_DEPTH, U256,
 };
+use ee_eravm::EraVmEe;
 use ee_evm::Evm;
 use ee_wasm::WasmEe;
 
@@ -33,6 +34,8 @@ pub struct Context<'a, 's> {
     aborted: bool,
     evm: Evm,
     wasm: WasmEe,
+    /// One per transaction: it holds EraVM's transaction-wide state.
+    eravm: EraVmEe,
     /// Receives the EEs' trace steps when set (see [`Host::tracer`]).
     pub tracer: Option<&'a mut dyn Tracer>,
 }
@@ -48,6 +51,7 @@ impl<'a, 's> Context<'a, 's> {
             aborted: false,
             evm: Evm::new(fork),
             wasm: WasmEe::default(),
+            eravm: EraVmEe::new(),
             tracer: None,
         }
     }
@@ -65,6 +69,7 @@ impl<'a, 's> Context<'a, 's> {
             EeKind::Evm => Some(&self.evm),
             EeKind::RiscV => Some(&ee_riscv::RiscvEe),
             EeKind::Wasm => Some(&self.wasm),
+            EeKind::EraVm => Some(&self.eravm),
         }
     }
 
@@ -371,9 +376,11 @@ fn complete_call(ctx: &mut Context, done: ActiveFrame, outcome: FrameOutcome) ->
             ctx.js.revert_to(done.checkpoint);
             outcome
         }
-        ExitStatus::Halt(_) => {
+        // An EraVM panic hands its leftover back; every other halt consumes the frame's gas.
+        ExitStatus::Halt(reason) => {
             ctx.js.revert_to(done.checkpoint);
-            FrameOutcome { status: outcome.status, gas_left: 0, output: empty_bytes() }
+            let gas_left = if reason == HaltReason::Panic { outcome.gas_left } else { 0 };
+            FrameOutcome { status: outcome.status, gas_left, output: empty_bytes() }
         }
     }
 }

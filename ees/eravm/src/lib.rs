@@ -22,12 +22,16 @@
 pub mod asm;
 pub mod decode;
 mod disasm;
+pub mod ee;
 pub mod encoding;
 pub mod machine;
 pub mod program;
 pub mod table;
 
 pub use decode::{flag_state, Cond, Instruction};
+pub use ee::EraVmEe;
 pub use encoding::Raw;
-pub use program::{validate, versioned_hash, Analysis, CodeError, Program, MAX_INSTRUCTIONS, MAX_WORDS};
+pub use program::{
+    stored_code, validate, versioned_hash, Analysis, CodeError, Program, MARKER, MAX_INSTRUCTIONS, MAX_WORDS,
+};
 pub use table::{Dst, Family, Modifiers, Op, Src, Variant, VARIANTS};

@@ -91,30 +91,47 @@ pub fn versioned_hash(code: &[u8]) -> Result<[u8; 32], CodeError> {
 pub struct Program {
     words: Box<[U256]>,
     instructions: Box<[Instruction]>,
+    /// The versioned hash, computed with the decoding (a far call prices its decommit by it).
+    hash: U256,
+}
+
+/// The prefix of EraVM code stored in an account: `ee_api::EeKind::MARKER` and kind 3.
+pub const MARKER: [u8; 3] = [0xEF, 0xEE, 0x03];
+
+/// Stored code for raw EraVM bytecode: [`MARKER`] then the words.
+pub fn stored_code(bytecode: &[u8]) -> Vec<u8> {
+    let mut code = MARKER.to_vec();
+    code.extend_from_slice(bytecode);
+    code
 }
 
 /// What [`Program::of`] caches per code object: the program, or why the code is invalid.
-pub type Analysis = Result<Program, CodeError>;
+pub type Analysis = Result<Arc<Program>, CodeError>;
 
 impl Program {
     /// Validates and decodes `code` (raw EraVM bytecode, no EE marker).
     pub fn new(code: &[u8]) -> Result<Program, CodeError> {
-        validate(code)?;
+        let hash = U256::from_be_bytes(versioned_hash(code)?);
         let words = code.chunks_exact(WORD_BYTES).map(U256::from_be_slice).collect();
         let instructions = code
             .chunks_exact(INSTRUCTION_BYTES)
             .take(MAX_INSTRUCTIONS)
             .map(|bytes| Instruction::decode(Raw::from_be_bytes(bytes.try_into().expect("8-byte chunk"))))
             .collect();
-        Ok(Program { words, instructions })
+        Ok(Program { words, instructions, hash })
     }
 
     /// The program of a code object, decoded on first use and shared by every later call
-    /// of the same code (`Bytecode::analysis`). The bytes are taken as raw EraVM code:
-    /// `ee_api::EeKind` has no EraVM kind yet, and whoever adds it decides whether stored
-    /// code carries the `0xEF 0xEE <kind>` marker, which would be stripped here.
+    /// of the same code (`Bytecode::analysis`). Stored code starts with the EraVM marker
+    /// (`0xEF 0xEE 0x03`, see [`MARKER`]), which is stripped; bytes without it are taken as
+    /// raw EraVM code.
     pub fn of(code: &Bytecode) -> Arc<Analysis> {
-        code.analysis(Program::new)
+        code.analysis(|bytes| Program::new(bytes.strip_prefix(&MARKER[..]).unwrap_or(bytes)).map(Arc::new))
+    }
+
+    /// The versioned hash of the code (byte 1 clear).
+    pub fn versioned_hash(&self) -> U256 {
+        self.hash
     }
 
     /// The instruction at `pc`; the invalid instruction past the end of the code (zk_evm

@@ -1,0 +1,341 @@
+//! EraVM as an execution environment of the bootloader: one [`EraFrame`] per far frame, each
+//! a suspended [`Machine`]. A far call yields `Preemption::Call`; the bootloader runs the
+//! callee in whatever EE its code belongs to and resumes the caller. ABI.md says what crosses.
+//!
+//! What EraVM keeps per transaction across frames (warm slots, decommitted hashes, page
+//! numbers, the next call's `context_u128`) is one [`TxState`] per transaction, shared by the
+//! EE's frames: an `EraVmEe` serves one transaction. Between two EraVM frames the callee also
+//! gets what only EraVM knows (the calldata's page and start, the system-call registers,
+//! `context_u128`) through a hand-off keyed by the very calldata buffer the caller lent, and
+//! the caller gets the callee's return pointer back the same way, so a chain of EraVM frames
+//! under the bootloader sees exactly what it sees under vm2.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ee_api::{
+    Address, Bytecode, Bytes, CallInput, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentResult, EeKind,
+    ExecutionEnvironment, ExitStatus, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log, Preemption, B256, U256,
+};
+
+use crate::machine::world::{is_kernel, CodeInfo, Event, L2ToL1Log, TxState, World};
+use crate::machine::{kernel_address, Entry, FarCall, FarReturn, Machine, ReturnKind, Status};
+use crate::program::Program;
+
+/// Instructions between two polls of the case's time bound.
+const POLL_EVERY: u64 = 1 << 20;
+
+/// EventWriter: the only contract whose `event` packets count (vm2), and the address the
+/// bootloader's log of an EraVM event carries.
+pub const EVENT_WRITER: Address = kernel_address(0x800d);
+/// SystemContext: every slot is free to write (Era's rule, as the oracle world has it).
+pub const SYSTEM_CONTEXT: Address = kernel_address(0x800b);
+
+/// L2BaseToken: balances in its storage (`balance` mapping at slot 0).
+pub const L2_BASE_TOKEN: Address = kernel_address(0x800a);
+/// The Era bootloader's address, whose base-token balance slot is free to write.
+pub const ERA_BOOTLOADER: Address = kernel_address(0x8001);
+
+/// The L2BaseToken slot of the Era bootloader's balance: keccak256(pad32(0x8001) ‖ pad32(0)).
+fn bootloader_balance_key() -> U256 {
+    let mut preimage = [0u8; 64];
+    preimage[..32].copy_from_slice(&ERA_BOOTLOADER.to_word().to_be_bytes::<32>());
+    B256::keccak(&preimage).to_word()
+}
+
+/// The first topic of the bootloader log that records an EraVM event packet (topics:
+/// tag, key, value; data: is_first, tx_number as two big-endian bytes).
+pub fn event_tag() -> B256 {
+    B256::keccak(b"EraVM.event")
+}
+
+/// The first topic of the bootloader log that records an L2→L1 message (emitted by the
+/// sending contract; topics: tag, key, value; data: is_service, tx_number).
+pub fn l2_to_l1_tag() -> B256 {
+    B256::keccak(b"EraVM.l2_to_l1")
+}
+
+/// A call between two EraVM frames: what the callee's entry must be beyond what a
+/// `CallRequest` says.
+struct HandOff {
+    buffer: Arc<Vec<u8>>,
+    entry: Entry,
+}
+
+/// A finished EraVM frame's return pointer, for an EraVM caller.
+struct Returned {
+    output: Bytes,
+    at: (u32, u32),
+}
+
+#[derive(Default)]
+struct Shared {
+    tx: TxState,
+    pending: Option<HandOff>,
+    returned: Option<Returned>,
+}
+
+/// The EraVM EE for one transaction.
+#[derive(Clone, Default)]
+pub struct EraVmEe {
+    shared: Rc<RefCell<Shared>>,
+}
+
+impl EraVmEe {
+    pub fn new() -> EraVmEe {
+        EraVmEe::default()
+    }
+}
+
+impl ExecutionEnvironment for EraVmEe {
+    fn kind(&self) -> EeKind {
+        EeKind::EraVm
+    }
+
+    /// Deployment (ContractDeployer) is not wired to the bootloader yet: no constructors.
+    fn supports_modifier(&self, modifier: CallModifier) -> bool {
+        modifier != CallModifier::Constructor
+    }
+
+    fn callee_resources(&self, available: u64, requested: u64) -> u64 {
+        requested.min(available)
+    }
+
+    fn check_init_code(&self, _init_code: &[u8]) -> Result<(), HaltReason> {
+        Err(HaltReason::UnsupportedEe)
+    }
+
+    fn deployment_address(&self, deployer: Address, nonce: u64, scheme: CreateScheme, init_code: &[u8]) -> Address {
+        scheme.address(deployer, nonce, init_code)
+    }
+
+    fn finish_deployment(&self, _output: &Bytes, _gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
+        Err(HaltReason::UnsupportedEe)
+    }
+
+    fn launch(&self, params: LaunchParams) -> Box<dyn Frame> {
+        let program = match &*Program::of(&params.code) {
+            Ok(p) => Some(p.clone()),
+            Err(_) => None,
+        };
+        let mut shared = self.shared.borrow_mut();
+        let handed = shared.pending.take_if(|h| params.input.shares_buffer(&h.buffer));
+        let entry = match handed {
+            Some(h) => h.entry,
+            None => {
+                let calldata = params.input.to_cow().into_owned();
+                let mut entry = Entry::user(params.address, params.caller, ergs_of(params.gas), calldata);
+                entry.calldata_page = shared.tx.allocate_page();
+                entry.heap_page = shared.tx.allocate_page();
+                entry.aux_page = shared.tx.allocate_page();
+                entry.code_address = params.code_address;
+                entry.is_static = params.is_static;
+                entry.context_u128 = low_u128(params.value);
+                entry
+            }
+        };
+        let is_static = entry.is_static;
+        Box::new(EraFrame {
+            shared: self.shared.clone(),
+            machine: program.map(|p| Machine::new(p, entry)),
+            lent: None,
+            is_static,
+        })
+    }
+}
+
+fn ergs_of(gas: u64) -> u32 {
+    gas.min(u32::MAX as u64) as u32
+}
+
+fn low_u128(v: U256) -> u128 {
+    let l = v.as_limbs();
+    l[0] as u128 | (l[1] as u128) << 64
+}
+
+/// One far frame under the bootloader.
+pub struct EraFrame {
+    shared: Rc<RefCell<Shared>>,
+    /// `None` when the code is not valid EraVM bytecode.
+    machine: Option<Machine>,
+    /// The calldata buffer lent to the pending call (to recognise an EraVM callee's result).
+    lent: Option<Arc<Vec<u8>>>,
+    is_static: bool,
+}
+
+impl EraFrame {
+    fn run(&mut self, host: &mut dyn Host) -> Preemption {
+        let Some(machine) = self.machine.as_mut() else {
+            return Preemption::CallCompleted(FrameOutcome {
+                status: ExitStatus::Halt(HaltReason::InvalidProgram),
+                gas_left: 0,
+                output: Arc::from(&[][..]),
+            });
+        };
+        loop {
+            let out = {
+                let mut shared = self.shared.borrow_mut();
+                let mut world = HostWorld { host: &mut *host };
+                machine.run(&mut world, &mut shared.tx, POLL_EVERY)
+            };
+            let status = match out.status {
+                Status::StepLimit if host.interrupted() => ExitStatus::Halt(HaltReason::Interrupted),
+                Status::StepLimit => continue,
+                Status::FarCall => {
+                    let call = machine.take_far_call().expect("a far call is pending");
+                    return self.yield_call(call, host);
+                }
+                Status::Success => ExitStatus::Success,
+                Status::Revert => ExitStatus::Revert,
+                Status::Panic => ExitStatus::Halt(HaltReason::Panic),
+                Status::Unsupported(_) => ExitStatus::Halt(HaltReason::InvalidOpcode(0)),
+            };
+            let output: Bytes = Arc::from(out.return_data);
+            if let Some(at) = out.returned_at {
+                self.shared.borrow_mut().returned = Some(Returned { output: output.clone(), at });
+            }
+            // The result of an EraVM frame is an EraVM call's, constructors included (not
+            // supported yet): the bootloader never launches one.
+            return Preemption::CallCompleted(FrameOutcome { status, gas_left: out.ergs_left as u64, output });
+        }
+    }
+
+    /// A far call as a bootloader call request. Between EraVM frames the value is only
+    /// `context_u128` (Era moves balances through MsgValueSimulator); into another EE it is a
+    /// real transfer, as that EE's contracts expect.
+    fn yield_call(&mut self, call: FarCall, host: &mut dyn Host) -> Preemption {
+        let entry = &call.entry;
+        let callee_is_eravm = host.code(call.destination).kind == EeKind::EraVm;
+        let buffer = Arc::new(entry.calldata.clone());
+        let input = CallInput::window(buffer.clone(), 0, buffer.len());
+        let modifier = match call.mode {
+            crate::machine::CallMode::Delegate => CallModifier::Delegate,
+            _ if entry.is_static => CallModifier::Static,
+            _ => CallModifier::Call,
+        };
+        let value =
+            if callee_is_eravm || modifier != CallModifier::Call { U256::ZERO } else { U256::from(entry.context_u128) };
+        let request = CallRequest {
+            modifier,
+            caller: entry.caller,
+            address: entry.address,
+            code_address: call.destination,
+            value,
+            input,
+            gas: entry.ergs as u64,
+            is_static: entry.is_static,
+        };
+        self.lent = Some(buffer.clone());
+        self.shared.borrow_mut().pending = Some(HandOff { buffer, entry: call.entry });
+        Preemption::Call(request)
+    }
+}
+
+impl Frame for EraFrame {
+    fn start(&mut self, host: &mut dyn Host) -> Preemption {
+        self.run(host)
+    }
+
+    fn continue_after_call(&mut self, host: &mut dyn Host, result: CallResult) -> Preemption {
+        self.lent = None;
+        let kind = match result.status {
+            ExitStatus::Success => ReturnKind::Success,
+            ExitStatus::Revert => ReturnKind::Revert,
+            ExitStatus::Halt(_) => ReturnKind::Panic,
+        };
+        {
+            let mut shared = self.shared.borrow_mut();
+            // A callee that was not an EraVM frame (or was answered at once) left the hand-off.
+            shared.pending = None;
+            let at = match shared.returned.take() {
+                Some(r) if Arc::ptr_eq(&r.output, &result.output) => r.at,
+                _ => (shared.tx.allocate_page(), 0),
+            };
+            let machine = self.machine.as_mut().expect("a frame that called has a machine");
+            machine.finish_far_call(
+                FarReturn { kind, ergs_left: ergs_of(result.gas_left), data: result.output.to_vec(), at },
+                &mut shared.tx,
+            );
+        }
+        self.run(host)
+    }
+
+    fn continue_after_deployment(&mut self, host: &mut dyn Host, _result: DeploymentResult) -> Preemption {
+        // EraVM frames never request deployments through the bootloader yet.
+        self.run(host)
+    }
+
+    fn is_static(&self) -> bool {
+        self.is_static
+    }
+}
+
+/// The bootloader's world as EraVM sees it.
+struct HostWorld<'h> {
+    host: &'h mut dyn Host,
+}
+
+impl World for HostWorld<'_> {
+    fn storage_read(&mut self, address: Address, key: U256) -> U256 {
+        self.host.sload(address, key)
+    }
+
+    fn storage_write(&mut self, address: Address, key: U256, value: U256) {
+        self.host.sstore(address, key, value);
+    }
+
+    fn transient_read(&mut self, address: Address, key: U256) -> U256 {
+        self.host.tload(address, key)
+    }
+
+    fn transient_write(&mut self, address: Address, key: U256, value: U256) {
+        self.host.tstore(address, key, value)
+    }
+
+    fn event(&mut self, event: Event) {
+        let mut data = vec![event.is_first as u8];
+        data.extend_from_slice(&event.tx_number.to_be_bytes());
+        self.host.log(Log {
+            address: EVENT_WRITER,
+            topics: vec![event_tag(), B256::from_word(event.key), B256::from_word(event.value)],
+            data: Arc::from(data),
+        });
+    }
+
+    fn l2_to_l1_log(&mut self, log: L2ToL1Log) {
+        let mut data = vec![log.is_service as u8];
+        data.extend_from_slice(&log.tx_number.to_be_bytes());
+        self.host.log(Log {
+            address: log.address,
+            topics: vec![l2_to_l1_tag(), B256::from_word(log.key), B256::from_word(log.value)],
+            data: Arc::from(data),
+        });
+    }
+
+    /// The bootloader keeps code by account, not by hash: a `decommit` finds nothing yet.
+    fn code_by_hash(&mut self, _hash: U256) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// EraVM code is priced by its versioned hash; other EEs' code by its keccak hash and
+    /// length in words; an account without code costs nothing (the bootloader answers the
+    /// call at once) unless it is a kernel address, where vm2 finds nothing to run.
+    fn code_info(&mut self, address: Address, _is_constructor: bool) -> Option<CodeInfo> {
+        let code = self.host.code(address);
+        if code.is_empty() {
+            return (!is_kernel(&address)).then_some(CodeInfo { key: U256::ZERO, words: 0 });
+        }
+        if code.kind == EeKind::EraVm {
+            if let Ok(p) = &*Program::of(&code) {
+                return Some(CodeInfo { key: p.versioned_hash(), words: p.word_count() as u16 });
+            }
+        }
+        Some(CodeInfo { key: code.hash().to_word(), words: code.bytes.len().div_ceil(32).min(0xffff) as u16 })
+    }
+
+    /// Era's free slots: all of SystemContext's, and the bootloader's base-token balance.
+    fn is_free_slot(&self, address: Address, key: U256) -> bool {
+        address == SYSTEM_CONTEXT || (address == L2_BASE_TOKEN && key == bootloader_balance_key())
+    }
+}
