@@ -126,9 +126,13 @@ impl ExecutionEnvironment for EraVmEe {
             None => {
                 let calldata = params.input.to_cow().into_owned();
                 let mut entry = Entry::user(params.address, params.caller, ergs_of(params.gas), calldata);
-                entry.calldata_page = shared.tx.allocate_page();
-                entry.heap_page = shared.tx.allocate_page();
-                entry.aux_page = shared.tx.allocate_page();
+                // The transaction's first EraVM frame gets pages 1–3, as vm2's first frame;
+                // a frame entered from another EE later gets fresh ones.
+                if !shared.tx.take_entry_pages() {
+                    entry.calldata_page = shared.tx.allocate_page();
+                    entry.heap_page = shared.tx.allocate_page();
+                    entry.aux_page = shared.tx.allocate_page();
+                }
                 entry.code_address = params.code_address;
                 entry.is_static = params.is_static;
                 entry.context_u128 = low_u128(params.value);

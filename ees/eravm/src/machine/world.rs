@@ -85,6 +85,8 @@ pub struct TxState {
     pub(crate) read_slots: HashSet<(Address, U256)>,
     /// Code hashes decommitted (true) or attempted without the ergs to pay (false).
     pub(crate) decommitted: HashMap<U256, bool>,
+    /// Pages 1–3 (the entry frame's calldata, heap, aux heap) were handed out.
+    entry_pages_taken: bool,
 }
 
 impl Default for TxState {
@@ -95,6 +97,7 @@ impl Default for TxState {
             tx_number: 0,
             read_slots: HashSet::new(),
             decommitted: HashMap::new(),
+            entry_pages_taken: false,
         }
     }
 }
@@ -105,6 +108,12 @@ impl TxState {
         let page = self.next_page;
         self.next_page += 1;
         page
+    }
+
+    /// True the first time only: the caller may give its frame pages 1–3 (vm2's first
+    /// frame); later frames entered from outside EraVM allocate theirs.
+    pub fn take_entry_pages(&mut self) -> bool {
+        !std::mem::replace(&mut self.entry_pages_taken, true)
     }
 
     /// The `context_u128` the next far call would pass (set by `ctx.set`).
