@@ -1,7 +1,7 @@
 //! The EraVM (ZKsync Era VM) execution environment: bytecode validation, the versioned
 //! bytecode hash, a decoder that turns code into a [`Program`] of fixed-size
 //! [`Instruction`]s once per code object, a disassembler in zksolc's listing syntax, an
-//! encoder and assembler ([`asm`]) for tests, and [`machine`], which executes one far frame
+//! encoder and assembler ([`asm`]) for tests, a text assembler in the listing syntax ([`text`]), and [`machine`], which executes one far frame
 //! (no far calls, storage, events or context setters yet: those stop as `Unsupported`;
 //! see README.md).
 //!
@@ -27,6 +27,7 @@ pub mod encoding;
 pub mod machine;
 pub mod program;
 pub mod table;
+pub mod text;
 
 pub use decode::{flag_state, Cond, Instruction};
 pub use ee::EraVmEe;

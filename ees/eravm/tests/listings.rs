@@ -16,13 +16,18 @@
 //!    its mnemonic says (read by the table below, not by our disassembler), and
 //! 4. checks our disassembly against the listing line with its labels resolved.
 //!
-//! A second test checks the user contracts of `../shared/eravm/contracts` (no listings).
+//! A second test checks the user contracts of `../shared/eravm/contracts` (no listings). A
+//! third runs the text assembler (`ee_eravm::text`) backwards over every instruction slot of
+//! all of them: each slot's disassembly parses back to the slot up to the fields the text
+//! does not show, and each whole contract, disassembled slot by slot, reassembles to its code
+//! with those fields cleared.
 //! Without the files the tests skip with a note, unless `REQUIRE_ERAVM_CONTRACTS` is set.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use ee_api::U256;
+use ee_eravm::text::{assemble_text, parse_instruction, shown};
 use ee_eravm::{Cond, Dst, Instruction, Modifiers, Op, Program};
 
 /// Instructions in the 22 listings.
@@ -347,4 +352,111 @@ fn user_contracts_are_valid_code() {
     }
     println!("{} user contracts valid, {hashed} with a recorded versioned hash that ours matches", paths.len());
     assert_eq!((paths.len(), hashed), (7, 1));
+}
+
+/// Figures of the text round trip over some contracts.
+#[derive(Default)]
+struct RoundTrip {
+    contracts: usize,
+    slots: usize,
+    /// Slots whose every field is shown (parse gives the slot itself).
+    exact: usize,
+    /// Slots in the listed text (instructions proper, not constants or padding).
+    listed: usize,
+    listed_exact: usize,
+}
+
+/// Every slot of `code` through text and back, then the whole contract through
+/// `assemble_text`; `listed` is how many leading slots are the contract's instructions.
+fn round_trip(name: &str, code: &[u8], listed: usize, figures: &mut RoundTrip, failures: &mut Vec<String>) {
+    let program = Program::new(code).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let slots = program.instructions();
+    let mut source = String::new();
+    for (pc, slot) in slots.iter().enumerate() {
+        let text = slot.to_string();
+        match parse_instruction(&text) {
+            Ok(back) if back == shown(slot) && back.to_string() == text => {
+                figures.slots += 1;
+                let exact = back == *slot;
+                figures.exact += exact as usize;
+                if pc < listed {
+                    figures.listed += 1;
+                    figures.listed_exact += exact as usize;
+                }
+            }
+            Ok(back) => failures.push(format!("{name} pc {pc}: `{text}` parses to {back:?} (`{back}`), not {slot:?}")),
+            Err(e) => failures.push(format!("{name} pc {pc}: `{text}`: {e}")),
+        }
+        source.push_str(&text);
+        source.push('\n');
+    }
+    match assemble_text(&source) {
+        Ok(bytes) => {
+            let again = Program::new(&bytes).unwrap();
+            let want: Vec<Instruction> = slots.iter().map(shown).collect();
+            if bytes.len() != code.len() || again.instructions() != &want[..] {
+                failures.push(format!(
+                    "{name}: the reassembled disassembly differs from the code (fields not shown cleared)"
+                ));
+            }
+        }
+        Err(e) => failures.push(format!("{name}: the disassembly does not reassemble: {e}")),
+    }
+    figures.contracts += 1;
+}
+
+#[test]
+fn every_slot_round_trips_through_text() {
+    let mut failures = Vec::new();
+    let mut system = RoundTrip::default();
+    if let Ok(json) = std::fs::read_to_string(contracts_file()) {
+        let contracts: Vec<Contract> = serde_json::from_str(&json).expect("the contracts file is JSON");
+        for contract in &contracts {
+            let code = hex::decode(contract.bytecode.trim_start_matches("0x")).unwrap();
+            let listed = parse(&contract.assembly).text.len();
+            round_trip(&contract.address, &code, listed, &mut system, &mut failures);
+        }
+    } else {
+        missing(&format!("{}", contracts_file().display()));
+    }
+    let mut user = RoundTrip::default();
+    if let Ok(entries) = std::fs::read_dir(shared_dir().join("contracts")) {
+        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for path in &paths {
+            let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let hex_code = json["bytecode"].as_str().or_else(|| json["bytecode"]["object"].as_str()).unwrap();
+            let code = hex::decode(hex_code.trim_start_matches("0x")).unwrap();
+            round_trip(&path.display().to_string(), &code, 0, &mut user, &mut failures);
+        }
+    } else {
+        missing("../shared/eravm/contracts");
+    }
+    println!(
+        "text round trip: {} system contracts, {} slots parse back to themselves up to the fields the text does \
+         not show ({} exactly; of the {} listed instructions, {} exactly); {} user contracts, {} slots ({} \
+         exactly); every contract reassembles from its disassembly",
+        system.contracts,
+        system.slots,
+        system.exact,
+        system.listed,
+        system.listed_exact,
+        user.contracts,
+        user.slots,
+        user.exact
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n  {}",
+        failures.len(),
+        failures.iter().take(40).cloned().collect::<Vec<_>>().join("\n  ")
+    );
+    if system.contracts > 0 {
+        assert_eq!((system.contracts, system.listed), (22, EXPECTED_INSTRUCTIONS));
+        // zksolc leaves every field the text does not show zero in real instructions.
+        assert_eq!(system.listed_exact, system.listed);
+    }
+    if user.contracts > 0 {
+        assert_eq!(user.contracts, 7);
+    }
 }
