@@ -47,6 +47,34 @@ const LT: u8 = 1;
 const EQ: u8 = 2;
 const GT: u8 = 4;
 
+/// [`crate::Cond::truth_table`] of each condition, by its encoding: the hot loop tests a
+/// condition with one load instead of recomputing the table.
+const TRUTH_TABLES: [u8; 8] = {
+    let mut t = [0u8; 8];
+    let mut i = 0;
+    while i < 8 {
+        t[i] = crate::Cond::ALL[i].truth_table();
+        i += 1;
+    }
+    t
+};
+
+/// [`cost::static_cost`] by `Op` index, `NO_PRICE` where it is `None` (and past the last
+/// `Op`): the hot loop pays one load instead of a jump table.
+const NO_PRICE: u32 = u32::MAX;
+static STATIC_COSTS: [u32; 256] = {
+    let mut t = [NO_PRICE; 256];
+    let mut i = 0;
+    while i < crate::table::VARIANTS.len() {
+        let op = crate::table::VARIANTS[i].op;
+        if let Some(c) = cost::static_cost(op) {
+            t[op as usize] = c;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -467,16 +495,16 @@ impl Machine {
                 }
                 // A kernel-only operation in a user frame is paid for, then panics whatever
                 // its condition (vm2 checks the mode with the price, before the condition).
-                op => match cost::static_cost(op) {
-                    Some(c) => self.use_ergs(c) && (self.is_kernel || !op.requires_kernel()),
-                    None => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
+                op => match STATIC_COSTS[op as usize] {
+                    NO_PRICE => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
+                    c => self.use_ergs(c) && (self.is_kernel || !op.requires_kernel()),
                 },
             };
             let before = self.ergs;
             let end = if !payable {
                 // vm2's "free panic": no further charge, through the panic path.
                 self.ret(Op::Panic, None, 0)
-            } else if (ins.cond.truth_table() >> self.flags) & 1 == 0 {
+            } else if (TRUTH_TABLES[ins.cond as usize] >> self.flags) & 1 == 0 {
                 self.pc = pc.wrapping_add(1);
                 None
             } else {
