@@ -312,6 +312,14 @@ fn erase_pointer_metadata(v: U256) -> U256 {
     U256::from_limbs(l)
 }
 
+/// Whether `v` is zero, OR-ing the limbs in registers: ruint's `is_zero` compares the limbs
+/// as vectors, which on a result just written to the stack stalls on store forwarding.
+#[inline(always)]
+fn zero(v: &U256) -> bool {
+    let l = v.as_limbs();
+    (l[0] | l[1] | l[2] | l[3]) == 0
+}
+
 fn low_u32(v: &U256) -> u32 {
     v.as_limbs()[0] as u32
 }
@@ -717,18 +725,18 @@ impl Machine {
         let (result, second, flags) = match ins.op {
             Op::Add | Op::Sub => {
                 let (r, overflow) = if ins.op == Op::Add { a.overflowing_add(b) } else { a.overflowing_sub(b) };
-                (r, None, flag_bits(overflow, r.is_zero(), !overflow && !r.is_zero()))
+                (r, None, flag_bits(overflow, zero(&r), !overflow && !zero(&r)))
             }
             Op::Mul => {
                 let (low, high) = widening_mul(&a, &b);
-                (low, Some(high), flag_bits(!high.is_zero(), low.is_zero(), high.is_zero() && !low.is_zero()))
+                (low, Some(high), flag_bits(!zero(&high), zero(&low), zero(&high) && !zero(&low)))
             }
             Op::Div => {
-                if b.is_zero() {
+                if zero(&b) {
                     (U256::ZERO, Some(U256::ZERO), LT)
                 } else {
                     let (q, r) = a.div_rem(b);
-                    (q, Some(r), flag_bits(false, q.is_zero(), r.is_zero()))
+                    (q, Some(r), flag_bits(false, zero(&q), zero(&r)))
                 }
             }
             _ => {
@@ -742,7 +750,7 @@ impl Machine {
                     Op::Rol => a.rotate_left(shift),
                     _ => a.rotate_right(shift),
                 };
-                (r, None, flag_bits(false, r.is_zero(), false))
+                (r, None, flag_bits(false, zero(&r), false))
             }
         };
         self.write_dst(ins, result);
