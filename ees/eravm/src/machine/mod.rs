@@ -565,10 +565,12 @@ impl Machine {
         (low_u32(&self.regs[r as usize]) as u16).wrapping_add(imm)
     }
 
+    #[inline(always)]
     fn stack_tag(&self, slot: u16) -> bool {
         self.stack_tags[slot as usize / 64] >> (slot % 64) & 1 != 0
     }
 
+    #[inline(always)]
     fn write_stack(&mut self, slot: u16, value: U256) {
         self.stack[slot as usize] = value;
         self.stack_tags[slot as usize / 64] &= !(1 << (slot % 64));
@@ -587,6 +589,7 @@ impl Machine {
 
     /// The first source operand as stored, with its pointer tag (immediates and code words
     /// are never pointers). `StackPop` lowers sp first and reads at the new sp.
+    #[inline(always)]
     fn read_src_tagged(&mut self, ins: &Instruction) -> (U256, bool) {
         match ins.src {
             Src::Reg => (self.regs[ins.src0 as usize], self.ptr_tags & (1 << ins.src0) != 0),
@@ -615,6 +618,7 @@ impl Machine {
     }
 
     /// Writes the first destination with the given pointer tag.
+    #[inline(always)]
     fn write_dst_tagged(&mut self, ins: &Instruction, value: U256, pointer: bool) {
         let slot = match ins.dst {
             Dst::Reg => {
