@@ -475,6 +475,10 @@ impl Machine {
         trace: &mut Vec<Step>,
     ) -> Outcome {
         let mut count = 0u64;
+        // The program never changes during a run: held here, its decoded slots stay in a
+        // register instead of being reloaded through `self` after every instruction.
+        let program = self.program.clone();
+        let instructions = program.instructions();
         loop {
             if count >= step_limit {
                 return self.outcome(Status::StepLimit, Vec::new(), count, self.pc);
@@ -494,7 +498,7 @@ impl Machine {
                 continue;
             }
             let pc = self.pc;
-            let ins = *self.program.instruction(pc);
+            let ins = instructions.get(pc as usize).unwrap_or(&Instruction::INVALID);
             // An invalid opcode burns everything whatever its condition.
             let payable = match ins.op {
                 Op::Invalid => {
@@ -519,12 +523,12 @@ impl Machine {
                 self.pc = pc.wrapping_add(1);
                 match ins.op {
                     Op::FarCall | Op::FarCallDelegate | Op::FarCallMimic => {
-                        if self.far_call::<TRACE>(&ins, pc, before, world, tx, trace) {
+                        if self.far_call::<TRACE>(ins, pc, before, world, tx, trace) {
                             return self.outcome(Status::FarCall, Vec::new(), count, pc);
                         }
                         continue;
                     }
-                    _ => self.execute(&ins, world, tx),
+                    _ => self.execute(ins, world, tx),
                 }
             };
             if TRACE {
