@@ -268,8 +268,10 @@ pub struct Machine {
     program: Arc<Program>,
     /// r0..r15; r0 is never written, so it reads zero.
     regs: [U256; 16],
-    /// Bit `i`: r`i` holds a fat pointer.
-    ptr_tags: u16,
+    /// Bit `i`: r`i` holds a fat pointer. A u32 though 16 bits are used: tested with 32-bit
+    /// loads, a u16 field shared its word with `pc`, and the load then waited for two
+    /// separate stores (a store-forwarding stall on every register read).
+    ptr_tags: u32,
     /// lt | eq << 1 | gt << 2.
     flags: u8,
     pc: u16,
@@ -443,7 +445,7 @@ impl Machine {
             pc,
             ergs_before,
             registers: self.regs,
-            pointer_flags: self.ptr_tags,
+            pointer_flags: self.ptr_tags as u16,
             flags: (self.flags & LT != 0, self.flags & EQ != 0, self.flags & GT != 0),
             sp: self.sp,
             ergs_after: self.ergs,
