@@ -47,6 +47,34 @@ const LT: u8 = 1;
 const EQ: u8 = 2;
 const GT: u8 = 4;
 
+/// [`crate::Cond::truth_table`] of each condition, by its encoding: the hot loop tests a
+/// condition with one load instead of recomputing the table.
+const TRUTH_TABLES: [u8; 8] = {
+    let mut t = [0u8; 8];
+    let mut i = 0;
+    while i < 8 {
+        t[i] = crate::Cond::ALL[i].truth_table();
+        i += 1;
+    }
+    t
+};
+
+/// [`cost::static_cost`] by `Op` index, `NO_PRICE` where it is `None` (and past the last
+/// `Op`): the hot loop pays one load instead of a jump table.
+const NO_PRICE: u32 = u32::MAX;
+static STATIC_COSTS: [u32; 256] = {
+    let mut t = [NO_PRICE; 256];
+    let mut i = 0;
+    while i < crate::table::VARIANTS.len() {
+        let op = crate::table::VARIANTS[i].op;
+        if let Some(c) = cost::static_cost(op) {
+            t[op as usize] = c;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -240,8 +268,10 @@ pub struct Machine {
     program: Arc<Program>,
     /// r0..r15; r0 is never written, so it reads zero.
     regs: [U256; 16],
-    /// Bit `i`: r`i` holds a fat pointer.
-    ptr_tags: u16,
+    /// Bit `i`: r`i` holds a fat pointer. A u32 though 16 bits are used: tested with 32-bit
+    /// loads, a u16 field shared its word with `pc`, and the load then waited for two
+    /// separate stores (a store-forwarding stall on every register read).
+    ptr_tags: u32,
     /// lt | eq << 1 | gt << 2.
     flags: u8,
     pc: u16,
@@ -282,6 +312,14 @@ fn erase_pointer_metadata(v: U256) -> U256 {
     l[0] &= 0x0000_0000_ffff_ffff;
     l[1] &= 0xffff_ffff_0000_0000;
     U256::from_limbs(l)
+}
+
+/// Whether `v` is zero, OR-ing the limbs in registers: ruint's `is_zero` compares the limbs
+/// as vectors, which on a result just written to the stack stalls on store forwarding.
+#[inline(always)]
+fn zero(v: &U256) -> bool {
+    let l = v.as_limbs();
+    (l[0] | l[1] | l[2] | l[3]) == 0
 }
 
 fn low_u32(v: &U256) -> u32 {
@@ -407,7 +445,7 @@ impl Machine {
             pc,
             ergs_before,
             registers: self.regs,
-            pointer_flags: self.ptr_tags,
+            pointer_flags: self.ptr_tags as u16,
             flags: (self.flags & LT != 0, self.flags & EQ != 0, self.flags & GT != 0),
             sp: self.sp,
             ergs_after: self.ergs,
@@ -439,6 +477,10 @@ impl Machine {
         trace: &mut Vec<Step>,
     ) -> Outcome {
         let mut count = 0u64;
+        // The program never changes during a run: held here, its decoded slots stay in a
+        // register instead of being reloaded through `self` after every instruction.
+        let program = self.program.clone();
+        let instructions = program.instructions();
         loop {
             if count >= step_limit {
                 return self.outcome(Status::StepLimit, Vec::new(), count, self.pc);
@@ -458,7 +500,7 @@ impl Machine {
                 continue;
             }
             let pc = self.pc;
-            let ins = *self.program.instruction(pc);
+            let ins = instructions.get(pc as usize).unwrap_or(&Instruction::INVALID);
             // An invalid opcode burns everything whatever its condition.
             let payable = match ins.op {
                 Op::Invalid => {
@@ -467,30 +509,30 @@ impl Machine {
                 }
                 // A kernel-only operation in a user frame is paid for, then panics whatever
                 // its condition (vm2 checks the mode with the price, before the condition).
-                op => match cost::static_cost(op) {
-                    Some(c) => self.use_ergs(c) && (self.is_kernel || !op.requires_kernel()),
-                    None => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
+                op => match STATIC_COSTS[op as usize] {
+                    NO_PRICE => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
+                    c => self.use_ergs(c) && (self.is_kernel || !op.requires_kernel()),
                 },
             };
             let before = self.ergs;
             let end = if !payable {
                 // vm2's "free panic": no further charge, through the panic path.
                 self.ret(Op::Panic, None, 0)
-            } else if (ins.cond.truth_table() >> self.flags) & 1 == 0 {
+            } else if (TRUTH_TABLES[ins.cond as usize] >> self.flags) & 1 == 0 {
                 self.pc = pc.wrapping_add(1);
                 None
             } else {
                 self.pc = pc.wrapping_add(1);
                 match ins.op {
                     Op::FarCall | Op::FarCallDelegate | Op::FarCallMimic => {
-                        if self.far_call::<TRACE>(&ins, pc, before, world, tx, trace) {
+                        if self.far_call::<TRACE>(ins, pc, before, world, tx, trace) {
                             return self.outcome(Status::FarCall, Vec::new(), count, pc);
                         }
                         // The failed call's panicking frame ran one instruction.
                         count += 1;
                         continue;
                     }
-                    _ => self.execute(&ins, world, tx),
+                    _ => self.execute(ins, world, tx),
                 }
             };
             if TRACE {
@@ -531,10 +573,12 @@ impl Machine {
         (low_u32(&self.regs[r as usize]) as u16).wrapping_add(imm)
     }
 
+    #[inline(always)]
     fn stack_tag(&self, slot: u16) -> bool {
         self.stack_tags[slot as usize / 64] >> (slot % 64) & 1 != 0
     }
 
+    #[inline(always)]
     fn write_stack(&mut self, slot: u16, value: U256) {
         self.stack[slot as usize] = value;
         self.stack_tags[slot as usize / 64] &= !(1 << (slot % 64));
@@ -553,6 +597,7 @@ impl Machine {
 
     /// The first source operand as stored, with its pointer tag (immediates and code words
     /// are never pointers). `StackPop` lowers sp first and reads at the new sp.
+    #[inline(always)]
     fn read_src_tagged(&mut self, ins: &Instruction) -> (U256, bool) {
         match ins.src {
             Src::Reg => (self.regs[ins.src0 as usize], self.ptr_tags & (1 << ins.src0) != 0),
@@ -581,6 +626,7 @@ impl Machine {
     }
 
     /// Writes the first destination with the given pointer tag.
+    #[inline(always)]
     fn write_dst_tagged(&mut self, ins: &Instruction, value: U256, pointer: bool) {
         let slot = match ins.dst {
             Dst::Reg => {
@@ -691,18 +737,18 @@ impl Machine {
         let (result, second, flags) = match ins.op {
             Op::Add | Op::Sub => {
                 let (r, overflow) = if ins.op == Op::Add { a.overflowing_add(b) } else { a.overflowing_sub(b) };
-                (r, None, flag_bits(overflow, r.is_zero(), !overflow && !r.is_zero()))
+                (r, None, flag_bits(overflow, zero(&r), !overflow && !zero(&r)))
             }
             Op::Mul => {
                 let (low, high) = widening_mul(&a, &b);
-                (low, Some(high), flag_bits(!high.is_zero(), low.is_zero(), high.is_zero() && !low.is_zero()))
+                (low, Some(high), flag_bits(!zero(&high), zero(&low), zero(&high) && !zero(&low)))
             }
             Op::Div => {
-                if b.is_zero() {
+                if zero(&b) {
                     (U256::ZERO, Some(U256::ZERO), LT)
                 } else {
                     let (q, r) = a.div_rem(b);
-                    (q, Some(r), flag_bits(false, q.is_zero(), r.is_zero()))
+                    (q, Some(r), flag_bits(false, zero(&q), zero(&r)))
                 }
             }
             _ => {
@@ -716,7 +762,7 @@ impl Machine {
                     Op::Rol => a.rotate_left(shift),
                     _ => a.rotate_right(shift),
                 };
-                (r, None, flag_bits(false, r.is_zero(), false))
+                (r, None, flag_bits(false, zero(&r), false))
             }
         };
         self.write_dst(ins, result);
