@@ -32,6 +32,12 @@ pub const EVENT_WRITER: Address = kernel_address(0x800d);
 /// SystemContext: every slot is free to write (Era's rule, as the oracle world has it).
 pub const SYSTEM_CONTEXT: Address = kernel_address(0x800b);
 
+/// Where a world keeps the code vm2 runs at accounts without code (Era's DefaultAccount,
+/// which vm2 finds by the hash in its settings and the bootloader finds here: 0x8000 holds no
+/// system contract). A far call from EraVM to a codeless user address runs that code with
+/// `this` the address, as vm2 does; a world without it answers such calls at once.
+pub const DEFAULT_ACCOUNT_HOLDER: Address = kernel_address(0x8000);
+
 /// L2BaseToken: balances in its storage (`balance` mapping at slot 0).
 pub const L2_BASE_TOKEN: Address = kernel_address(0x800a);
 /// The Era bootloader's address, whose base-token balance slot is free to write.
@@ -210,7 +216,16 @@ impl EraFrame {
     /// real transfer, as that EE's contracts expect.
     fn yield_call(&mut self, call: FarCall, host: &mut dyn Host) -> Preemption {
         let entry = &call.entry;
-        let callee_is_eravm = host.code(call.destination).kind == EeKind::EraVm;
+        let mut code_address = call.destination;
+        let mut callee = host.code(code_address);
+        if callee.is_empty() && !is_kernel(&code_address) {
+            let default = host.code(DEFAULT_ACCOUNT_HOLDER);
+            if default.kind == EeKind::EraVm {
+                code_address = DEFAULT_ACCOUNT_HOLDER;
+                callee = default;
+            }
+        }
+        let callee_is_eravm = callee.kind == EeKind::EraVm;
         let buffer = Arc::new(entry.calldata.clone());
         let input = CallInput::window(buffer.clone(), 0, buffer.len());
         let modifier = match call.mode {
@@ -224,7 +239,7 @@ impl EraFrame {
             modifier,
             caller: entry.caller,
             address: entry.address,
-            code_address: call.destination,
+            code_address,
             value,
             input,
             gas: entry.ergs as u64,
@@ -323,12 +338,20 @@ impl World for HostWorld<'_> {
     }
 
     /// EraVM code is priced by its versioned hash; other EEs' code by its keccak hash and
-    /// length in words; an account without code costs nothing (the bootloader answers the
-    /// call at once) unless it is a kernel address, where vm2 finds nothing to run.
+    /// length in words; an account without code runs the default account
+    /// ([`DEFAULT_ACCOUNT_HOLDER`]) or, in a world without one, costs nothing (the bootloader
+    /// answers the call at once) — unless it is a kernel address, where vm2 finds nothing
+    /// to run.
     fn code_info(&mut self, address: Address, _is_constructor: bool) -> Option<CodeInfo> {
-        let code = self.host.code(address);
+        let mut code = self.host.code(address);
         if code.is_empty() {
-            return (!is_kernel(&address)).then_some(CodeInfo { key: U256::ZERO, words: 0 });
+            if is_kernel(&address) {
+                return None;
+            }
+            code = self.host.code(DEFAULT_ACCOUNT_HOLDER);
+            if code.kind != EeKind::EraVm {
+                return Some(CodeInfo { key: U256::ZERO, words: 0 });
+            }
         }
         if code.kind == EeKind::EraVm {
             if let Ok(p) = &*Program::of(&code) {
