@@ -1,11 +1,12 @@
 //! The `cross` suite: the project's own cross-EE vectors (`wasm-vectors/*.json`), where
-//! one transaction passes through frames of several EEs (EVM, WASM, RISC-V).
+//! one transaction passes through frames of several EEs (EVM, WASM, RISC-V, EraVM).
 //!
 //! A vector gives a pre-state, one transaction and what must follow: the outcome, the
 //! return data, the gas used, the logs and the post-state of the accounts it names.
 //! Code is written as hex, as EVM assembly (`{"evm": "PUSH1 1 ..."}`, see
 //! `ee_evm::asm`), as WAT (`{"wat": "(module ...)"}`, a WASM contract) or as RISC-V
-//! assembly (`{"riscv": "li a7, 3 ..."}`, see `ee_riscv::asm`), inline or from a file;
+//! assembly (`{"riscv": "li a7, 3 ..."}`, see `ee_riscv::asm`) or EraVM assembly
+//! (`{"eravm": "add 1, r2, r2 ..."}`, see `ee_eravm::text`), inline or from a file;
 //! with `constructorInput`, init code whose constructor reads it. The format is described
 //! in `wasm-vectors/README.md`. A failing vector lists every difference.
 
@@ -187,6 +188,13 @@ enum CodeSpec {
         #[serde(default, rename = "constructorInput")]
         constructor_input: Option<String>,
     },
+    /// EraVM assembly (`ee_eravm::text`), stored behind the EraVM marker.
+    Eravm { eravm: String },
+    /// EraVM assembly in a file, relative to the vector file.
+    EravmFile {
+        #[serde(rename = "eravmFile")]
+        eravm_file: String,
+    },
 }
 
 impl CodeSpec {
@@ -208,6 +216,10 @@ impl CodeSpec {
                 None => ee_riscv::contract_code(&elf),
             })
         };
+        let eravm = |text: &str| -> Result<Vec<u8>, String> {
+            let code = ee_eravm::text::assemble_text(text).map_err(|e| format!("EraVM assembly: {e}"))?;
+            Ok(ee_eravm::stored_code(&code))
+        };
         let read = |file: &str| {
             let path = dir.join(file);
             std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -223,6 +235,8 @@ impl CodeSpec {
             CodeSpec::RiscvFile { riscv_file, constructor_input } => {
                 riscv(&read(riscv_file)?, constructor_input).map_err(|e| format!("{riscv_file}: {e}"))
             }
+            CodeSpec::Eravm { eravm: text } => eravm(text),
+            CodeSpec::EravmFile { eravm_file } => eravm(&read(eravm_file)?).map_err(|e| format!("{eravm_file}: {e}")),
         }
     }
 }
