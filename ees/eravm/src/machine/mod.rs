@@ -9,8 +9,10 @@
 
 pub mod cost;
 mod far_call;
+pub mod precompiles;
 mod stack;
 pub mod world;
+mod world_ops;
 
 use std::sync::Arc;
 
@@ -210,6 +212,8 @@ struct NearFrame {
     sp: u16,
     /// The caller's ergs minus what it passed.
     caller_ergs: u32,
+    /// Where the transaction's journal stood: a revert or panic undoes what came after.
+    checkpoint: usize,
 }
 
 /// A page this frame can read but does not own: its calldata, the return data of its
@@ -448,7 +452,7 @@ impl Machine {
                 self.spontaneous_panic = false;
                 self.use_ergs(cost::SPONTANEOUS_PANIC);
                 let before = self.ergs;
-                let end = self.ret(Op::Panic, None, 0);
+                let end = self.ret(Op::Panic, None, 0, world, tx);
                 if TRACE {
                     trace.push(self.snapshot(None, before));
                 }
@@ -468,14 +472,18 @@ impl Machine {
                 // A kernel-only operation in a user frame is paid for, then panics whatever
                 // its condition (vm2 checks the mode with the price, before the condition).
                 op => match cost::static_cost(op) {
-                    Some(c) => self.use_ergs(c) && (self.is_kernel || !op.requires_kernel()),
+                    Some(c) => {
+                        self.use_ergs(c)
+                            && (self.is_kernel || !op.requires_kernel())
+                            && !(self.is_static && op.forbidden_in_static())
+                    }
                     None => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
                 },
             };
             let before = self.ergs;
             let end = if !payable {
                 // vm2's "free panic": no further charge, through the panic path.
-                self.ret(Op::Panic, None, 0)
+                self.ret(Op::Panic, None, 0, world, tx)
             } else if (ins.cond.truth_table() >> self.flags) & 1 == 0 {
                 self.pc = pc.wrapping_add(1);
                 None
@@ -604,7 +612,7 @@ impl Machine {
 
     /// Executes an instruction whose cost is paid and whose condition holds; `pc` already
     /// points past it. Returns the end of the frame, if it ended.
-    fn execute(&mut self, ins: &Instruction, _world: &mut dyn World, tx: &mut TxState) -> Option<(Status, Vec<u8>)> {
+    fn execute(&mut self, ins: &Instruction, world: &mut dyn World, tx: &mut TxState) -> Option<(Status, Vec<u8>)> {
         match ins.op {
             Op::Nop => {
                 if ins.src == Src::StackPop {
@@ -638,6 +646,7 @@ impl Machine {
                     exception_handler: ins.imm1,
                     sp: self.sp,
                     caller_ergs: self.ergs - ergs,
+                    checkpoint: tx.checkpoint(),
                 });
                 self.ergs = ergs;
                 self.flags = 0;
@@ -645,7 +654,7 @@ impl Machine {
             }
             Op::Ret | Op::Revert | Op::Panic => {
                 let label = ins.has(Modifiers::TO_LABEL).then_some(ins.imm0);
-                return self.ret(ins.op, label, ins.src0);
+                return self.ret(ins.op, label, ins.src0, world, tx);
             }
             // The frame's context into dst0 (a register): `ergs` reads what is left after
             // its own price; `meta` packs the heap bounds (bits 64–127) and, in kernel mode
@@ -666,11 +675,27 @@ impl Machine {
                 let l = l.as_limbs();
                 tx.context_u128 = l[0] as u128 | (l[1] as u128) << 64;
             }
-            Op::IncrementTxNumber => tx.tx_number = tx.tx_number.wrapping_add(1),
+            Op::IncrementTxNumber => {
+                tx.tx_number = tx.tx_number.wrapping_add(1);
+                world.clear_transient();
+                tx.journal.retain(|u| !matches!(u, world::Undo::Transient(..)));
+            }
             Op::AuxMutating0 => {}
             Op::Meta => {
                 let bounds = self.heap.bound as u64 | (self.aux.bound as u64) << 32;
-                self.set_reg(ins.dst0, U256::from_limbs([0, bounds, 0, 0]));
+                let pubdata = if self.is_kernel { tx.pubdata as u32 as u64 } else { 0 };
+                self.set_reg(ins.dst0, U256::from_limbs([pubdata, bounds, 0, 0]));
+            }
+            Op::StorageRead => self.storage_read(ins, world, tx),
+            Op::StorageWrite => self.storage_write(ins, world, tx),
+            Op::TransientStorageRead => self.transient_read(ins, world),
+            Op::TransientStorageWrite => self.transient_write(ins, world, tx),
+            Op::Event | Op::ToL1Message => self.log(ins, world, tx),
+            Op::Decommit => self.decommit(ins, world, tx),
+            Op::PrecompileCall => {
+                if !self.precompile_call(ins, tx) {
+                    return Some((Status::Unsupported(Op::PrecompileCall), Vec::new()));
+                }
             }
             Op::PtrAdd | Op::PtrSub | Op::PtrPack | Op::PtrShrink => self.ptr_op(ins),
             Op::FatPointerRead => self.load_pointer(ins),
@@ -887,9 +912,19 @@ impl Machine {
     /// `ret`/`rev`/`pnc` (and every panic): inside a near call, back to the caller (its
     /// sp, its ergs plus what is left, the return pc, the label, or the exception handler on
     /// failure) with flags (lt = panic); at the top, the end of the frame.
-    fn ret(&mut self, kind: Op, label: Option<u16>, abi_reg: u8) -> Option<(Status, Vec<u8>)> {
+    fn ret(
+        &mut self,
+        kind: Op,
+        label: Option<u16>,
+        abi_reg: u8,
+        world: &mut dyn World,
+        tx: &mut TxState,
+    ) -> Option<(Status, Vec<u8>)> {
         let leftover = self.ergs;
         if let Some(f) = self.near.pop() {
+            if kind != Op::Ret {
+                tx.rollback(f.checkpoint, Some(world));
+            }
             self.sp = f.sp;
             self.ergs = f.caller_ergs + leftover;
             self.pc = match label {
@@ -1001,13 +1036,13 @@ mod tests {
 
     #[test]
     fn unsupported_operations_stop_before_charging() {
-        let code = assemble(&[ins(Op::StorageRead, Src::Reg)], &[]);
+        let code = assemble(&[ins(Op::StaticMemoryRead, Src::Reg)], &[]);
         let program = Arc::new(Program::new(&code).unwrap());
         let mut m = Machine::new(program, Entry::user(Address([1; 20]), Address([2; 20]), 500, vec![]));
         let out = m.run(&mut MemoryWorld::default(), &mut TxState::default(), 10);
         assert_eq!(
             (out.status, out.ergs_left, out.instructions, out.pc),
-            (Status::Unsupported(Op::StorageRead), 500, 0, 0)
+            (Status::Unsupported(Op::StaticMemoryRead), 500, 0, 0)
         );
     }
 }

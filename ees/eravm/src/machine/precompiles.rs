@@ -1,0 +1,122 @@
+//! The precompiles `precompile_call` reaches, chosen by the low 16 bits of `this`, as vm2
+//! 0.5.0's legacy precompiles compute them (zk_evm_abstractions 0.153.12, read, not
+//! copied). Inputs are read through the frame's pages; the output is up to three words.
+//!
+//! - keccak256 round function (0x8010): keccak256 of `length` bytes from byte `offset`;
+//!   one word.
+//! - sha256 round function (0x02): `rounds` (the ABI's last word) compressions of 64-byte
+//!   blocks from word `offset`, without padding, from the standard initial state; the state
+//!   as one word, or nothing for 0 rounds.
+//! - ecrecover (0x01): words hash, v, r, s from word `offset`; [1, address] or [0, 0]. No
+//!   high-s check (the caller's, as vm2).
+//! - secp256r1 verify (0x100): words hash, r, s, x, y; [1, valid] or [0, 0] for a malformed
+//!   signature or key.
+//!
+//! Any other address outputs nothing, as vm2; modexp (0x05), ecadd (0x06), ecmul (0x07) and
+//! ecpairing (0x08), which vm2 0.5.0 also runs, are not here yet (`None`: the machine stops
+//! as unsupported).
+
+use ee_api::U256;
+use sha3::{Digest, Keccak256};
+
+pub const ECRECOVER: u16 = 0x01;
+pub const SHA256: u16 = 0x02;
+pub const KECCAK256: u16 = 0x8010;
+pub const SECP256R1_VERIFY: u16 = 0x100;
+const NOT_YET: [u16; 4] = [0x05, 0x06, 0x07, 0x08];
+
+/// Runs precompile `address`: `read(start, len)` gives input bytes of the read page.
+/// `None` when the precompile is one vm2 runs and this machine does not.
+pub fn call(address: u16, read: impl Fn(u32, u32) -> Vec<u8>, offset: u32, length: u32, aux: u64) -> Option<Vec<U256>> {
+    let word = |i: u32| -> [u8; 32] {
+        let b = read(offset.wrapping_add(i).wrapping_mul(32), 32);
+        b.try_into().expect("32 bytes")
+    };
+    Some(match address {
+        KECCAK256 => vec![U256::from_be_slice(&Keccak256::digest(read(offset, length)))],
+        SHA256 => {
+            if aux == 0 {
+                return Some(Vec::new());
+            }
+            let mut state =
+                [0x6a09e667u32, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+            for round in 0..aux {
+                let at = offset.wrapping_add(2 * round as u32);
+                let mut block = [0u8; 64];
+                block[..32].copy_from_slice(&word_at(&read, at));
+                block[32..].copy_from_slice(&word_at(&read, at.wrapping_add(1)));
+                sha2::compress256(&mut state, &[block.into()]);
+            }
+            let mut out = [0u8; 32];
+            for (chunk, s) in out.chunks_mut(4).zip(state) {
+                chunk.copy_from_slice(&s.to_be_bytes());
+            }
+            vec![U256::from_be_bytes(out)]
+        }
+        ECRECOVER => {
+            let v = word(1)[31];
+            if v > 1 {
+                // vm2 asserts v ∈ {0, 1} (the process aborts): nothing to match.
+                return None;
+            }
+            match ecrecover(&word(0), v, &word(2), &word(3)) {
+                Some(address) => vec![U256::from(1), address],
+                None => vec![U256::ZERO, U256::ZERO],
+            }
+        }
+        SECP256R1_VERIFY => match secp256r1_verify(&word(0), &word(1), &word(2), &word(3), &word(4)) {
+            Some(valid) => vec![U256::from(1), U256::from(valid as u8)],
+            None => vec![U256::ZERO, U256::ZERO],
+        },
+        a if NOT_YET.contains(&a) => return None,
+        _ => Vec::new(),
+    })
+}
+
+fn word_at(read: &impl Fn(u32, u32) -> Vec<u8>, index: u32) -> [u8; 32] {
+    read(index.wrapping_mul(32), 32).try_into().expect("32 bytes")
+}
+
+/// The address whose key signed `hash` as (r, s) with recovery id `v` (0 or 1), without the
+/// low-s rule; `None` when r or s is 0 or not below the order, r is no x coordinate, or the
+/// key is the point at infinity.
+fn ecrecover(hash: &[u8; 32], v: u8, r: &[u8; 32], s: &[u8; 32]) -> Option<U256> {
+    use k256::ecdsa::{Signature, VerifyingKey};
+    use k256::elliptic_curve::ops::{Invert, LinearCombination, Reduce};
+    use k256::elliptic_curve::point::DecompressPoint;
+    use k256::elliptic_curve::sec1::ToEncodedPoint;
+    use k256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar};
+
+    let mut rs = [0u8; 64];
+    rs[..32].copy_from_slice(r);
+    rs[32..].copy_from_slice(s);
+    let signature = Signature::try_from(&rs[..]).ok()?;
+    let (r, s) = signature.split_scalars();
+    let z = <Scalar as Reduce<k256::U256>>::reduce_bytes(&FieldBytes::from(*hash));
+    let big_r = Option::<AffinePoint>::from(AffinePoint::decompress(&r.to_bytes(), (v & 1).into()))?;
+    let r_inv: Scalar = *r.invert();
+    let u1 = -(r_inv * z);
+    let u2 = r_inv * *s;
+    let pk = ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, &u1, &ProjectivePoint::from(big_r), &u2);
+    let key = VerifyingKey::from_affine(pk.into()).ok()?;
+    let point = key.as_affine().to_encoded_point(false);
+    let digest = Keccak256::digest(&point.as_bytes()[1..]);
+    let mut address = [0u8; 32];
+    address[12..].copy_from_slice(&digest[12..]);
+    Some(U256::from_be_bytes(address))
+}
+
+/// Whether (r, s) is a P-256 signature of `hash` by the key (x, y); `None` for a malformed
+/// signature (r or s out of range) or a point off the curve.
+fn secp256r1_verify(hash: &[u8; 32], r: &[u8; 32], s: &[u8; 32], x: &[u8; 32], y: &[u8; 32]) -> Option<bool> {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use p256::ecdsa::{Signature, VerifyingKey};
+    use p256::elliptic_curve::sec1::FromEncodedPoint;
+    use p256::{AffinePoint, EncodedPoint, FieldBytes};
+
+    let signature = Signature::from_scalars(FieldBytes::from(*r), FieldBytes::from(*s)).ok()?;
+    let encoded = EncodedPoint::from_affine_coordinates(&FieldBytes::from(*x), &FieldBytes::from(*y), false);
+    let point = Option::<AffinePoint>::from(AffinePoint::from_encoded_point(&encoded))?;
+    let key = VerifyingKey::from_affine(point).ok()?;
+    Some(key.verify_prehash(hash, &signature).is_ok())
+}
