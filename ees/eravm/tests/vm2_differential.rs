@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use ee_eravm::machine::{run_stack, Entry, MemoryWorld, Status, Step, TxState};
 use ee_eravm::{Cond, Dst, Instruction, Modifiers, Op, Program, Src};
-use eravm_oracle::{Status as OStatus, Tx, World};
+use eravm_oracle::{addresses, Status as OStatus, Tx, World};
 
 const CALLER: Address = Address([0x22; 20]);
 /// A user (non-kernel) address: pointer metadata is erased and the heap stipend is 4 KiB.
@@ -80,6 +80,8 @@ struct Compared {
     steps: usize,
     status: Status,
     return_data: Vec<u8>,
+    /// Storage changes, events, L2→L1 logs, non-zero transient slots at the end.
+    changes: (usize, usize, usize, usize),
 }
 
 fn status_matches(ours: Status, theirs: OStatus) -> bool {
@@ -121,24 +123,48 @@ fn as_ours(s: &eravm_oracle::Step) -> Step {
     }
 }
 
+/// What a run's world holds besides the program: other code (callees, decommit targets) and
+/// storage set before the run, on both sides.
+#[derive(Default)]
+struct Setup {
+    installs: Vec<(Address, Vec<u8>)>,
+    storage: Vec<(Address, U256, U256)>,
+}
+
+/// Our world with the oracle's storage rules: pubdata 65 for a slot's first write ever, 38
+/// for a later one, nothing for a write back to the initial value; SystemContext's slots and
+/// the bootloader's base-token balance free.
+fn our_world(setup: &Setup) -> MemoryWorld {
+    let mut w = MemoryWorld { pubdata_initial_write: 65, pubdata_repeated_write: 38, ..MemoryWorld::default() };
+    w.free_addresses.insert(addresses::SYSTEM_CONTEXT);
+    w.free_slots.insert((addresses::L2_BASE_TOKEN, World::balance_key(addresses::BOOTLOADER)));
+    for (a, code) in &setup.installs {
+        w.install(*a, code);
+    }
+    for (a, k, v) in &setup.storage {
+        w.storage.insert((*a, *k), *v);
+    }
+    w
+}
+
 /// Runs `code` on both machines and compares; panics at the first difference.
 fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) -> Compared {
-    let program = Program::new(code).expect("assembled code is valid");
     let address = if kernel { KERNEL_CONTRACT } else { CONTRACT };
+    compare_at(name, code, calldata, ergs, address, &Setup::default())
+}
+
+/// Runs `code` at `address` on both machines and compares every step, the end, and the
+/// world's changes: storage, events, L2→L1 logs, transient storage, the pubdata counter.
+fn compare_at(name: &str, code: &[u8], calldata: &[u8], ergs: u32, address: Address, setup: &Setup) -> Compared {
+    let program = Program::new(code).expect("assembled code is valid");
     let mut entry = Entry::user(address, CALLER, ergs, calldata.to_vec());
     entry.context_u128 = VALUE;
-    entry.is_kernel = kernel;
-    let mut our_world = MemoryWorld::default();
+    let mut our_world = our_world(setup);
     our_world.install(address, code);
+    let mut tx_state = TxState::default();
     let mut our_trace = Vec::new();
-    let ours = run_stack(
-        &mut our_world,
-        &mut TxState::default(),
-        Arc::new(program.clone()),
-        entry,
-        STEP_LIMIT,
-        Some(&mut our_trace),
-    );
+    let ours =
+        run_stack(&mut our_world, &mut tx_state, Arc::new(program.clone()), entry, STEP_LIMIT, Some(&mut our_trace));
     if std::env::var("DUMP").as_deref() == Ok(name) {
         for st in &our_trace {
             eprintln!("{}", show(st));
@@ -147,6 +173,12 @@ fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) ->
     assert!(!matches!(ours.status, Status::Unsupported(_)), "{name}: program uses an unsupported op: {ours:?}");
 
     let mut world = World::new();
+    for (a, c) in &setup.installs {
+        world.install(*a, c);
+    }
+    for (a, k, v) in &setup.storage {
+        world.set_storage(*a, *k, *v);
+    }
     world.install(address, code);
     let mut tx = Tx::call(CALLER, address, calldata.to_vec(), ergs).traced();
     tx.value = VALUE;
@@ -189,7 +221,42 @@ fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) ->
     assert_eq!(ours.return_data, theirs.return_data, "{name}: return data");
     assert_eq!(ours.ergs_left, theirs.ergs_left, "{name}: ergs left");
     assert_eq!(ours.instructions, theirs.instructions, "{name}: instruction count");
-    Compared { steps: our_trace.len(), status: ours.status, return_data: ours.return_data }
+
+    // The world: what changed, against what each side held before.
+    let before = |a: Address, k: U256| {
+        setup.storage.iter().find(|(sa, sk, _)| (*sa, *sk) == (a, k)).map(|s| s.2).unwrap_or(U256::ZERO)
+    };
+    let mut our_changes: Vec<(Address, U256, U256, U256)> = our_world
+        .storage
+        .iter()
+        .filter(|(&(a, k), &v)| v != before(a, k))
+        .map(|(&(a, k), &v)| (a, k, before(a, k), v))
+        .collect();
+    let mut their_changes: Vec<_> = theirs.storage_changes.iter().map(|c| (c.address, c.key, c.before, c.after)).collect();
+    our_changes.sort();
+    their_changes.sort();
+    assert_eq!(our_changes, their_changes, "{name}: storage changes");
+    let our_events: Vec<_> = our_world.events.iter().map(|e| (e.key, e.value, e.is_first, e.tx_number)).collect();
+    let their_events: Vec<_> = theirs.events.iter().map(|e| (e.key, e.value, e.is_first, e.tx_number)).collect();
+    assert_eq!(our_events, their_events, "{name}: events");
+    let our_logs: Vec<_> =
+        our_world.l2_to_l1_logs.iter().map(|l| (l.key, l.value, l.is_service, l.address, l.tx_number)).collect();
+    let their_logs: Vec<_> =
+        theirs.l2_to_l1_logs.iter().map(|l| (l.key, l.value, l.is_service, l.address, l.tx_number)).collect();
+    assert_eq!(our_logs, their_logs, "{name}: L2→L1 logs");
+    let mut our_transient: Vec<_> =
+        our_world.transient.iter().filter(|(_, v)| !v.is_zero()).map(|(&(a, k), &v)| (a, k, v)).collect();
+    let mut their_transient: Vec<_> = theirs.transient_storage.iter().filter(|t| !t.2.is_zero()).copied().collect();
+    our_transient.sort();
+    their_transient.sort();
+    assert_eq!(our_transient, their_transient, "{name}: transient storage");
+    assert_eq!(tx_state.pubdata(), theirs.pubdata, "{name}: pubdata");
+    Compared {
+        steps: our_trace.len(),
+        status: ours.status,
+        return_data: ours.return_data,
+        changes: (our_changes.len(), our_events.len(), our_logs.len(), our_transient.len()),
+    }
 }
 
 /// A named program: its instructions and the constant words after them.
@@ -382,6 +449,401 @@ fn hand_written() -> Vec<Case> {
 }
 
 const NONE: Modifiers = Modifiers::NONE;
+
+fn sload(key: u8, dst: u8) -> Instruction {
+    reg(Op::StorageRead).regs(key, 0, dst, 0)
+}
+
+fn sstore(key: u8, value: u8) -> Instruction {
+    reg(Op::StorageWrite).regs(key, value, 0, 0)
+}
+
+fn tload(key: u8, dst: u8) -> Instruction {
+    reg(Op::TransientStorageRead).regs(key, 0, dst, 0)
+}
+
+fn tstore(key: u8, value: u8) -> Instruction {
+    reg(Op::TransientStorageWrite).regs(key, value, 0, 0)
+}
+
+/// `event` or `to_l1` (`op`), with `.i` when `first`.
+fn log(op: Op, key: u8, value: u8, first: bool) -> Instruction {
+    ins(op, Src::Reg, Dst::Reg, if first { Modifiers::FIRST } else { NONE }).regs(key, value, 0, 0)
+}
+
+/// `st [imm]`, the value in `r`.
+fn store(addr: u16, r: u8) -> Instruction {
+    ins(Op::HeapWrite, Src::Imm, Dst::Reg, NONE).regs(0, r, 0, 0).imms(addr, 0)
+}
+
+/// `ld [imm]` (or the aux heap's) into `r`.
+fn load(op: Op, addr: u16, r: u8) -> Instruction {
+    ins(op, Src::Imm, Dst::Reg, NONE).regs(0, 0, r, 0).imms(addr, 0)
+}
+
+fn word(v: U256) -> [u8; 32] {
+    v.to_be_bytes::<32>()
+}
+
+/// A precompile-call ABI word: input offset and length, output offset and length, the
+/// pages to read and write (0: the frame's heap), the precompile's own word.
+fn precompile_abi(input: (u32, u32), output: (u32, u32), pages: (u32, u32), aux: u64) -> [u8; 32] {
+    word(U256::from_limbs([
+        input.0 as u64 | (input.1 as u64) << 32,
+        output.0 as u64 | (output.1 as u64) << 32,
+        pages.0 as u64 | (pages.1 as u64) << 32,
+        aux,
+    ]))
+}
+
+const fn low(n: u16) -> Address {
+    let mut a = [0u8; 20];
+    a[18] = (n >> 8) as u8;
+    a[19] = n as u8;
+    Address(a)
+}
+
+const EVENT_WRITER: Address = low(0x800d);
+const CALLEE: Address = Address([0x33; 20]);
+
+/// A hand-written program that acts on the world: where it runs, what the world holds, the
+/// ergs it gets, and the ending it was written for.
+struct WorldCase {
+    name: String,
+    prog: Vec<Instruction>,
+    constants: Vec<[u8; 32]>,
+    address: Address,
+    setup: Setup,
+    ergs: Vec<u32>,
+    expected: Status,
+}
+
+fn world_case(name: &str, prog: Vec<Instruction>, constants: Vec<[u8; 32]>, address: Address) -> WorldCase {
+    WorldCase {
+        name: name.into(),
+        prog,
+        constants,
+        address,
+        setup: Setup::default(),
+        ergs: vec![200_000],
+        expected: Status::Success,
+    }
+}
+
+/// keccak256 as the test computes it independently.
+fn keccak(bytes: &[u8]) -> [u8; 32] {
+    use sha3::Digest;
+    sha3::Keccak256::digest(bytes).into()
+}
+
+fn world_cases() -> Vec<WorldCase> {
+    let mut cases = Vec::new();
+    // Storage: cold and warm reads, a write after a read, a warm write, a cold write, a
+    // write to a slot set before the run (repeated-write pubdata) and back (paid pubdata
+    // returned), transient storage; a near call that writes and reverts is undone (storage,
+    // transient storage, pubdata) while the slots it touched stay warm.
+    let storage = vec![
+        /* 0 */ set(1, 1),
+        /* 1 */ set(2, 5),
+        /* 2 */ sload(1, 3),
+        /* 3 */ sload(1, 4),
+        /* 4 */ sstore(1, 2),
+        /* 5 */ sstore(1, 2),
+        /* 6 */ set(5, 2),
+        /* 7 */ sstore(5, 2),
+        /* 8 */ sload(5, 6),
+        /* 9 */ set(7, 3),
+        /* 10 */ sload(7, 8),
+        /* 11 */ sstore(7, 0),
+        /* 12 */ reg(Op::Meta).regs(0, 0, 9, 0),
+        /* 13 */ sstore(7, 8),
+        /* 14 */ tstore(1, 2),
+        /* 15 */ reg(Op::NearCall).regs(0, 0, 0, 0).imms(21, 16),
+        /* 16 */ sload(5, 10),
+        /* 17 */ tload(1, 11),
+        /* 18 */ reg(Op::Meta).regs(0, 0, 12, 0),
+        /* 19 */ sload(13, 14),
+        /* 20 */ reg(Op::Ret),
+        /* 21 */ set(2, 9),
+        /* 22 */ sstore(5, 2),
+        /* 23 */ tstore(1, 2),
+        /* 24 */ set(13, 4),
+        /* 25 */ sstore(13, 2),
+        /* 26 */ reg(Op::Meta).regs(0, 0, 9, 0),
+        /* 27 */ reg(Op::Revert),
+    ];
+    for (label, address) in [("user", CONTRACT), ("kernel", KERNEL_CONTRACT)] {
+        let mut c = world_case(&format!("storage ({label})"), storage.clone(), vec![], address);
+        c.setup.storage.push((address, U256::from(3), U256::from(7)));
+        c.ergs = vec![200_000, 0, 2_007, 2_008, 2_100, 5_000, 9_000, 12_000, 20_000, 30_000];
+        cases.push(c);
+    }
+    // The same writes at SystemContext, whose slots are free: warm refunds, no pubdata.
+    let mut c = world_case("storage at SystemContext (free slots)", storage.clone(), vec![], addresses::SYSTEM_CONTEXT);
+    c.ergs = vec![200_000, 7_000];
+    cases.push(c);
+    // The bootloader's base-token balance slot is free, its neighbour is not.
+    let mut c = world_case(
+        "storage at L2BaseToken (one free slot)",
+        vec![load_const(1, cst(0)), set(2, 9), sload(1, 3), sstore(1, 2), sstore(2, 2), sload(2, 4), reg(Op::Meta).regs(0, 0, 5, 0), reg(Op::Ret)],
+        vec![word(World::balance_key(addresses::BOOTLOADER))],
+        addresses::L2_BASE_TOKEN,
+    );
+    c.setup.storage.push((addresses::L2_BASE_TOKEN, U256::from(9), U256::from(1)));
+    cases.push(c);
+
+    // Events (recorded at EventWriter only) and L2→L1 logs; a near call that logs and
+    // panics is undone; inctx advances the transaction number and clears transient storage.
+    let events = vec![
+        /* 0 */ set(1, 0x11),
+        /* 1 */ set(2, 0x22),
+        /* 2 */ log(Op::Event, 1, 2, true),
+        /* 3 */ log(Op::Event, 2, 1, false),
+        /* 4 */ log(Op::ToL1Message, 1, 2, true),
+        /* 5 */ log(Op::ToL1Message, 2, 2, false),
+        /* 6 */ tstore(1, 2),
+        /* 7 */ reg(Op::NearCall).regs(0, 0, 0, 0).imms(14, 8),
+        /* 8 */ log(Op::Event, 1, 1, false),
+        /* 9 */ reg(Op::IncrementTxNumber),
+        /* 10 */ log(Op::Event, 2, 2, true),
+        /* 11 */ log(Op::ToL1Message, 2, 1, true),
+        /* 12 */ tload(1, 3),
+        /* 13 */ reg(Op::Ret),
+        /* 14 */ log(Op::Event, 1, 2, false),
+        /* 15 */ log(Op::ToL1Message, 1, 1, false),
+        /* 16 */ tstore(2, 2),
+        /* 17 */ reg(Op::Panic),
+    ];
+    for (label, address, expected) in [
+        ("EventWriter", EVENT_WRITER, Status::Success),
+        ("another kernel address", KERNEL_CONTRACT, Status::Success),
+        ("user: kernel only", CONTRACT, Status::Panic),
+    ] {
+        let mut c = world_case(&format!("events and L2→L1 logs ({label})"), events.clone(), vec![], address);
+        c.expected = expected;
+        c.ergs = vec![200_000, 0, 50, 200, 400];
+        cases.push(c);
+    }
+
+    // Decommit: a known hash (fresh, then cached: the extra ergs come back), the same hash
+    // marked "constructing" (another key, fresh), a malformed hash (0), an unknown but
+    // well-formed one (an empty page), extra ergs that cannot be paid (0, then out of ergs).
+    let target = build(&[set(1, 1), reg(Op::Ret)], &[]);
+    let hash = U256::from_be_bytes(ee_eravm::versioned_hash(&target).expect("valid code"));
+    let mut constructing = word(hash);
+    constructing[1] = 1;
+    let mut malformed = word(hash);
+    malformed[0] = 3;
+    let mut unknown = [0u8; 32];
+    unknown[0] = 1;
+    unknown[31] = 0x5a;
+    let decommit = |h: u8, extra: u8, d: u8| reg(Op::Decommit).regs(h, extra, d, 0);
+    let prog = vec![
+        load_const(1, cst(0)),
+        set(2, 100),
+        decommit(1, 2, 3),
+        reg(Op::FatPointerRead).regs(3, 0, 4, 0),
+        decommit(1, 2, 5),
+        load_const(6, cst(1)),
+        decommit(6, 2, 7),
+        load_const(8, cst(2)),
+        decommit(8, 2, 9),
+        load_const(10, cst(3)),
+        decommit(10, 0, 11),
+        reg(Op::FatPointerRead).regs(11, 0, 12, 0),
+        reg(Op::ErgsLeft).regs(0, 0, 13, 0),
+        load_const(14, cst(4)),
+        decommit(1, 14, 15),
+        reg(Op::Ret),
+    ];
+    let consts = vec![word(hash), constructing, malformed, unknown, word(U256::from(u32::MAX))];
+    for (label, address, expected) in [("kernel", KERNEL_CONTRACT, Status::Panic), ("user: kernel only", CONTRACT, Status::Panic)] {
+        let mut c = world_case(&format!("decommit ({label})"), prog.clone(), consts.clone(), address);
+        c.setup.installs.push((CALLEE, target.clone()));
+        c.expected = expected;
+        c.ergs = vec![200_000, 5, 50, 110];
+        cases.push(c);
+    }
+    // Without the last (unpayable) decommit: the run succeeds.
+    let mut c = world_case("decommit, paid", prog[..13].iter().copied().chain([reg(Op::Ret)]).collect(), consts, KERNEL_CONTRACT);
+    c.setup.installs.push((CALLEE, target));
+    cases.push(c);
+
+    // Precompiles, each at its address: input written to the heap, the call, the output
+    // read back (from the heap, or the aux heap when the ABI names page 3).
+    let input: Vec<[u8; 32]> = (0..6u8).map(|i| [0x31 ^ i.wrapping_mul(0x45); 32]).collect();
+    let precompile = |abi_const: u16, extra_const: u16| {
+        [load_const(1, cst(abi_const)), load_const(2, cst(extra_const)), reg(Op::PrecompileCall).regs(1, 2, 3, 0)]
+    };
+    let write_input = |n: usize| -> Vec<Instruction> {
+        (0..n).flat_map(|i| [load_const(4, cst(10 + i as u16)), store(32 * i as u16, 4)]).collect()
+    };
+    let mut with_input = |consts: Vec<[u8; 32]>, words: &[[u8; 32]]| {
+        let mut c = consts;
+        c.resize(10, [0; 32]);
+        c.extend_from_slice(words);
+        c
+    };
+    // keccak256: 70 bytes from byte 5 (unaligned), output at word 4; again into the aux heap
+    // at word 1 with 7 pubdata; then the output length 0 (nothing written).
+    let mut keccak_prog = write_input(3);
+    keccak_prog.extend(precompile(0, 1));
+    keccak_prog.push(load(Op::HeapRead, 128, 5));
+    keccak_prog.extend(precompile(2, 3));
+    keccak_prog.push(load(Op::AuxHeapRead, 32, 6));
+    keccak_prog.extend(precompile(4, 1));
+    keccak_prog.push(load(Op::HeapRead, 192, 7));
+    keccak_prog.push(reg(Op::Meta).regs(0, 0, 8, 0));
+    keccak_prog.push(reg(Op::Ret));
+    let keccak_consts = with_input(
+        vec![
+            precompile_abi((5, 70), (4, 1), (0, 0), 0),
+            word(U256::from(40)),
+            precompile_abi((5, 70), (1, 1), (0, 3), 0),
+            word(U256::from(7u64 << 32 | 40)),
+            precompile_abi((0, 64), (6, 0), (0, 0), 0),
+        ],
+        &input[..3],
+    );
+    let mut c = world_case("keccak256 precompile", keccak_prog.clone(), keccak_consts.clone(), low(0x8010));
+    c.ergs = vec![200_000, 30, 60, 90];
+    cases.push(c);
+    // The same call elsewhere: no precompile there, nothing written, still 1.
+    cases.push(world_case("precompile call at a non-precompile address", keccak_prog, keccak_consts, KERNEL_CONTRACT));
+    // sha256: two rounds over 4 words from word 1, output at word 8; then zero rounds.
+    let mut sha_prog = write_input(5);
+    sha_prog.extend(precompile(0, 1));
+    sha_prog.push(load(Op::HeapRead, 256, 5));
+    sha_prog.extend(precompile(2, 1));
+    sha_prog.push(load(Op::HeapRead, 288, 6));
+    sha_prog.push(reg(Op::Ret));
+    let sha_consts = with_input(
+        vec![
+            precompile_abi((1, 4), (8, 1), (0, 0), 2),
+            word(U256::from(14)),
+            precompile_abi((1, 0), (9, 1), (0, 0), 0),
+        ],
+        &input[..5],
+    );
+    cases.push(world_case("sha256 precompile", sha_prog, sha_consts, low(0x02)));
+    // ecrecover of a real signature, and of one with r = 0 ([0, 0]).
+    {
+        use k256::ecdsa::SigningKey;
+        let key = SigningKey::from_bytes(&[7u8; 32].into()).expect("a key");
+        let digest = keccak(b"eravm");
+        let (sig, recid) = key.sign_prehash_recoverable(&digest).expect("signs");
+        let sig = sig.to_bytes();
+        let words = [digest, word(U256::from(recid.to_byte())), sig[..32].try_into().unwrap(), sig[32..].try_into().unwrap()];
+        let mut prog = write_input(4);
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 128, 5));
+        prog.push(load(Op::HeapRead, 160, 6));
+        prog.push(store(64, 0));
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 128, 7));
+        prog.push(load(Op::HeapRead, 160, 8));
+        prog.push(reg(Op::Ret));
+        let consts = with_input(vec![precompile_abi((0, 4), (4, 2), (0, 0), 0), word(U256::from(1112))], &words);
+        cases.push(world_case("ecrecover precompile", prog, consts, low(0x01)));
+    }
+    // secp256r1 verify: a valid signature, then a corrupted digest ([1, 0]).
+    {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        use p256::ecdsa::{Signature, SigningKey};
+        let key = SigningKey::from_bytes(&[9u8; 32].into()).expect("a key");
+        let digest = keccak(b"era");
+        let sig: Signature = key.sign_prehash(&digest).expect("signs");
+        let sig = sig.to_bytes();
+        let point = key.verifying_key().to_encoded_point(false);
+        let words = [
+            digest,
+            sig[..32].try_into().unwrap(),
+            sig[32..].try_into().unwrap(),
+            point.x().unwrap().as_slice().try_into().unwrap(),
+            point.y().unwrap().as_slice().try_into().unwrap(),
+        ];
+        let mut prog = write_input(5);
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 160, 5));
+        prog.push(load(Op::HeapRead, 192, 6));
+        prog.push(store(0, 6));
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 160, 7));
+        prog.push(load(Op::HeapRead, 192, 8));
+        prog.push(reg(Op::Ret));
+        let consts = with_input(vec![precompile_abi((0, 5), (5, 2), (0, 0), 0), word(U256::from(100))], &words);
+        cases.push(world_case("secp256r1 verify precompile", prog, consts, low(0x100)));
+    }
+    // Extra ergs the frame cannot pay: vm2's panic step follows.
+    let mut c = world_case(
+        "precompile call with unpayable extra ergs",
+        vec![load_const(2, cst(0)), reg(Op::PrecompileCall).regs(1, 2, 3, 0), reg(Op::Ret)],
+        vec![word(U256::from(u32::MAX))],
+        low(0x8010),
+    );
+    c.expected = Status::Panic;
+    cases.push(c);
+    // Precompile calls are kernel only.
+    let mut c = world_case("precompile call (user: kernel only)", vec![reg(Op::PrecompileCall).regs(1, 2, 3, 0), reg(Op::Ret)], vec![], CONTRACT);
+    c.expected = Status::Panic;
+    cases.push(c);
+
+    // Static context, reached through a static far call: reads pass, writes panic the
+    // callee (paid for, as vm2), and the caller goes on at the handler and writes itself.
+    let far_abi = word(U256::from_limbs([0, 0, 0, 30_000]));
+    let callee_word = word(U256::from_be_slice(&CALLEE.0));
+    for (label, write) in [
+        ("sstore", sstore(1, 1)),
+        ("tstore", tstore(1, 1)),
+        ("event", log(Op::Event, 1, 1, false)),
+        ("to_l1", log(Op::ToL1Message, 1, 1, false)),
+        ("reads only", set(4, 4)),
+    ] {
+        let callee = build(&[set(1, 1), sload(1, 2), tload(1, 3), write, reg(Op::Ret)], &[]);
+        let caller = vec![
+            /* 0 */ load_const(1, cst(0)),
+            /* 1 */ load_const(2, cst(1)),
+            /* 2 */ ins(Op::FarCall, Src::Reg, Dst::Reg, Modifiers::STATIC).regs(1, 2, 0, 0).imms(5, 0),
+            /* 3 */ set(6, 6),
+            /* 4 */ reg(Op::Ret),
+            /* 5 */ set(5, 9),
+            /* 6 */ sstore(5, 5),
+            /* 7 */ tstore(5, 5),
+            /* 8 */ reg(Op::Ret),
+        ];
+        let mut c = world_case(&format!("static far call, callee {label}"), caller, vec![far_abi, callee_word], CONTRACT);
+        c.setup.installs.push((CALLEE, callee));
+        c.ergs = vec![200_000, 3_000, 20_000];
+        cases.push(c);
+    }
+    cases
+}
+
+#[test]
+fn world_programs_match_vm2() {
+    let mut runs = 0;
+    let mut steps = 0;
+    let mut changes = (0, 0, 0, 0);
+    for case in world_cases() {
+        let code = build(&case.prog, &case.constants);
+        for (i, ergs) in case.ergs.iter().enumerate() {
+            let name = format!("{} with {ergs} ergs", case.name);
+            let c = compare_at(&name, &code, &[], *ergs, case.address, &case.setup);
+            runs += 1;
+            steps += c.steps;
+            changes = (changes.0 + c.changes.0, changes.1 + c.changes.1, changes.2 + c.changes.2, changes.3 + c.changes.3);
+            // The first (ample) ergs: the ending the program was written for.
+            if i == 0 {
+                assert_eq!(c.status, case.expected, "{name}");
+            }
+        }
+    }
+    eprintln!(
+        "world programs: {runs} runs, {steps} steps compared; at the end {} storage changes, {} events, {} L2→L1 logs, {} transient slots",
+        changes.0, changes.1, changes.2, changes.3
+    );
+    assert!(changes.0 > 5 && changes.1 > 2 && changes.2 > 2 && changes.3 > 2, "{changes:?}");
+}
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);
