@@ -82,6 +82,10 @@ struct Compared {
     return_data: Vec<u8>,
     /// Storage changes, events, L2→L1 logs, non-zero transient slots at the end.
     changes: (usize, usize, usize, usize),
+    /// The registers after the last step.
+    registers: [U256; 16],
+    /// Steps of storage, transient, event, L2→L1, precompile and decommit instructions.
+    world_ops: usize,
 }
 
 fn status_matches(ours: Status, theirs: OStatus) -> bool {
@@ -232,7 +236,8 @@ fn compare_at(name: &str, code: &[u8], calldata: &[u8], ergs: u32, address: Addr
         .filter(|(&(a, k), &v)| v != before(a, k))
         .map(|(&(a, k), &v)| (a, k, before(a, k), v))
         .collect();
-    let mut their_changes: Vec<_> = theirs.storage_changes.iter().map(|c| (c.address, c.key, c.before, c.after)).collect();
+    let mut their_changes: Vec<_> =
+        theirs.storage_changes.iter().map(|c| (c.address, c.key, c.before, c.after)).collect();
     our_changes.sort();
     their_changes.sort();
     assert_eq!(our_changes, their_changes, "{name}: storage changes");
@@ -256,6 +261,25 @@ fn compare_at(name: &str, code: &[u8], calldata: &[u8], ergs: u32, address: Addr
         status: ours.status,
         return_data: ours.return_data,
         changes: (our_changes.len(), our_events.len(), our_logs.len(), our_transient.len()),
+        registers: our_trace.last().map(|s| s.registers).unwrap_or_default(),
+        world_ops: our_trace
+            .iter()
+            .filter(|s| {
+                s.pc.is_some_and(|pc| {
+                    matches!(
+                        program.instruction(pc).op,
+                        Op::StorageRead
+                            | Op::StorageWrite
+                            | Op::TransientStorageRead
+                            | Op::TransientStorageWrite
+                            | Op::Event
+                            | Op::ToL1Message
+                            | Op::PrecompileCall
+                            | Op::Decommit
+                    )
+                })
+            })
+            .count(),
     }
 }
 
@@ -516,6 +540,8 @@ struct WorldCase {
     setup: Setup,
     ergs: Vec<u32>,
     expected: Status,
+    /// What the registers must hold at the end of the first run, computed independently.
+    check: Option<Box<dyn Fn(&[U256; 16])>>,
 }
 
 fn world_case(name: &str, prog: Vec<Instruction>, constants: Vec<[u8; 32]>, address: Address) -> WorldCase {
@@ -527,6 +553,7 @@ fn world_case(name: &str, prog: Vec<Instruction>, constants: Vec<[u8; 32]>, addr
         setup: Setup::default(),
         ergs: vec![200_000],
         expected: Status::Success,
+        check: None,
     }
 }
 
@@ -585,7 +612,16 @@ fn world_cases() -> Vec<WorldCase> {
     // The bootloader's base-token balance slot is free, its neighbour is not.
     let mut c = world_case(
         "storage at L2BaseToken (one free slot)",
-        vec![load_const(1, cst(0)), set(2, 9), sload(1, 3), sstore(1, 2), sstore(2, 2), sload(2, 4), reg(Op::Meta).regs(0, 0, 5, 0), reg(Op::Ret)],
+        vec![
+            load_const(1, cst(0)),
+            set(2, 9),
+            sload(1, 3),
+            sstore(1, 2),
+            sstore(2, 2),
+            sload(2, 4),
+            reg(Op::Meta).regs(0, 0, 5, 0),
+            reg(Op::Ret),
+        ],
         vec![word(World::balance_key(addresses::BOOTLOADER))],
         addresses::L2_BASE_TOKEN,
     );
@@ -657,7 +693,9 @@ fn world_cases() -> Vec<WorldCase> {
         reg(Op::Ret),
     ];
     let consts = vec![word(hash), constructing, malformed, unknown, word(U256::from(u32::MAX))];
-    for (label, address, expected) in [("kernel", KERNEL_CONTRACT, Status::Panic), ("user: kernel only", CONTRACT, Status::Panic)] {
+    for (label, address, expected) in
+        [("kernel", KERNEL_CONTRACT, Status::Panic), ("user: kernel only", CONTRACT, Status::Panic)]
+    {
         let mut c = world_case(&format!("decommit ({label})"), prog.clone(), consts.clone(), address);
         c.setup.installs.push((CALLEE, target.clone()));
         c.expected = expected;
@@ -665,7 +703,12 @@ fn world_cases() -> Vec<WorldCase> {
         cases.push(c);
     }
     // Without the last (unpayable) decommit: the run succeeds.
-    let mut c = world_case("decommit, paid", prog[..13].iter().copied().chain([reg(Op::Ret)]).collect(), consts, KERNEL_CONTRACT);
+    let mut c = world_case(
+        "decommit, paid",
+        prog[..13].iter().copied().chain([reg(Op::Ret)]).collect(),
+        consts,
+        KERNEL_CONTRACT,
+    );
     c.setup.installs.push((CALLEE, target));
     cases.push(c);
 
@@ -678,7 +721,7 @@ fn world_cases() -> Vec<WorldCase> {
     let write_input = |n: usize| -> Vec<Instruction> {
         (0..n).flat_map(|i| [load_const(4, cst(10 + i as u16)), store(32 * i as u16, 4)]).collect()
     };
-    let mut with_input = |consts: Vec<[u8; 32]>, words: &[[u8; 32]]| {
+    let with_input = |consts: Vec<[u8; 32]>, words: &[[u8; 32]]| {
         let mut c = consts;
         c.resize(10, [0; 32]);
         c.extend_from_slice(words);
@@ -707,6 +750,12 @@ fn world_cases() -> Vec<WorldCase> {
     );
     let mut c = world_case("keccak256 precompile", keccak_prog.clone(), keccak_consts.clone(), low(0x8010));
     c.ergs = vec![200_000, 30, 60, 90];
+    let bytes: Vec<u8> = input[..3].concat();
+    let expected = U256::from_be_bytes(keccak(&bytes[5..75]));
+    c.check = Some(Box::new(move |r| {
+        assert_eq!((r[3], r[5], r[6], r[7]), (U256::from(1), expected, expected, U256::ZERO), "keccak");
+        assert_eq!(r[8].as_limbs()[0], 7, "pubdata in kernel meta");
+    }));
     cases.push(c);
     // The same call elsewhere: no precompile there, nothing written, still 1.
     cases.push(world_case("precompile call at a non-precompile address", keccak_prog, keccak_consts, KERNEL_CONTRACT));
@@ -725,7 +774,18 @@ fn world_cases() -> Vec<WorldCase> {
         ],
         &input[..5],
     );
-    cases.push(world_case("sha256 precompile", sha_prog, sha_consts, low(0x02)));
+    let mut c = world_case("sha256 precompile", sha_prog, sha_consts, low(0x02));
+    // Two blocks without padding: sha256's compression from its initial state, computed by
+    // hand-rolled padding-free use of sha2's block function.
+    let blocks: Vec<u8> = input[1..5].concat();
+    let mut state = [0x6a09e667u32, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    for b in blocks.chunks(64) {
+        let block: [u8; 64] = b.try_into().unwrap();
+        sha2::compress256(&mut state, &[block.into()]);
+    }
+    let expected = U256::from_be_slice(&state.iter().flat_map(|w| w.to_be_bytes()).collect::<Vec<u8>>());
+    c.check = Some(Box::new(move |r| assert_eq!((r[5], r[6]), (expected, U256::ZERO), "sha256")));
+    cases.push(c);
     // ecrecover of a real signature, and of one with r = 0 ([0, 0]).
     {
         use k256::ecdsa::SigningKey;
@@ -733,7 +793,8 @@ fn world_cases() -> Vec<WorldCase> {
         let digest = keccak(b"eravm");
         let (sig, recid) = key.sign_prehash_recoverable(&digest).expect("signs");
         let sig = sig.to_bytes();
-        let words = [digest, word(U256::from(recid.to_byte())), sig[..32].try_into().unwrap(), sig[32..].try_into().unwrap()];
+        let words =
+            [digest, word(U256::from(recid.to_byte())), sig[..32].try_into().unwrap(), sig[32..].try_into().unwrap()];
         let mut prog = write_input(4);
         prog.extend(precompile(0, 1));
         prog.push(load(Op::HeapRead, 128, 5));
@@ -744,7 +805,15 @@ fn world_cases() -> Vec<WorldCase> {
         prog.push(load(Op::HeapRead, 160, 8));
         prog.push(reg(Op::Ret));
         let consts = with_input(vec![precompile_abi((0, 4), (4, 2), (0, 0), 0), word(U256::from(1112))], &words);
-        cases.push(world_case("ecrecover precompile", prog, consts, low(0x01)));
+        let mut c = world_case("ecrecover precompile", prog, consts, low(0x01));
+        let point = key.verifying_key().to_encoded_point(false);
+        let mut address = keccak(&point.as_bytes()[1..]);
+        address[..12].fill(0);
+        let address = U256::from_be_bytes(address);
+        c.check = Some(Box::new(move |r| {
+            assert_eq!((r[5], r[6], r[7], r[8]), (U256::from(1), address, U256::ZERO, U256::ZERO), "ecrecover")
+        }));
+        cases.push(c);
     }
     // secp256r1 verify: a valid signature, then a corrupted digest ([1, 0]).
     {
@@ -759,8 +828,8 @@ fn world_cases() -> Vec<WorldCase> {
             digest,
             sig[..32].try_into().unwrap(),
             sig[32..].try_into().unwrap(),
-            point.x().unwrap().as_slice().try_into().unwrap(),
-            point.y().unwrap().as_slice().try_into().unwrap(),
+            (*point.x().unwrap()).into(),
+            (*point.y().unwrap()).into(),
         ];
         let mut prog = write_input(5);
         prog.extend(precompile(0, 1));
@@ -772,7 +841,11 @@ fn world_cases() -> Vec<WorldCase> {
         prog.push(load(Op::HeapRead, 192, 8));
         prog.push(reg(Op::Ret));
         let consts = with_input(vec![precompile_abi((0, 5), (5, 2), (0, 0), 0), word(U256::from(100))], &words);
-        cases.push(world_case("secp256r1 verify precompile", prog, consts, low(0x100)));
+        let mut c = world_case("secp256r1 verify precompile", prog, consts, low(0x100));
+        let one = U256::from(1);
+        c.check =
+            Some(Box::new(move |r| assert_eq!((r[5], r[6], r[7], r[8]), (one, one, one, U256::ZERO), "secp256r1")));
+        cases.push(c);
     }
     // Extra ergs the frame cannot pay: vm2's panic step follows.
     let mut c = world_case(
@@ -784,7 +857,12 @@ fn world_cases() -> Vec<WorldCase> {
     c.expected = Status::Panic;
     cases.push(c);
     // Precompile calls are kernel only.
-    let mut c = world_case("precompile call (user: kernel only)", vec![reg(Op::PrecompileCall).regs(1, 2, 3, 0), reg(Op::Ret)], vec![], CONTRACT);
+    let mut c = world_case(
+        "precompile call (user: kernel only)",
+        vec![reg(Op::PrecompileCall).regs(1, 2, 3, 0), reg(Op::Ret)],
+        vec![],
+        CONTRACT,
+    );
     c.expected = Status::Panic;
     cases.push(c);
 
@@ -811,7 +889,8 @@ fn world_cases() -> Vec<WorldCase> {
             /* 7 */ tstore(5, 5),
             /* 8 */ reg(Op::Ret),
         ];
-        let mut c = world_case(&format!("static far call, callee {label}"), caller, vec![far_abi, callee_word], CONTRACT);
+        let mut c =
+            world_case(&format!("static far call, callee {label}"), caller, vec![far_abi, callee_word], CONTRACT);
         c.setup.installs.push((CALLEE, callee));
         c.ergs = vec![200_000, 3_000, 20_000];
         cases.push(c);
@@ -824,6 +903,7 @@ fn world_programs_match_vm2() {
     let mut runs = 0;
     let mut steps = 0;
     let mut changes = (0, 0, 0, 0);
+    let mut world_ops = 0;
     for case in world_cases() {
         let code = build(&case.prog, &case.constants);
         for (i, ergs) in case.ergs.iter().enumerate() {
@@ -831,15 +911,20 @@ fn world_programs_match_vm2() {
             let c = compare_at(&name, &code, &[], *ergs, case.address, &case.setup);
             runs += 1;
             steps += c.steps;
-            changes = (changes.0 + c.changes.0, changes.1 + c.changes.1, changes.2 + c.changes.2, changes.3 + c.changes.3);
+            world_ops += c.world_ops;
+            changes =
+                (changes.0 + c.changes.0, changes.1 + c.changes.1, changes.2 + c.changes.2, changes.3 + c.changes.3);
             // The first (ample) ergs: the ending the program was written for.
             if i == 0 {
                 assert_eq!(c.status, case.expected, "{name}");
+                if let Some(check) = &case.check {
+                    check(&c.registers);
+                }
             }
         }
     }
     eprintln!(
-        "world programs: {runs} runs, {steps} steps compared; at the end {} storage changes, {} events, {} L2→L1 logs, {} transient slots",
+        "world programs: {runs} runs, {steps} steps compared ({world_ops} of world ops); at the end {} storage changes, {} events, {} L2→L1 logs, {} transient slots",
         changes.0, changes.1, changes.2, changes.3
     );
     assert!(changes.0 > 5 && changes.1 > 2 && changes.2 > 2 && changes.3 > 2, "{changes:?}");
@@ -867,7 +952,11 @@ impl Rng {
 /// and destination mode, conditions, heap traffic, context reads, jumps and near calls
 /// (mostly forward, some backward: loops and nested near calls), ending in a return of a heap slice. Two-output ops may name any dst1;
 /// one-output ops name r0 there (vm2 divergence 1).
-fn generate(seed: u64) -> (Vec<Instruction>, Vec<[u8; 32]>) {
+///
+/// With `world`, one instruction in five acts on the world instead: `sload`/`sstore`/
+/// `tload`/`tstore` with the key in r14, which holds 0–3 (so slots repeat: warm and cold
+/// refunds, rewrites), `event` and `to_l1` (kernel only), `meta` (pubdata).
+fn generate(seed: u64, world: bool) -> (Vec<Instruction>, Vec<[u8; 32]>) {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let n = 40usize;
     let mut constants = Vec::new();
@@ -904,7 +993,21 @@ fn generate(seed: u64) -> (Vec<Instruction>, Vec<[u8; 32]>) {
         let pc = prog.len() as u16;
         let cond = rng.pick(&conds);
         let choice = rng.below(100);
-        let i = if choice < 60 {
+        let i = if world && rng.below(5) == 0 {
+            let any = any_reg(&mut rng);
+            let dst = 1 + rng.below(13) as u8;
+            let key = rng.pick(&[14u8, 14, 14, 0]);
+            match rng.below(20) {
+                0..=3 => set(14, rng.below(4) as u16),
+                4..=7 => sload(key, dst),
+                8..=11 => sstore(key, any),
+                12..=13 => tload(key, dst),
+                14..=15 => tstore(key, any),
+                16..=17 => log(Op::Event, key, any, rng.below(2) == 0),
+                18 => log(Op::ToL1Message, key, any, rng.below(2) == 0),
+                _ => reg(Op::Meta).regs(0, 0, dst, 0),
+            }
+        } else if choice < 60 {
             let op = rng.pick(&[
                 Op::Add,
                 Op::Sub,
@@ -1064,15 +1167,38 @@ fn generated_programs_match_vm2() {
     let programs = 2_000u64;
     let mut steps = 0;
     let mut statuses = std::collections::BTreeMap::new();
+    let mut changes = (0usize, 0usize, 0usize, 0usize);
+    let mut world_ops = 0;
     for seed in 0..programs {
-        let (prog, constants) = generate(seed);
+        // Every other program acts on the world, a slot of which is set before the run.
+        let world = seed % 2 == 1;
+        let (prog, constants) = generate(seed, world);
         let ergs = if seed % 5 == 0 { 150 + seed as u32 * 3 } else { 100_000 };
-        // One in four in a kernel frame.
-        let c = compare(&format!("seed {seed}"), &assemble(&prog, &constants), &[9; 40], ergs, seed % 4 == 3);
+        // One in four in a kernel frame, half of those of the world programs at EventWriter.
+        let address = match seed % 8 {
+            7 => EVENT_WRITER,
+            3 => KERNEL_CONTRACT,
+            _ if seed % 4 == 3 => KERNEL_CONTRACT,
+            _ => CONTRACT,
+        };
+        let mut setup = Setup::default();
+        if world {
+            setup.storage.push((address, U256::from(2), U256::from(0x77)));
+        }
+        let c = compare_at(&format!("seed {seed}"), &assemble(&prog, &constants), &[9; 40], ergs, address, &setup);
+        changes.0 += c.changes.0;
+        changes.1 += c.changes.1;
+        changes.2 += c.changes.2;
+        changes.3 += c.changes.3;
+        world_ops += c.world_ops;
         steps += c.steps;
         *statuses.entry(format!("{:?}", c.status)).or_insert(0u32) += 1;
     }
-    eprintln!("generated: {programs} programs, {steps} steps compared, endings {statuses:?}");
+    eprintln!(
+        "generated: {programs} programs, {steps} steps compared ({world_ops} of world ops), endings {statuses:?}; at the end {} storage changes, {} events, {} L2→L1 logs, {} transient slots",
+        changes.0, changes.1, changes.2, changes.3
+    );
+    assert!(changes.0 > 30 && changes.1 > 10 && changes.2 > 10 && changes.3 > 10, "{changes:?}");
     assert!(steps as u64 > programs * 5);
     // The generator must reach every ending, or part of the machine goes unchecked.
     for ending in ["Success", "Revert", "Panic"] {
