@@ -5,6 +5,12 @@
 //! panics printing the first differing step from both sides. `DUMP=<program name>` prints
 //! the machine's whole trace of that program.
 //!
+//! Programs that act on the world are also compared on it at the end: storage changes,
+//! events, L2→L1 logs, non-zero transient slots and the pubdata counter (our side: the
+//! `MemoryWorld` and `TxState` after `run_stack`, under the oracle world's pubdata and
+//! free-slot rules). Not expressible through the oracle, so not compared: a static entry
+//! frame (static context is reached through `farcall.st`), the decommit list.
+//!
 //! Allowed differences, each a vm2 0.5.0 behaviour rather than the machine's:
 //! - dst1 of one-output instructions (oracle README, divergence 1): the generator always
 //!   names r0 there, so it never shows.
@@ -530,6 +536,9 @@ const fn low(n: u16) -> Address {
 const EVENT_WRITER: Address = low(0x800d);
 const CALLEE: Address = Address([0x33; 20]);
 
+/// A check of the registers at the end of a run.
+type RegisterCheck = Box<dyn Fn(&[U256; 16])>;
+
 /// A hand-written program that acts on the world: where it runs, what the world holds, the
 /// ergs it gets, and the ending it was written for.
 struct WorldCase {
@@ -541,7 +550,7 @@ struct WorldCase {
     ergs: Vec<u32>,
     expected: Status,
     /// What the registers must hold at the end of the first run, computed independently.
-    check: Option<Box<dyn Fn(&[U256; 16])>>,
+    check: Option<RegisterCheck>,
 }
 
 fn world_case(name: &str, prog: Vec<Instruction>, constants: Vec<[u8; 32]>, address: Address) -> WorldCase {

@@ -52,8 +52,7 @@ pub const WARM_WRITE_REFUND: u32 = 5_500 - 60;
 pub const COLD_WRITE_AFTER_WARM_READ_REFUND: u32 = 2_000;
 
 /// The static price of `op`, for the operations this machine executes. `None` for those it
-/// stops on as unsupported (their prices come with their implementation) and for `Invalid`,
-/// which burns everything.
+/// stops on as unsupported (static memory) and for `Invalid`, which burns everything.
 pub const fn static_cost(op: Op) -> Option<u32> {
     use Op::*;
     Some(match op {

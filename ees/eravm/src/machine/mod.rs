@@ -2,10 +2,12 @@
 //! aux heap, ergs, near-call frames; instructions dispatched on [`Instruction::op`].
 //!
 //! Semantics follow `zksync_vm2` 0.5.0, the executor Era runs (read, not copied), and are
-//! checked instruction by instruction against it (`tests/vm2_differential.rs`). What the
-//! machine does not execute yet (far calls, storage, events, precompiles, decommit, static
-//! memory) stops the run with [`Status::Unsupported`]
-//! before anything is charged — never silently.
+//! checked instruction by instruction against it (`tests/vm2_differential.rs`). Far calls
+//! yield to whoever drives the frames (`far_call.rs`); the operations on the world (storage,
+//! transient storage, events, L2→L1 logs, precompile calls, decommit) are in `world_ops.rs`.
+//! What the machine does not execute (static memory) stops the run with
+//! [`Status::Unsupported`] before anything is charged; the precompiles not implemented yet
+//! (modexp, ecadd, ecmul, ecpairing) stop it after the call's price — never silently.
 
 pub mod cost;
 mod far_call;
@@ -658,8 +660,7 @@ impl Machine {
             }
             // The frame's context into dst0 (a register): `ergs` reads what is left after
             // its own price; `meta` packs the heap bounds (bits 64–127) and, in kernel mode
-            // only, vm2's pubdata counter (bits 0–31: always 0 here, no storage yet); shard
-            // ids are 0.
+            // only, the transaction's pubdata counter (bits 0–31, as u32); shard ids are 0.
             Op::This => self.set_reg(ins.dst0, address_word(&self.address)),
             Op::CodeAddress => self.set_reg(ins.dst0, address_word(&self.code_address)),
             Op::Caller => self.set_reg(ins.dst0, address_word(&self.caller)),
@@ -667,9 +668,8 @@ impl Machine {
             Op::Sp => self.set_reg(ins.dst0, U256::from(self.sp)),
             Op::GetContextU128 => self.set_reg(ins.dst0, U256::from(self.context_u128)),
             // Kernel only (checked before the condition). `ctx.set` stores the value the next
-            // far call passes, not this frame's; `inctx` advances the transaction number (in
-            // vm2 it also clears transient storage, which does not exist here yet);
-            // `auxmut` does nothing.
+            // far call passes, not this frame's; `inctx` advances the transaction number and
+            // clears transient storage (vm2's `start_new_tx`); `auxmut` does nothing.
             Op::SetContextU128 => {
                 let l = self.reg_value(ins.src0);
                 let l = l.as_limbs();
@@ -678,7 +678,11 @@ impl Machine {
             Op::IncrementTxNumber => {
                 tx.tx_number = tx.tx_number.wrapping_add(1);
                 world.clear_transient();
-                tx.journal.retain(|u| !matches!(u, world::Undo::Transient(..)));
+                // What the transient writes replaced is gone; the journal keeps its length
+                // (checkpoints are positions in it).
+                for u in tx.journal.iter_mut().filter(|u| matches!(u, world::Undo::Transient(..))) {
+                    *u = world::Undo::Cleared;
+                }
             }
             Op::AuxMutating0 => {}
             Op::Meta => {

@@ -114,6 +114,8 @@ pub(crate) enum Undo {
     L2ToL1Log,
     Paid((Address, U256), Option<u32>),
     Pubdata(i32),
+    /// A transient write from before an `inctx` cleared transient storage: nothing to undo.
+    Cleared,
 }
 
 impl Default for TxState {
@@ -175,7 +177,7 @@ impl TxState {
                     };
                 }
                 (Undo::Pubdata(old), _) => self.pubdata = old,
-                (_, None) => {}
+                (Undo::Cleared, _) | (_, None) => {}
                 (Undo::Storage(a, k, v), Some(w)) => w.storage_write(a, k, v),
                 (Undo::Transient(a, k, v), Some(w)) => w.transient_write(a, k, v),
                 (Undo::Event, Some(w)) => w.remove_last_event(),
