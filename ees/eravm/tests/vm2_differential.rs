@@ -856,6 +856,121 @@ fn world_cases() -> Vec<WorldCase> {
             Some(Box::new(move |r| assert_eq!((r[5], r[6], r[7], r[8]), (one, one, one, U256::ZERO), "secp256r1")));
         cases.push(c);
     }
+    // modexp: 3^(2^200 + 5) mod (2^255 - 19), then a zero modulus, then a zero exponent.
+    {
+        let base = U256::from(3);
+        let exponent = (U256::from(1) << 200) + U256::from(5);
+        let modulus = (U256::from(1) << 255) - U256::from(19);
+        let words = [word(base), word(exponent), word(modulus), [0; 32], word(U256::from(7))];
+        let mut prog = write_input(5);
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 192, 5));
+        prog.extend(precompile(2, 1));
+        prog.push(load(Op::HeapRead, 224, 6));
+        prog.extend(precompile(3, 1));
+        prog.push(load(Op::HeapRead, 256, 7));
+        prog.push(reg(Op::Ret));
+        let consts = with_input(
+            vec![
+                precompile_abi((0, 3), (6, 1), (0, 0), 0),
+                word(U256::from(500)),
+                precompile_abi((1, 3), (7, 1), (0, 0), 0),
+                precompile_abi((2, 3), (8, 1), (0, 0), 0),
+            ],
+            &words,
+        );
+        let mut c = world_case("modexp precompile", prog, consts, low(0x05));
+        let expected = base.pow_mod(exponent, modulus);
+        // [exponent, modulus, 0]: exponent^(2^255 - 19) mod 0 = 0; [modulus, 0, 7]: x^0 = 1.
+        c.check =
+            Some(Box::new(move |r| assert_eq!((r[5], r[6], r[7]), (expected, U256::ZERO, U256::from(1)), "modexp")));
+        cases.push(c);
+    }
+    // ecadd and ecmul on bn254 G1: G + 2G, G + infinity, an off-curve point, a coordinate
+    // not below p; 2G·(r + 5) (the scalar reduced), infinity·7, an off-curve point.
+    {
+        let p_mod =
+            U256::from_str_radix("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47", 16).unwrap();
+        let r_mod =
+            U256::from_str_radix("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001", 16).unwrap();
+        let g = (U256::from(1), U256::from(2));
+        let g2 = (
+            U256::from_str_radix("030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd3", 16).unwrap(),
+            U256::from_str_radix("15ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4", 16).unwrap(),
+        );
+        // Inputs: G, 2G, (0, 0), (1, 3) off the curve, (p, 2) (p itself: not below p), then
+        // r + 5 and 7.
+        let words = [
+            word(g.0),
+            word(g.1),
+            word(g2.0),
+            word(g2.1),
+            [0; 32],
+            [0; 32],
+            word(U256::from(1)),
+            word(U256::from(3)),
+            word(p_mod),
+            word(U256::from(2)),
+            word(r_mod + U256::from(5)),
+            word(U256::from(7)),
+        ];
+        let mut prog = write_input(12);
+        // ecadd over four-word windows from words 0, 2, 4, 6: G + 2G, 2G + infinity,
+        // infinity + off-curve, off-curve + (p, 2).
+        let calls: [(u16, u16); 4] = [(0, 1), (2, 1), (3, 1), (4, 1)];
+        for (i, (abi_k, extra_k)) in calls.iter().enumerate() {
+            prog.extend(precompile(*abi_k, *extra_k));
+            prog.push(load(Op::HeapRead, 1024 + 96 * i as u16 + 32, 5 + i as u8));
+        }
+        prog.push(reg(Op::Ret));
+        let consts = with_input(
+            vec![
+                precompile_abi((0, 4), (32, 3), (0, 0), 0),
+                word(U256::from(200)),
+                precompile_abi((2, 4), (35, 3), (0, 0), 0),
+                precompile_abi((4, 4), (38, 3), (0, 0), 0),
+                precompile_abi((6, 4), (41, 3), (0, 0), 0),
+            ],
+            &words,
+        );
+        let mut c = world_case("ecadd precompile", prog, consts, low(0x06));
+        // x of 3G (computed apart from both machines), of 2G, then two failures.
+        let three_g_x =
+            U256::from_str_radix("0769bf9ac56bea3ff40232bcb1b6bd159315d84715b8e679f2d355961915abf0", 16).unwrap();
+        let two_g_x = g2.0;
+        c.check = Some(Box::new(move |r| {
+            assert_eq!((r[5], r[6], r[7], r[8]), (three_g_x, two_g_x, U256::ZERO, U256::ZERO), "ecadd")
+        }));
+        cases.push(c);
+        let mut prog = write_input(12);
+        let mut consts = vec![word(U256::ZERO), word(U256::from(2_000))];
+        // ecmul (x, y, s) from words 20–22, which the program fills before each call: 2G and
+        // r + 5, infinity and 7, (1, 3) and 7.
+        let steps: [(u16, u16); 3] = [(2, 10), (4, 11), (6, 11)];
+        for (i, (point, scalar)) in steps.iter().enumerate() {
+            // Copy the point and the scalar to words 20, 21, 22.
+            prog.push(load(Op::HeapRead, 32 * point, 4));
+            prog.push(store(640, 4));
+            prog.push(load(Op::HeapRead, 32 * point + 32, 4));
+            prog.push(store(672, 4));
+            prog.push(load(Op::HeapRead, 32 * scalar, 4));
+            prog.push(store(704, 4));
+            consts.push(precompile_abi((20, 3), (32 + 3 * i as u32, 3), (0, 0), 0));
+            prog.extend(precompile(2 + i as u16, 1));
+            prog.push(load(Op::HeapRead, 1024 + 96 * i as u16 + 32, 5 + i as u8));
+        }
+        prog.push(reg(Op::Ret));
+        let consts = with_input(consts, &words);
+        let mut c = world_case("ecmul precompile", prog, consts, low(0x07));
+        c.check = Some(Box::new(move |r| {
+            // 2G·5 = 10G (its x computed apart from both machines); infinity·7 = infinity
+            // (x 0); off the curve: 0.
+            let ten_g_x =
+                U256::from_str_radix("09d3a257b99f1ad804a9e2354ea71c72da7fa518f4ca7904c6951d924b4045b4", 16).unwrap();
+            assert_eq!((r[5], r[6], r[7]), (ten_g_x, U256::ZERO, U256::ZERO), "ecmul");
+        }));
+        cases.push(c);
+    }
     // Extra ergs the frame cannot pay: vm2's panic step follows.
     let mut c = world_case(
         "precompile call with unpayable extra ergs",

@@ -12,9 +12,15 @@
 //! - secp256r1 verify (0x100): words hash, r, s, x, y; [1, valid] or [0, 0] for a malformed
 //!   signature or key.
 //!
-//! Any other address outputs nothing, as vm2; modexp (0x05), ecadd (0x06), ecmul (0x07) and
-//! ecpairing (0x08), which vm2 0.5.0 also runs, are not here yet (`None`: the machine stops
-//! as unsupported).
+//! - modexp (0x05): words base, exponent, modulus; one word, base^exponent mod modulus (0 for
+//!   a zero modulus).
+//!
+//! - ecadd (0x06): words x1, y1, x2, y2 (bn254 G1, (0, 0) the point at infinity); [1, x, y]
+//!   or [0, 0, 0] when a coordinate is not below p or a point is off the curve.
+//! - ecmul (0x07): words x, y, s (s reduced mod the group order); [1, x, y] or [0, 0, 0].
+//!
+//! Any other address outputs nothing, as vm2; ecpairing (0x08), which vm2 0.5.0 also runs,
+//! is not here yet (`None`: the machine stops as unsupported).
 
 use ee_api::U256;
 use sha3::{Digest, Keccak256};
@@ -23,7 +29,10 @@ pub const ECRECOVER: u16 = 0x01;
 pub const SHA256: u16 = 0x02;
 pub const KECCAK256: u16 = 0x8010;
 pub const SECP256R1_VERIFY: u16 = 0x100;
-const NOT_YET: [u16; 4] = [0x05, 0x06, 0x07, 0x08];
+pub const MODEXP: u16 = 0x05;
+pub const ECADD: u16 = 0x06;
+pub const ECMUL: u16 = 0x07;
+const NOT_YET: [u16; 1] = [0x08];
 
 /// Runs precompile `address`: `read(start, len)` gives input bytes of the read page.
 /// `None` when the precompile is one vm2 runs and this machine does not.
@@ -68,6 +77,16 @@ pub fn call(address: u16, read: impl Fn(u32, u32) -> Vec<u8>, offset: u32, lengt
             Some(valid) => vec![U256::from(1), U256::from(valid as u8)],
             None => vec![U256::ZERO, U256::ZERO],
         },
+        MODEXP => {
+            vec![modexp(U256::from_be_bytes(word(0)), U256::from_be_bytes(word(1)), U256::from_be_bytes(word(2)))]
+        }
+        ECADD => bn_result(g1(&word(0), &word(1)).zip(g1(&word(2), &word(3))).map(|(a, b)| a + b)),
+        ECMUL => {
+            let order = U256::from_str_radix(BN254_ORDER, 16).expect("the order");
+            let s = U256::from_be_bytes(word(2)) % order;
+            let s = substrate_bn::Fr::from_slice(&s.to_be_bytes::<32>()).expect("reduced below the order");
+            bn_result(g1(&word(0), &word(1)).map(|p| p * s))
+        }
         a if NOT_YET.contains(&a) => return None,
         _ => Vec::new(),
     })
@@ -75,6 +94,51 @@ pub fn call(address: u16, read: impl Fn(u32, u32) -> Vec<u8>, offset: u32, lengt
 
 fn word_at(read: &impl Fn(u32, u32) -> Vec<u8>, index: u32) -> [u8; 32] {
     read(index.wrapping_mul(32), 32).try_into().expect("32 bytes")
+}
+
+/// The bn254 group order r.
+const BN254_ORDER: &str = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+
+/// A G1 point from its coordinates: `None` when one is not below p or the point is off the
+/// curve; (0, 0) is the point at infinity.
+fn g1(x: &[u8; 32], y: &[u8; 32]) -> Option<substrate_bn::G1> {
+    use substrate_bn::{AffineG1, Fq, Group, G1};
+    let (x, y) = (Fq::from_slice(x).ok()?, Fq::from_slice(y).ok()?);
+    if x.is_zero() && y.is_zero() {
+        return Some(G1::zero());
+    }
+    AffineG1::new(x, y).ok().map(G1::from)
+}
+
+/// [1, x, y] for a point (infinity as (0, 0)), [0, 0, 0] for a failure.
+fn bn_result(point: Option<substrate_bn::G1>) -> Vec<U256> {
+    let Some(p) = point else { return vec![U256::ZERO; 3] };
+    let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
+    if let Some(a) = substrate_bn::AffineG1::from_jacobian(p) {
+        a.x().to_big_endian(&mut x).expect("32 bytes");
+        a.y().to_big_endian(&mut y).expect("32 bytes");
+    }
+    vec![U256::from(1), U256::from_be_bytes(x), U256::from_be_bytes(y)]
+}
+
+/// base^exponent mod modulus, with vm2's special cases spelled out (they agree with the
+/// arithmetic: 0 for modulus 0 or 1, x^0 = 1).
+fn modexp(base: U256, exponent: U256, modulus: U256) -> U256 {
+    let one = U256::from(1);
+    if modulus.is_zero() || modulus == one {
+        return U256::ZERO;
+    }
+    if exponent.is_zero() {
+        return one;
+    }
+    let mut acc = one;
+    for i in (0..256).rev() {
+        acc = acc.mul_mod(acc, modulus);
+        if exponent.bit(i) {
+            acc = acc.mul_mod(base, modulus);
+        }
+    }
+    acc
 }
 
 /// The address whose key signed `hash` as (r, s) with recovery id `v` (0 or 1), without the
