@@ -971,6 +971,50 @@ fn world_cases() -> Vec<WorldCase> {
         }));
         cases.push(c);
     }
+    // ecpairing: e(G1, G2)·e(-G1, G2) = 1; e(G1, G2) alone ≠ 1; no rounds; a G2 point with
+    // its coordinates swapped (off the curve).
+    {
+        let dec = |d: &str| U256::from_str_radix(d, 10).unwrap();
+        let p_mod =
+            U256::from_str_radix("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47", 16).unwrap();
+        let g2 = [
+            dec("11559732032986387107991004021392285783925812861821192530917403151452391805634"),
+            dec("10857046999023057135944570762232829481370756359578518086990519993285655852781"),
+            dec("4082367875863433681332203403145435568316851327593401208105741076214120093531"),
+            dec("8495653923123431417604973247489272438418190587263600148770280649306958101930"),
+        ];
+        let mut words = vec![word(U256::from(1)), word(U256::from(2))];
+        words.extend(g2.iter().map(|v| word(*v)));
+        words.extend([word(U256::from(1)), word(p_mod - U256::from(2))]);
+        words.extend(g2.iter().map(|v| word(*v)));
+        words.extend([word(U256::from(1)), word(U256::from(2)), word(g2[1]), word(g2[0]), word(g2[2]), word(g2[3])]);
+        let mut prog = write_input(18);
+        let outputs = [(0u16, 20u16), (2, 22), (3, 24), (4, 26)];
+        for (i, (abi_k, out)) in outputs.iter().enumerate() {
+            prog.extend(precompile(*abi_k, 1));
+            prog.push(load(Op::HeapRead, 32 * out, 4 + 2 * i as u8));
+            prog.push(load(Op::HeapRead, 32 * out + 32, 5 + 2 * i as u8));
+        }
+        prog.push(reg(Op::Ret));
+        let consts = with_input(
+            vec![
+                precompile_abi((0, 12), (20, 2), (0, 0), 2),
+                word(U256::from(40_000)),
+                precompile_abi((0, 6), (22, 2), (0, 0), 1),
+                precompile_abi((0, 0), (24, 2), (0, 0), 0),
+                precompile_abi((12, 6), (26, 2), (0, 0), 1),
+            ],
+            &words,
+        );
+        let mut c = world_case("ecpairing precompile", prog, consts, low(0x08));
+        // With 100,000 ergs the third call's extra ergs cannot be paid.
+        c.ergs = vec![200_000, 100_000];
+        let (zero, one) = (U256::ZERO, U256::from(1));
+        c.check = Some(Box::new(move |r| {
+            assert_eq!(r[4..12], [one, one, one, zero, one, one, zero, zero], "ecpairing");
+        }));
+        cases.push(c);
+    }
     // Extra ergs the frame cannot pay: vm2's panic step follows.
     let mut c = world_case(
         "precompile call with unpayable extra ergs",

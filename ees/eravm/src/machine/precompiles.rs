@@ -19,8 +19,13 @@
 //!   or [0, 0, 0] when a coordinate is not below p or a point is off the curve.
 //! - ecmul (0x07): words x, y, s (s reduced mod the group order); [1, x, y] or [0, 0, 0].
 //!
-//! Any other address outputs nothing, as vm2; ecpairing (0x08), which vm2 0.5.0 also runs,
-//! is not here yet (`None`: the machine stops as unsupported).
+//! - ecpairing (0x08): `rounds` (the ABI's last word) groups of six words from word
+//!   `offset`, a G1 point (x, y) and a G2 point (x imaginary, x real, y imaginary, y real),
+//!   zeros the point at infinity; [1, 1] when the product of the pairings is one (no
+//!   rounds: one), [1, 0] when not, [0, 0] when a coordinate is not below p or a point is
+//!   off its curve or (G2) outside the order-r subgroup.
+//!
+//! Any other address outputs nothing, as vm2.
 
 use ee_api::U256;
 use sha3::{Digest, Keccak256};
@@ -32,10 +37,10 @@ pub const SECP256R1_VERIFY: u16 = 0x100;
 pub const MODEXP: u16 = 0x05;
 pub const ECADD: u16 = 0x06;
 pub const ECMUL: u16 = 0x07;
-const NOT_YET: [u16; 1] = [0x08];
+pub const ECPAIRING: u16 = 0x08;
 
 /// Runs precompile `address`: `read(start, len)` gives input bytes of the read page.
-/// `None` when the precompile is one vm2 runs and this machine does not.
+/// `None` where vm2 has no defined outcome (ecrecover with v ∉ {0, 1}: vm2 asserts).
 pub fn call(address: u16, read: impl Fn(u32, u32) -> Vec<u8>, offset: u32, length: u32, aux: u64) -> Option<Vec<U256>> {
     let word = |i: u32| -> [u8; 32] {
         let b = read(offset.wrapping_add(i).wrapping_mul(32), 32);
@@ -87,7 +92,24 @@ pub fn call(address: u16, read: impl Fn(u32, u32) -> Vec<u8>, offset: u32, lengt
             let s = substrate_bn::Fr::from_slice(&s.to_be_bytes::<32>()).expect("reduced below the order");
             bn_result(g1(&word(0), &word(1)).map(|p| p * s))
         }
-        a if NOT_YET.contains(&a) => return None,
+        ECPAIRING => {
+            let mut pairs = Vec::new();
+            let mut valid = true;
+            for round in 0..aux {
+                let base = offset.wrapping_add(6 * round as u32);
+                let w: Vec<[u8; 32]> = (0..6).map(|k| word_at(&read, base.wrapping_add(k))).collect();
+                match (g1(&w[0], &w[1]), g2(&w[2], &w[3], &w[4], &w[5])) {
+                    (Some(a), Some(b)) => pairs.push((a, b)),
+                    _ => valid = false,
+                }
+            }
+            if valid {
+                let one = substrate_bn::pairing_batch(&pairs) == substrate_bn::Gt::one();
+                vec![U256::from(1), U256::from(one as u8)]
+            } else {
+                vec![U256::ZERO, U256::ZERO]
+            }
+        }
         _ => Vec::new(),
     })
 }
@@ -108,6 +130,19 @@ fn g1(x: &[u8; 32], y: &[u8; 32]) -> Option<substrate_bn::G1> {
         return Some(G1::zero());
     }
     AffineG1::new(x, y).ok().map(G1::from)
+}
+
+/// A G2 point from x = x_real + x_imag·i, y likewise: `None` when a coordinate is not below
+/// p, the point is off the curve or outside the order-r subgroup; all zeros is infinity.
+fn g2(x_imag: &[u8; 32], x_real: &[u8; 32], y_imag: &[u8; 32], y_real: &[u8; 32]) -> Option<substrate_bn::G2> {
+    use substrate_bn::{AffineG2, Fq, Fq2, Group, G2};
+    let f = |b: &[u8; 32]| Fq::from_slice(b).ok();
+    let x = Fq2::new(f(x_real)?, f(x_imag)?);
+    let y = Fq2::new(f(y_real)?, f(y_imag)?);
+    if x.is_zero() && y.is_zero() {
+        return Some(G2::zero());
+    }
+    AffineG2::new(x, y).ok().map(G2::from)
 }
 
 /// [1, x, y] for a point (infinity as (0, 0)), [0, 0, 0] for a failure.
