@@ -111,6 +111,9 @@ pub trait Host {
     fn tstore(&mut self, address: Address, key: U256, value: U256);
 
     fn log(&mut self, log: Log);
+    /// Removes the transaction's most recent log. EraVM rolls back a failed near call's
+    /// events itself (the bootloader only sees far frames); no other EE needs it.
+    fn remove_last_log(&mut self);
     /// Adds to (or, negative, takes from) the transaction's gas refund counter.
     fn add_refund(&mut self, delta: i64);
 

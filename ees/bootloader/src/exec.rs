@@ -492,6 +492,10 @@ impl Host for Context<'_, '_> {
         self.js.push_log(log)
     }
 
+    fn remove_last_log(&mut self) {
+        self.js.remove_last_log()
+    }
+
     fn add_refund(&mut self, delta: i64) {
         self.js.add_refund(delta)
     }

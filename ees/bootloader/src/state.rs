@@ -69,6 +69,8 @@ impl WorldState {
 /// One undoable change.
 #[derive(Debug)]
 enum Entry {
+    /// The last log was removed (an EE undoing its own inner frame); holds it.
+    LogRemoved(Box<Log>),
     AccountCreated(Address),
     /// An account was replaced wholesale (destroyed-and-recreated); holds the old one.
     AccountReplaced(Address, Box<Account>),
@@ -164,6 +166,7 @@ impl<'s> JournaledState<'s> {
                 Entry::Log => {
                     self.logs.pop();
                 }
+                Entry::LogRemoved(log) => self.logs.push(*log),
                 Entry::Refund(r) => self.refund = r,
                 Entry::Destructed => {
                     self.destructed.pop();
@@ -325,6 +328,13 @@ impl<'s> JournaledState<'s> {
     pub fn push_log(&mut self, log: Log) {
         self.logs.push(log);
         self.journal.push(Entry::Log);
+    }
+
+    /// Removes the most recent log, journaled so a revert puts it back.
+    pub fn remove_last_log(&mut self) {
+        if let Some(log) = self.logs.pop() {
+            self.journal.push(Entry::LogRemoved(Box::new(log)));
+        }
     }
 
     pub fn add_refund(&mut self, delta: i64) {

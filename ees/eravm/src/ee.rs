@@ -332,6 +332,19 @@ impl World for HostWorld<'_> {
         });
     }
 
+    fn remove_last_event(&mut self) {
+        self.host.remove_last_log();
+    }
+
+    fn remove_last_l2_to_l1_log(&mut self) {
+        self.host.remove_last_log();
+    }
+
+    /// `inctx` starts a new transaction inside Era's own bootloader program, which this
+    /// bootloader does not run: transient storage ends with the bootloader's transaction
+    /// instead, so nothing is cleared here (README: out of scope).
+    fn clear_transient(&mut self) {}
+
     /// The bootloader keeps code by account, not by hash: a `decommit` finds nothing yet.
     fn code_by_hash(&mut self, _hash: U256) -> Option<Vec<u8>> {
         None

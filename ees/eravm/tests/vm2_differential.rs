@@ -5,6 +5,12 @@
 //! panics printing the first differing step from both sides. `DUMP=<program name>` prints
 //! the machine's whole trace of that program.
 //!
+//! Programs that act on the world are also compared on it at the end: storage changes,
+//! events, L2→L1 logs, non-zero transient slots and the pubdata counter (our side: the
+//! `MemoryWorld` and `TxState` after `run_stack`, under the oracle world's pubdata and
+//! free-slot rules). Not expressible through the oracle, so not compared: a static entry
+//! frame (static context is reached through `farcall.st`), the decommit list.
+//!
 //! Allowed differences, each a vm2 0.5.0 behaviour rather than the machine's:
 //! - dst1 of one-output instructions (oracle README, divergence 1): the generator always
 //!   names r0 there, so it never shows.
@@ -15,7 +21,7 @@ use std::sync::Arc;
 
 use ee_eravm::machine::{run_stack, Entry, MemoryWorld, Status, Step, TxState};
 use ee_eravm::{Cond, Dst, Instruction, Modifiers, Op, Program, Src};
-use eravm_oracle::{Status as OStatus, Tx, World};
+use eravm_oracle::{addresses, Status as OStatus, Tx, World};
 
 const CALLER: Address = Address([0x22; 20]);
 /// A user (non-kernel) address: pointer metadata is erased and the heap stipend is 4 KiB.
@@ -80,6 +86,12 @@ struct Compared {
     steps: usize,
     status: Status,
     return_data: Vec<u8>,
+    /// Storage changes, events, L2→L1 logs, non-zero transient slots at the end.
+    changes: (usize, usize, usize, usize),
+    /// The registers after the last step.
+    registers: [U256; 16],
+    /// Executed storage, transient, event, L2→L1, precompile and decommit instructions.
+    world_ops: usize,
 }
 
 fn status_matches(ours: Status, theirs: OStatus) -> bool {
@@ -121,24 +133,48 @@ fn as_ours(s: &eravm_oracle::Step) -> Step {
     }
 }
 
+/// What a run's world holds besides the program: other code (callees, decommit targets) and
+/// storage set before the run, on both sides.
+#[derive(Default)]
+struct Setup {
+    installs: Vec<(Address, Vec<u8>)>,
+    storage: Vec<(Address, U256, U256)>,
+}
+
+/// Our world with the oracle's storage rules: pubdata 65 for a slot's first write ever, 38
+/// for a later one, nothing for a write back to the initial value; SystemContext's slots and
+/// the bootloader's base-token balance free.
+fn our_world(setup: &Setup) -> MemoryWorld {
+    let mut w = MemoryWorld { pubdata_initial_write: 65, pubdata_repeated_write: 38, ..MemoryWorld::default() };
+    w.free_addresses.insert(addresses::SYSTEM_CONTEXT);
+    w.free_slots.insert((addresses::L2_BASE_TOKEN, World::balance_key(addresses::BOOTLOADER)));
+    for (a, code) in &setup.installs {
+        w.install(*a, code);
+    }
+    for (a, k, v) in &setup.storage {
+        w.storage.insert((*a, *k), *v);
+    }
+    w
+}
+
 /// Runs `code` on both machines and compares; panics at the first difference.
 fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) -> Compared {
-    let program = Program::new(code).expect("assembled code is valid");
     let address = if kernel { KERNEL_CONTRACT } else { CONTRACT };
+    compare_at(name, code, calldata, ergs, address, &Setup::default())
+}
+
+/// Runs `code` at `address` on both machines and compares every step, the end, and the
+/// world's changes: storage, events, L2→L1 logs, transient storage, the pubdata counter.
+fn compare_at(name: &str, code: &[u8], calldata: &[u8], ergs: u32, address: Address, setup: &Setup) -> Compared {
+    let program = Program::new(code).expect("assembled code is valid");
     let mut entry = Entry::user(address, CALLER, ergs, calldata.to_vec());
     entry.context_u128 = VALUE;
-    entry.is_kernel = kernel;
-    let mut our_world = MemoryWorld::default();
+    let mut our_world = our_world(setup);
     our_world.install(address, code);
+    let mut tx_state = TxState::default();
     let mut our_trace = Vec::new();
-    let ours = run_stack(
-        &mut our_world,
-        &mut TxState::default(),
-        Arc::new(program.clone()),
-        entry,
-        STEP_LIMIT,
-        Some(&mut our_trace),
-    );
+    let ours =
+        run_stack(&mut our_world, &mut tx_state, Arc::new(program.clone()), entry, STEP_LIMIT, Some(&mut our_trace));
     if std::env::var("DUMP").as_deref() == Ok(name) {
         for st in &our_trace {
             eprintln!("{}", show(st));
@@ -147,6 +183,12 @@ fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) ->
     assert!(!matches!(ours.status, Status::Unsupported(_)), "{name}: program uses an unsupported op: {ours:?}");
 
     let mut world = World::new();
+    for (a, c) in &setup.installs {
+        world.install(*a, c);
+    }
+    for (a, k, v) in &setup.storage {
+        world.set_storage(*a, *k, *v);
+    }
     world.install(address, code);
     let mut tx = Tx::call(CALLER, address, calldata.to_vec(), ergs).traced();
     tx.value = VALUE;
@@ -189,7 +231,62 @@ fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) ->
     assert_eq!(ours.return_data, theirs.return_data, "{name}: return data");
     assert_eq!(ours.ergs_left, theirs.ergs_left, "{name}: ergs left");
     assert_eq!(ours.instructions, theirs.instructions, "{name}: instruction count");
-    Compared { steps: our_trace.len(), status: ours.status, return_data: ours.return_data }
+
+    // The world: what changed, against what each side held before.
+    let before = |a: Address, k: U256| {
+        setup.storage.iter().find(|(sa, sk, _)| (*sa, *sk) == (a, k)).map(|s| s.2).unwrap_or(U256::ZERO)
+    };
+    let mut our_changes: Vec<(Address, U256, U256, U256)> = our_world
+        .storage
+        .iter()
+        .filter(|(&(a, k), &v)| v != before(a, k))
+        .map(|(&(a, k), &v)| (a, k, before(a, k), v))
+        .collect();
+    let mut their_changes: Vec<_> =
+        theirs.storage_changes.iter().map(|c| (c.address, c.key, c.before, c.after)).collect();
+    our_changes.sort();
+    their_changes.sort();
+    assert_eq!(our_changes, their_changes, "{name}: storage changes");
+    let our_events: Vec<_> = our_world.events.iter().map(|e| (e.key, e.value, e.is_first, e.tx_number)).collect();
+    let their_events: Vec<_> = theirs.events.iter().map(|e| (e.key, e.value, e.is_first, e.tx_number)).collect();
+    assert_eq!(our_events, their_events, "{name}: events");
+    let our_logs: Vec<_> =
+        our_world.l2_to_l1_logs.iter().map(|l| (l.key, l.value, l.is_service, l.address, l.tx_number)).collect();
+    let their_logs: Vec<_> =
+        theirs.l2_to_l1_logs.iter().map(|l| (l.key, l.value, l.is_service, l.address, l.tx_number)).collect();
+    assert_eq!(our_logs, their_logs, "{name}: L2→L1 logs");
+    let mut our_transient: Vec<_> =
+        our_world.transient.iter().filter(|(_, v)| !v.is_zero()).map(|(&(a, k), &v)| (a, k, v)).collect();
+    let mut their_transient: Vec<_> = theirs.transient_storage.iter().filter(|t| !t.2.is_zero()).copied().collect();
+    our_transient.sort();
+    their_transient.sort();
+    assert_eq!(our_transient, their_transient, "{name}: transient storage");
+    assert_eq!(tx_state.pubdata(), theirs.pubdata, "{name}: pubdata");
+    Compared {
+        steps: our_trace.len(),
+        status: ours.status,
+        return_data: ours.return_data,
+        changes: (our_changes.len(), our_events.len(), our_logs.len(), our_transient.len()),
+        registers: our_trace.last().map(|s| s.registers).unwrap_or_default(),
+        // Counted on vm2's side, which names each step's opcode whatever frame it ran in (a
+        // skipped instruction shows as Nop).
+        world_ops: their_trace
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.opcode.as_str(),
+                    "StorageRead"
+                        | "StorageWrite"
+                        | "TransientStorageRead"
+                        | "TransientStorageWrite"
+                        | "Event"
+                        | "L2ToL1Message"
+                        | "PrecompileCall"
+                        | "Decommit"
+                )
+            })
+            .count(),
+    }
 }
 
 /// A named program: its instructions and the constant words after them.
@@ -383,6 +480,635 @@ fn hand_written() -> Vec<Case> {
 
 const NONE: Modifiers = Modifiers::NONE;
 
+fn sload(key: u8, dst: u8) -> Instruction {
+    reg(Op::StorageRead).regs(key, 0, dst, 0)
+}
+
+fn sstore(key: u8, value: u8) -> Instruction {
+    reg(Op::StorageWrite).regs(key, value, 0, 0)
+}
+
+fn tload(key: u8, dst: u8) -> Instruction {
+    reg(Op::TransientStorageRead).regs(key, 0, dst, 0)
+}
+
+fn tstore(key: u8, value: u8) -> Instruction {
+    reg(Op::TransientStorageWrite).regs(key, value, 0, 0)
+}
+
+/// `event` or `to_l1` (`op`), with `.i` when `first`.
+fn log(op: Op, key: u8, value: u8, first: bool) -> Instruction {
+    ins(op, Src::Reg, Dst::Reg, if first { Modifiers::FIRST } else { NONE }).regs(key, value, 0, 0)
+}
+
+/// `st [imm]`, the value in `r`.
+fn store(addr: u16, r: u8) -> Instruction {
+    ins(Op::HeapWrite, Src::Imm, Dst::Reg, NONE).regs(0, r, 0, 0).imms(addr, 0)
+}
+
+/// `ld [imm]` (or the aux heap's) into `r`.
+fn load(op: Op, addr: u16, r: u8) -> Instruction {
+    ins(op, Src::Imm, Dst::Reg, NONE).regs(0, 0, r, 0).imms(addr, 0)
+}
+
+fn word(v: U256) -> [u8; 32] {
+    v.to_be_bytes::<32>()
+}
+
+/// A precompile-call ABI word: input offset and length, output offset and length, the
+/// pages to read and write (0: the frame's heap), the precompile's own word.
+fn precompile_abi(input: (u32, u32), output: (u32, u32), pages: (u32, u32), aux: u64) -> [u8; 32] {
+    word(U256::from_limbs([
+        input.0 as u64 | (input.1 as u64) << 32,
+        output.0 as u64 | (output.1 as u64) << 32,
+        pages.0 as u64 | (pages.1 as u64) << 32,
+        aux,
+    ]))
+}
+
+const fn low(n: u16) -> Address {
+    let mut a = [0u8; 20];
+    a[18] = (n >> 8) as u8;
+    a[19] = n as u8;
+    Address(a)
+}
+
+const EVENT_WRITER: Address = low(0x800d);
+const CALLEE: Address = Address([0x33; 20]);
+
+/// A check of the registers at the end of a run.
+type RegisterCheck = Box<dyn Fn(&[U256; 16])>;
+
+/// A hand-written program that acts on the world: where it runs, what the world holds, the
+/// ergs it gets, and the ending it was written for.
+struct WorldCase {
+    name: String,
+    prog: Vec<Instruction>,
+    constants: Vec<[u8; 32]>,
+    address: Address,
+    setup: Setup,
+    ergs: Vec<u32>,
+    expected: Status,
+    /// What the registers must hold at the end of the first run, computed independently.
+    check: Option<RegisterCheck>,
+}
+
+fn world_case(name: &str, prog: Vec<Instruction>, constants: Vec<[u8; 32]>, address: Address) -> WorldCase {
+    WorldCase {
+        name: name.into(),
+        prog,
+        constants,
+        address,
+        setup: Setup::default(),
+        ergs: vec![200_000],
+        expected: Status::Success,
+        check: None,
+    }
+}
+
+/// keccak256 as the test computes it independently.
+fn keccak(bytes: &[u8]) -> [u8; 32] {
+    use sha3::Digest;
+    sha3::Keccak256::digest(bytes).into()
+}
+
+fn world_cases() -> Vec<WorldCase> {
+    let mut cases = Vec::new();
+    // Storage: cold and warm reads, a write after a read, a warm write, a cold write, a
+    // write to a slot set before the run (repeated-write pubdata) and back (paid pubdata
+    // returned), transient storage; a near call that writes and reverts is undone (storage,
+    // transient storage, pubdata) while the slots it touched stay warm.
+    let storage = vec![
+        /* 0 */ set(1, 1),
+        /* 1 */ set(2, 5),
+        /* 2 */ sload(1, 3),
+        /* 3 */ sload(1, 4),
+        /* 4 */ sstore(1, 2),
+        /* 5 */ sstore(1, 2),
+        /* 6 */ set(5, 2),
+        /* 7 */ sstore(5, 2),
+        /* 8 */ sload(5, 6),
+        /* 9 */ set(7, 3),
+        /* 10 */ sload(7, 8),
+        /* 11 */ sstore(7, 0),
+        /* 12 */ reg(Op::Meta).regs(0, 0, 9, 0),
+        /* 13 */ sstore(7, 8),
+        /* 14 */ tstore(1, 2),
+        /* 15 */ reg(Op::NearCall).regs(0, 0, 0, 0).imms(21, 16),
+        /* 16 */ sload(5, 10),
+        /* 17 */ tload(1, 11),
+        /* 18 */ reg(Op::Meta).regs(0, 0, 12, 0),
+        /* 19 */ sload(13, 14),
+        /* 20 */ reg(Op::Ret),
+        /* 21 */ set(2, 9),
+        /* 22 */ sstore(5, 2),
+        /* 23 */ tstore(1, 2),
+        /* 24 */ set(13, 4),
+        /* 25 */ sstore(13, 2),
+        /* 26 */ reg(Op::Meta).regs(0, 0, 9, 0),
+        /* 27 */ reg(Op::Revert),
+    ];
+    for (label, address) in [("user", CONTRACT), ("kernel", KERNEL_CONTRACT)] {
+        let mut c = world_case(&format!("storage ({label})"), storage.clone(), vec![], address);
+        c.setup.storage.push((address, U256::from(3), U256::from(7)));
+        c.ergs = vec![200_000, 0, 2_007, 2_008, 2_100, 5_000, 9_000, 12_000, 20_000, 30_000];
+        cases.push(c);
+    }
+    // The same writes at SystemContext, whose slots are free: warm refunds, no pubdata.
+    let mut c = world_case("storage at SystemContext (free slots)", storage.clone(), vec![], addresses::SYSTEM_CONTEXT);
+    c.ergs = vec![200_000, 7_000];
+    cases.push(c);
+    // The bootloader's base-token balance slot is free, its neighbour is not.
+    let mut c = world_case(
+        "storage at L2BaseToken (one free slot)",
+        vec![
+            load_const(1, cst(0)),
+            set(2, 9),
+            sload(1, 3),
+            sstore(1, 2),
+            sstore(2, 2),
+            sload(2, 4),
+            reg(Op::Meta).regs(0, 0, 5, 0),
+            reg(Op::Ret),
+        ],
+        vec![word(World::balance_key(addresses::BOOTLOADER))],
+        addresses::L2_BASE_TOKEN,
+    );
+    c.setup.storage.push((addresses::L2_BASE_TOKEN, U256::from(9), U256::from(1)));
+    cases.push(c);
+
+    // Events (recorded at EventWriter only) and L2→L1 logs; a near call that logs and
+    // panics is undone; inctx advances the transaction number and clears transient storage.
+    let events = vec![
+        /* 0 */ set(1, 0x11),
+        /* 1 */ set(2, 0x22),
+        /* 2 */ log(Op::Event, 1, 2, true),
+        /* 3 */ log(Op::Event, 2, 1, false),
+        /* 4 */ log(Op::ToL1Message, 1, 2, true),
+        /* 5 */ log(Op::ToL1Message, 2, 2, false),
+        /* 6 */ tstore(1, 2),
+        /* 7 */ reg(Op::NearCall).regs(0, 0, 0, 0).imms(14, 8),
+        /* 8 */ log(Op::Event, 1, 1, false),
+        /* 9 */ reg(Op::IncrementTxNumber),
+        /* 10 */ log(Op::Event, 2, 2, true),
+        /* 11 */ log(Op::ToL1Message, 2, 1, true),
+        /* 12 */ tload(1, 3),
+        /* 13 */ reg(Op::Ret),
+        /* 14 */ log(Op::Event, 1, 2, false),
+        /* 15 */ log(Op::ToL1Message, 1, 1, false),
+        /* 16 */ tstore(2, 2),
+        /* 17 */ reg(Op::Panic),
+    ];
+    for (label, address, expected) in [
+        ("EventWriter", EVENT_WRITER, Status::Success),
+        ("another kernel address", KERNEL_CONTRACT, Status::Success),
+        ("user: kernel only", CONTRACT, Status::Panic),
+    ] {
+        let mut c = world_case(&format!("events and L2→L1 logs ({label})"), events.clone(), vec![], address);
+        c.expected = expected;
+        c.ergs = vec![200_000, 0, 50, 200, 400];
+        cases.push(c);
+    }
+
+    // Decommit: a known hash (fresh, then cached: the extra ergs come back), the same hash
+    // marked "constructing" (another key, fresh), a malformed hash (0), an unknown but
+    // well-formed one (an empty page), extra ergs that cannot be paid (0, then out of ergs).
+    let target = build(&[set(1, 1), reg(Op::Ret)], &[]);
+    let hash = U256::from_be_bytes(ee_eravm::versioned_hash(&target).expect("valid code"));
+    let mut constructing = word(hash);
+    constructing[1] = 1;
+    let mut malformed = word(hash);
+    malformed[0] = 3;
+    let mut unknown = [0u8; 32];
+    unknown[0] = 1;
+    unknown[31] = 0x5a;
+    let decommit = |h: u8, extra: u8, d: u8| reg(Op::Decommit).regs(h, extra, d, 0);
+    let prog = vec![
+        load_const(1, cst(0)),
+        set(2, 100),
+        decommit(1, 2, 3),
+        reg(Op::FatPointerRead).regs(3, 0, 4, 0),
+        decommit(1, 2, 5),
+        load_const(6, cst(1)),
+        decommit(6, 2, 7),
+        load_const(8, cst(2)),
+        decommit(8, 2, 9),
+        load_const(10, cst(3)),
+        decommit(10, 0, 11),
+        reg(Op::FatPointerRead).regs(11, 0, 12, 0),
+        reg(Op::ErgsLeft).regs(0, 0, 13, 0),
+        load_const(14, cst(4)),
+        decommit(1, 14, 15),
+        reg(Op::Ret),
+    ];
+    let consts = vec![word(hash), constructing, malformed, unknown, word(U256::from(u32::MAX))];
+    for (label, address, expected) in
+        [("kernel", KERNEL_CONTRACT, Status::Panic), ("user: kernel only", CONTRACT, Status::Panic)]
+    {
+        let mut c = world_case(&format!("decommit ({label})"), prog.clone(), consts.clone(), address);
+        c.setup.installs.push((CALLEE, target.clone()));
+        c.expected = expected;
+        c.ergs = vec![200_000, 5, 50, 110];
+        cases.push(c);
+    }
+    // Without the last (unpayable) decommit: the run succeeds.
+    let mut c = world_case(
+        "decommit, paid",
+        prog[..13].iter().copied().chain([reg(Op::Ret)]).collect(),
+        consts,
+        KERNEL_CONTRACT,
+    );
+    c.setup.installs.push((CALLEE, target));
+    cases.push(c);
+
+    // Precompiles, each at its address: input written to the heap, the call, the output
+    // read back (from the heap, or the aux heap when the ABI names page 3).
+    let input: Vec<[u8; 32]> = (0..6u8).map(|i| [0x31 ^ i.wrapping_mul(0x45); 32]).collect();
+    let precompile = |abi_const: u16, extra_const: u16| {
+        [load_const(1, cst(abi_const)), load_const(2, cst(extra_const)), reg(Op::PrecompileCall).regs(1, 2, 3, 0)]
+    };
+    let write_input = |n: usize| -> Vec<Instruction> {
+        (0..n).flat_map(|i| [load_const(4, cst(10 + i as u16)), store(32 * i as u16, 4)]).collect()
+    };
+    let with_input = |consts: Vec<[u8; 32]>, words: &[[u8; 32]]| {
+        let mut c = consts;
+        c.resize(10, [0; 32]);
+        c.extend_from_slice(words);
+        c
+    };
+    // keccak256: 70 bytes from byte 5 (unaligned), output at word 4; again into the aux heap
+    // at word 1 with 7 pubdata; then the output length 0 (nothing written).
+    let mut keccak_prog = write_input(3);
+    keccak_prog.extend(precompile(0, 1));
+    keccak_prog.push(load(Op::HeapRead, 128, 5));
+    keccak_prog.extend(precompile(2, 3));
+    keccak_prog.push(load(Op::AuxHeapRead, 32, 6));
+    keccak_prog.extend(precompile(4, 1));
+    keccak_prog.push(load(Op::HeapRead, 192, 7));
+    keccak_prog.push(reg(Op::Meta).regs(0, 0, 8, 0));
+    keccak_prog.push(reg(Op::Ret));
+    let keccak_consts = with_input(
+        vec![
+            precompile_abi((5, 70), (4, 1), (0, 0), 0),
+            word(U256::from(40)),
+            precompile_abi((5, 70), (1, 1), (0, 3), 0),
+            word(U256::from(7u64 << 32 | 40)),
+            precompile_abi((0, 64), (6, 0), (0, 0), 0),
+        ],
+        &input[..3],
+    );
+    let mut c = world_case("keccak256 precompile", keccak_prog.clone(), keccak_consts.clone(), low(0x8010));
+    c.ergs = vec![200_000, 30, 60, 90];
+    let bytes: Vec<u8> = input[..3].concat();
+    let expected = U256::from_be_bytes(keccak(&bytes[5..75]));
+    c.check = Some(Box::new(move |r| {
+        assert_eq!((r[3], r[5], r[6], r[7]), (U256::from(1), expected, expected, U256::ZERO), "keccak");
+        assert_eq!(r[8].as_limbs()[0], 7, "pubdata in kernel meta");
+    }));
+    cases.push(c);
+    // The same call elsewhere: no precompile there, nothing written, still 1.
+    cases.push(world_case("precompile call at a non-precompile address", keccak_prog, keccak_consts, KERNEL_CONTRACT));
+    // sha256: two rounds over 4 words from word 1, output at word 8; then zero rounds.
+    let mut sha_prog = write_input(5);
+    sha_prog.extend(precompile(0, 1));
+    sha_prog.push(load(Op::HeapRead, 256, 5));
+    sha_prog.extend(precompile(2, 1));
+    sha_prog.push(load(Op::HeapRead, 288, 6));
+    sha_prog.push(reg(Op::Ret));
+    let sha_consts = with_input(
+        vec![
+            precompile_abi((1, 4), (8, 1), (0, 0), 2),
+            word(U256::from(14)),
+            precompile_abi((1, 0), (9, 1), (0, 0), 0),
+        ],
+        &input[..5],
+    );
+    let mut c = world_case("sha256 precompile", sha_prog, sha_consts, low(0x02));
+    // Two blocks without padding: sha256's compression from its initial state, computed by
+    // hand-rolled padding-free use of sha2's block function.
+    let blocks: Vec<u8> = input[1..5].concat();
+    let mut state = [0x6a09e667u32, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    for b in blocks.chunks(64) {
+        let block: [u8; 64] = b.try_into().unwrap();
+        sha2::compress256(&mut state, &[block.into()]);
+    }
+    let expected = U256::from_be_slice(&state.iter().flat_map(|w| w.to_be_bytes()).collect::<Vec<u8>>());
+    c.check = Some(Box::new(move |r| assert_eq!((r[5], r[6]), (expected, U256::ZERO), "sha256")));
+    cases.push(c);
+    // ecrecover of a real signature, and of one with r = 0 ([0, 0]).
+    {
+        use k256::ecdsa::SigningKey;
+        let key = SigningKey::from_bytes(&[7u8; 32].into()).expect("a key");
+        let digest = keccak(b"eravm");
+        let (sig, recid) = key.sign_prehash_recoverable(&digest).expect("signs");
+        let sig = sig.to_bytes();
+        let words =
+            [digest, word(U256::from(recid.to_byte())), sig[..32].try_into().unwrap(), sig[32..].try_into().unwrap()];
+        let mut prog = write_input(4);
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 128, 5));
+        prog.push(load(Op::HeapRead, 160, 6));
+        prog.push(store(64, 0));
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 128, 7));
+        prog.push(load(Op::HeapRead, 160, 8));
+        prog.push(reg(Op::Ret));
+        let consts = with_input(vec![precompile_abi((0, 4), (4, 2), (0, 0), 0), word(U256::from(1112))], &words);
+        let mut c = world_case("ecrecover precompile", prog, consts, low(0x01));
+        let point = key.verifying_key().to_encoded_point(false);
+        let mut address = keccak(&point.as_bytes()[1..]);
+        address[..12].fill(0);
+        let address = U256::from_be_bytes(address);
+        c.check = Some(Box::new(move |r| {
+            assert_eq!((r[5], r[6], r[7], r[8]), (U256::from(1), address, U256::ZERO, U256::ZERO), "ecrecover")
+        }));
+        cases.push(c);
+    }
+    // secp256r1 verify: a valid signature, then a corrupted digest ([1, 0]).
+    {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        use p256::ecdsa::{Signature, SigningKey};
+        let key = SigningKey::from_bytes(&[9u8; 32].into()).expect("a key");
+        let digest = keccak(b"era");
+        let sig: Signature = key.sign_prehash(&digest).expect("signs");
+        let sig = sig.to_bytes();
+        let point = key.verifying_key().to_encoded_point(false);
+        let words = [
+            digest,
+            sig[..32].try_into().unwrap(),
+            sig[32..].try_into().unwrap(),
+            (*point.x().unwrap()).into(),
+            (*point.y().unwrap()).into(),
+        ];
+        let mut prog = write_input(5);
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 160, 5));
+        prog.push(load(Op::HeapRead, 192, 6));
+        prog.push(store(0, 6));
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 160, 7));
+        prog.push(load(Op::HeapRead, 192, 8));
+        prog.push(reg(Op::Ret));
+        let consts = with_input(vec![precompile_abi((0, 5), (5, 2), (0, 0), 0), word(U256::from(100))], &words);
+        let mut c = world_case("secp256r1 verify precompile", prog, consts, low(0x100));
+        let one = U256::from(1);
+        c.check =
+            Some(Box::new(move |r| assert_eq!((r[5], r[6], r[7], r[8]), (one, one, one, U256::ZERO), "secp256r1")));
+        cases.push(c);
+    }
+    // modexp: 3^(2^200 + 5) mod (2^255 - 19), then a zero modulus, then a zero exponent.
+    {
+        let base = U256::from(3);
+        let exponent = (U256::from(1) << 200) + U256::from(5);
+        let modulus = (U256::from(1) << 255) - U256::from(19);
+        let words = [word(base), word(exponent), word(modulus), [0; 32], word(U256::from(7))];
+        let mut prog = write_input(5);
+        prog.extend(precompile(0, 1));
+        prog.push(load(Op::HeapRead, 192, 5));
+        prog.extend(precompile(2, 1));
+        prog.push(load(Op::HeapRead, 224, 6));
+        prog.extend(precompile(3, 1));
+        prog.push(load(Op::HeapRead, 256, 7));
+        prog.push(reg(Op::Ret));
+        let consts = with_input(
+            vec![
+                precompile_abi((0, 3), (6, 1), (0, 0), 0),
+                word(U256::from(500)),
+                precompile_abi((1, 3), (7, 1), (0, 0), 0),
+                precompile_abi((2, 3), (8, 1), (0, 0), 0),
+            ],
+            &words,
+        );
+        let mut c = world_case("modexp precompile", prog, consts, low(0x05));
+        let expected = base.pow_mod(exponent, modulus);
+        // [exponent, modulus, 0]: exponent^(2^255 - 19) mod 0 = 0; [modulus, 0, 7]: x^0 = 1.
+        c.check =
+            Some(Box::new(move |r| assert_eq!((r[5], r[6], r[7]), (expected, U256::ZERO, U256::from(1)), "modexp")));
+        cases.push(c);
+    }
+    // ecadd and ecmul on bn254 G1: G + 2G, G + infinity, an off-curve point, a coordinate
+    // not below p; 2G·(r + 5) (the scalar reduced), infinity·7, an off-curve point.
+    {
+        let p_mod =
+            U256::from_str_radix("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47", 16).unwrap();
+        let r_mod =
+            U256::from_str_radix("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001", 16).unwrap();
+        let g = (U256::from(1), U256::from(2));
+        let g2 = (
+            U256::from_str_radix("030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd3", 16).unwrap(),
+            U256::from_str_radix("15ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4", 16).unwrap(),
+        );
+        // Inputs: G, 2G, (0, 0), (1, 3) off the curve, (p, 2) (p itself: not below p), then
+        // r + 5 and 7.
+        let words = [
+            word(g.0),
+            word(g.1),
+            word(g2.0),
+            word(g2.1),
+            [0; 32],
+            [0; 32],
+            word(U256::from(1)),
+            word(U256::from(3)),
+            word(p_mod),
+            word(U256::from(2)),
+            word(r_mod + U256::from(5)),
+            word(U256::from(7)),
+        ];
+        let mut prog = write_input(12);
+        // ecadd over four-word windows from words 0, 2, 4, 6: G + 2G, 2G + infinity,
+        // infinity + off-curve, off-curve + (p, 2).
+        let calls: [(u16, u16); 4] = [(0, 1), (2, 1), (3, 1), (4, 1)];
+        for (i, (abi_k, extra_k)) in calls.iter().enumerate() {
+            prog.extend(precompile(*abi_k, *extra_k));
+            prog.push(load(Op::HeapRead, 1024 + 96 * i as u16 + 32, 5 + i as u8));
+        }
+        prog.push(reg(Op::Ret));
+        let consts = with_input(
+            vec![
+                precompile_abi((0, 4), (32, 3), (0, 0), 0),
+                word(U256::from(200)),
+                precompile_abi((2, 4), (35, 3), (0, 0), 0),
+                precompile_abi((4, 4), (38, 3), (0, 0), 0),
+                precompile_abi((6, 4), (41, 3), (0, 0), 0),
+            ],
+            &words,
+        );
+        let mut c = world_case("ecadd precompile", prog, consts, low(0x06));
+        // x of 3G (computed apart from both machines), of 2G, then two failures.
+        let three_g_x =
+            U256::from_str_radix("0769bf9ac56bea3ff40232bcb1b6bd159315d84715b8e679f2d355961915abf0", 16).unwrap();
+        let two_g_x = g2.0;
+        c.check = Some(Box::new(move |r| {
+            assert_eq!((r[5], r[6], r[7], r[8]), (three_g_x, two_g_x, U256::ZERO, U256::ZERO), "ecadd")
+        }));
+        cases.push(c);
+        let mut prog = write_input(12);
+        let mut consts = vec![word(U256::ZERO), word(U256::from(2_000))];
+        // ecmul (x, y, s) from words 20–22, which the program fills before each call: 2G and
+        // r + 5, infinity and 7, (1, 3) and 7.
+        let steps: [(u16, u16); 3] = [(2, 10), (4, 11), (6, 11)];
+        for (i, (point, scalar)) in steps.iter().enumerate() {
+            // Copy the point and the scalar to words 20, 21, 22.
+            prog.push(load(Op::HeapRead, 32 * point, 4));
+            prog.push(store(640, 4));
+            prog.push(load(Op::HeapRead, 32 * point + 32, 4));
+            prog.push(store(672, 4));
+            prog.push(load(Op::HeapRead, 32 * scalar, 4));
+            prog.push(store(704, 4));
+            consts.push(precompile_abi((20, 3), (32 + 3 * i as u32, 3), (0, 0), 0));
+            prog.extend(precompile(2 + i as u16, 1));
+            prog.push(load(Op::HeapRead, 1024 + 96 * i as u16 + 32, 5 + i as u8));
+        }
+        prog.push(reg(Op::Ret));
+        let consts = with_input(consts, &words);
+        let mut c = world_case("ecmul precompile", prog, consts, low(0x07));
+        c.check = Some(Box::new(move |r| {
+            // 2G·5 = 10G (its x computed apart from both machines); infinity·7 = infinity
+            // (x 0); off the curve: 0.
+            let ten_g_x =
+                U256::from_str_radix("09d3a257b99f1ad804a9e2354ea71c72da7fa518f4ca7904c6951d924b4045b4", 16).unwrap();
+            assert_eq!((r[5], r[6], r[7]), (ten_g_x, U256::ZERO, U256::ZERO), "ecmul");
+        }));
+        cases.push(c);
+    }
+    // ecpairing: e(G1, G2)·e(-G1, G2) = 1; e(G1, G2) alone ≠ 1; no rounds; a G2 point with
+    // its coordinates swapped (off the curve).
+    {
+        let dec = |d: &str| U256::from_str_radix(d, 10).unwrap();
+        let p_mod =
+            U256::from_str_radix("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47", 16).unwrap();
+        let g2 = [
+            dec("11559732032986387107991004021392285783925812861821192530917403151452391805634"),
+            dec("10857046999023057135944570762232829481370756359578518086990519993285655852781"),
+            dec("4082367875863433681332203403145435568316851327593401208105741076214120093531"),
+            dec("8495653923123431417604973247489272438418190587263600148770280649306958101930"),
+        ];
+        let mut words = vec![word(U256::from(1)), word(U256::from(2))];
+        words.extend(g2.iter().map(|v| word(*v)));
+        words.extend([word(U256::from(1)), word(p_mod - U256::from(2))]);
+        words.extend(g2.iter().map(|v| word(*v)));
+        words.extend([word(U256::from(1)), word(U256::from(2)), word(g2[1]), word(g2[0]), word(g2[2]), word(g2[3])]);
+        let mut prog = write_input(18);
+        let outputs = [(0u16, 20u16), (2, 22), (3, 24), (4, 26)];
+        for (i, (abi_k, out)) in outputs.iter().enumerate() {
+            prog.extend(precompile(*abi_k, 1));
+            prog.push(load(Op::HeapRead, 32 * out, 4 + 2 * i as u8));
+            prog.push(load(Op::HeapRead, 32 * out + 32, 5 + 2 * i as u8));
+        }
+        prog.push(reg(Op::Ret));
+        let consts = with_input(
+            vec![
+                precompile_abi((0, 12), (20, 2), (0, 0), 2),
+                word(U256::from(40_000)),
+                precompile_abi((0, 6), (22, 2), (0, 0), 1),
+                precompile_abi((0, 0), (24, 2), (0, 0), 0),
+                precompile_abi((12, 6), (26, 2), (0, 0), 1),
+            ],
+            &words,
+        );
+        let mut c = world_case("ecpairing precompile", prog, consts, low(0x08));
+        // With 100,000 ergs the third call's extra ergs cannot be paid.
+        c.ergs = vec![200_000, 100_000];
+        let (zero, one) = (U256::ZERO, U256::from(1));
+        c.check = Some(Box::new(move |r| {
+            assert_eq!(r[4..12], [one, one, one, zero, one, one, zero, zero], "ecpairing");
+        }));
+        cases.push(c);
+    }
+    // Extra ergs the frame cannot pay: vm2's panic step follows.
+    let mut c = world_case(
+        "precompile call with unpayable extra ergs",
+        vec![load_const(2, cst(0)), reg(Op::PrecompileCall).regs(1, 2, 3, 0), reg(Op::Ret)],
+        vec![word(U256::from(u32::MAX))],
+        low(0x8010),
+    );
+    c.expected = Status::Panic;
+    cases.push(c);
+    // Precompile calls are kernel only.
+    let mut c = world_case(
+        "precompile call (user: kernel only)",
+        vec![reg(Op::PrecompileCall).regs(1, 2, 3, 0), reg(Op::Ret)],
+        vec![],
+        CONTRACT,
+    );
+    c.expected = Status::Panic;
+    cases.push(c);
+
+    // Static context, reached through a static far call: reads pass, writes panic the
+    // callee (paid for, as vm2), and the caller goes on at the handler and writes itself.
+    let far_abi = word(U256::from_limbs([0, 0, 0, 30_000]));
+    // event and to_l1 run in kernel callees (EventWriter, so the event would be recorded),
+    // so that only the static rule stops them; the same calls without `.st` succeed.
+    for (label, write, callee_address) in [
+        ("sstore", sstore(1, 1), CALLEE),
+        ("tstore", tstore(1, 1), CALLEE),
+        ("event", log(Op::Event, 1, 1, false), EVENT_WRITER),
+        ("to_l1", log(Op::ToL1Message, 1, 1, false), low(0x9100)),
+        ("reads only", set(4, 4), CALLEE),
+    ] {
+        for is_static in [true, false] {
+            let callee = build(&[set(1, 1), sload(1, 2), tload(1, 3), write, reg(Op::Ret)], &[]);
+            let m = if is_static { Modifiers::STATIC } else { NONE };
+            let caller = vec![
+                /* 0 */ load_const(1, cst(0)),
+                /* 1 */ load_const(2, cst(1)),
+                /* 2 */ ins(Op::FarCall, Src::Reg, Dst::Reg, m).regs(1, 2, 0, 0).imms(5, 0),
+                /* 3 */ set(6, 6),
+                /* 4 */ reg(Op::Ret),
+                /* 5 */ set(5, 9),
+                /* 6 */ sstore(5, 5),
+                /* 7 */ tstore(5, 5),
+                /* 8 */ reg(Op::Ret),
+            ];
+            let callee_word = word(U256::from_be_slice(&callee_address.0));
+            let kind = if is_static { "static far call" } else { "far call" };
+            let mut c = world_case(&format!("{kind}, callee {label}"), caller, vec![far_abi, callee_word], CONTRACT);
+            c.setup.installs.push((callee_address, callee));
+            c.ergs = vec![200_000, 3_000, 20_000];
+            // The callee's write panics only in a static call: the caller is then at the
+            // handler (r5 = 9), else past the call (r6 = 6).
+            let panics = is_static && label != "reads only";
+            c.check = Some(Box::new(move |r| {
+                assert_eq!((r[5], r[6]), if panics { (U256::from(9), U256::ZERO) } else { (U256::ZERO, U256::from(6)) })
+            }));
+            cases.push(c);
+        }
+    }
+    cases
+}
+
+#[test]
+fn world_programs_match_vm2() {
+    let mut runs = 0;
+    let mut steps = 0;
+    let mut changes = (0, 0, 0, 0);
+    let mut world_ops = 0;
+    for case in world_cases() {
+        let code = build(&case.prog, &case.constants);
+        for (i, ergs) in case.ergs.iter().enumerate() {
+            let name = format!("{} with {ergs} ergs", case.name);
+            let c = compare_at(&name, &code, &[], *ergs, case.address, &case.setup);
+            runs += 1;
+            steps += c.steps;
+            world_ops += c.world_ops;
+            changes =
+                (changes.0 + c.changes.0, changes.1 + c.changes.1, changes.2 + c.changes.2, changes.3 + c.changes.3);
+            // The first (ample) ergs: the ending the program was written for.
+            if i == 0 {
+                assert_eq!(c.status, case.expected, "{name}");
+                if let Some(check) = &case.check {
+                    check(&c.registers);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "world programs: {runs} runs, {steps} steps compared ({world_ops} of world ops); at the end {} storage changes, {} events, {} L2→L1 logs, {} transient slots",
+        changes.0, changes.1, changes.2, changes.3
+    );
+    assert!(changes.0 > 5 && changes.1 > 2 && changes.2 > 2 && changes.3 > 2, "{changes:?}");
+}
+
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);
 
@@ -405,7 +1131,11 @@ impl Rng {
 /// and destination mode, conditions, heap traffic, context reads, jumps and near calls
 /// (mostly forward, some backward: loops and nested near calls), ending in a return of a heap slice. Two-output ops may name any dst1;
 /// one-output ops name r0 there (vm2 divergence 1).
-fn generate(seed: u64) -> (Vec<Instruction>, Vec<[u8; 32]>) {
+///
+/// With `world`, one instruction in five acts on the world instead: `sload`/`sstore`/
+/// `tload`/`tstore` with the key in r14, which holds 0–3 (so slots repeat: warm and cold
+/// refunds, rewrites), `event` and `to_l1` (kernel only), `meta` (pubdata).
+fn generate(seed: u64, world: bool) -> (Vec<Instruction>, Vec<[u8; 32]>) {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let n = 40usize;
     let mut constants = Vec::new();
@@ -442,7 +1172,21 @@ fn generate(seed: u64) -> (Vec<Instruction>, Vec<[u8; 32]>) {
         let pc = prog.len() as u16;
         let cond = rng.pick(&conds);
         let choice = rng.below(100);
-        let i = if choice < 60 {
+        let i = if world && rng.below(5) == 0 {
+            let any = any_reg(&mut rng);
+            let dst = 1 + rng.below(13) as u8;
+            let key = rng.pick(&[14u8, 14, 14, 0]);
+            match rng.below(20) {
+                0..=3 => set(14, rng.below(4) as u16),
+                4..=7 => sload(key, dst),
+                8..=11 => sstore(key, any),
+                12..=13 => tload(key, dst),
+                14..=15 => tstore(key, any),
+                16..=17 => log(Op::Event, key, any, rng.below(2) == 0),
+                18 => log(Op::ToL1Message, key, any, rng.below(2) == 0),
+                _ => reg(Op::Meta).regs(0, 0, dst, 0),
+            }
+        } else if choice < 60 {
             let op = rng.pick(&[
                 Op::Add,
                 Op::Sub,
@@ -602,15 +1346,38 @@ fn generated_programs_match_vm2() {
     let programs = 2_000u64;
     let mut steps = 0;
     let mut statuses = std::collections::BTreeMap::new();
+    let mut changes = (0usize, 0usize, 0usize, 0usize);
+    let mut world_ops = 0;
     for seed in 0..programs {
-        let (prog, constants) = generate(seed);
+        // Every other program acts on the world, a slot of which is set before the run.
+        let world = seed % 2 == 1;
+        let (prog, constants) = generate(seed, world);
         let ergs = if seed % 5 == 0 { 150 + seed as u32 * 3 } else { 100_000 };
-        // One in four in a kernel frame.
-        let c = compare(&format!("seed {seed}"), &assemble(&prog, &constants), &[9; 40], ergs, seed % 4 == 3);
+        // One in four in a kernel frame, half of those of the world programs at EventWriter.
+        let address = match seed % 8 {
+            7 => EVENT_WRITER,
+            3 => KERNEL_CONTRACT,
+            _ if seed % 4 == 3 => KERNEL_CONTRACT,
+            _ => CONTRACT,
+        };
+        let mut setup = Setup::default();
+        if world {
+            setup.storage.push((address, U256::from(2), U256::from(0x77)));
+        }
+        let c = compare_at(&format!("seed {seed}"), &assemble(&prog, &constants), &[9; 40], ergs, address, &setup);
+        changes.0 += c.changes.0;
+        changes.1 += c.changes.1;
+        changes.2 += c.changes.2;
+        changes.3 += c.changes.3;
+        world_ops += c.world_ops;
         steps += c.steps;
         *statuses.entry(format!("{:?}", c.status)).or_insert(0u32) += 1;
     }
-    eprintln!("generated: {programs} programs, {steps} steps compared, endings {statuses:?}");
+    eprintln!(
+        "generated: {programs} programs, {steps} steps compared ({world_ops} of world ops), endings {statuses:?}; at the end {} storage changes, {} events, {} L2→L1 logs, {} transient slots",
+        changes.0, changes.1, changes.2, changes.3
+    );
+    assert!(changes.0 > 30 && changes.1 > 10 && changes.2 > 10 && changes.3 > 10, "{changes:?}");
     assert!(steps as u64 > programs * 5);
     // The generator must reach every ending, or part of the machine goes unchecked.
     for ending in ["Success", "Revert", "Panic"] {

@@ -193,6 +193,9 @@ impl Host for MockHost {
     fn log(&mut self, log: Log) {
         self.logs.push(log);
     }
+    fn remove_last_log(&mut self) {
+        self.logs.pop();
+    }
     fn add_refund(&mut self, delta: i64) {
         self.refund += delta;
     }

@@ -189,7 +189,9 @@ enum CodeSpec {
         constructor_input: Option<String>,
     },
     /// EraVM assembly (`ee_eravm::text`), stored behind the EraVM marker.
-    Eravm { eravm: String },
+    Eravm {
+        eravm: String,
+    },
     /// EraVM assembly in a file, relative to the vector file.
     EravmFile {
         #[serde(rename = "eravmFile")]

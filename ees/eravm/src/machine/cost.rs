@@ -26,10 +26,33 @@ pub const DECOMMIT_PER_WORD: u32 = 4;
 pub const MSG_VALUE_SIMULATOR_MANDATED: u32 = 14_500 + DECOMMIT_PER_WORD * 100_000 / 32;
 /// Memory growth: one erg per byte of new heap bound.
 pub const GROWTH_PER_BYTE: u32 = 1;
+/// `sload`: cycle, permutation, log demuxer (1), storage sorter (2), a cold read (2,000).
+pub const SLOAD: u32 = 4 + 1 + 1 + 2 + 2_000;
+/// `sstore`: cycle, permutation, two demuxer and two sorter passes, a cold write (5,500).
+pub const SSTORE: u32 = 4 + 1 + 2 + 2 * 2 + 5_500;
+/// `tload`: priced as a warm read (30), with the transient-store checker (2).
+pub const TLOAD: u32 = 4 + 1 + 1 + 2 + 30;
+/// `tstore`: priced as a warm write (60), two demuxer and two checker passes.
+pub const TSTORE: u32 = 4 + 1 + 2 + 2 * 2 + 60;
+/// `event`: its IO price (25), cycle, permutation, two demuxer and two sorter passes.
+pub const EVENT: u32 = 25 + 4 + 1 + 2 + 2;
+/// `to_l1`: its IO price (100) and the same passes as an event. 0.153.12's `ergs_price`
+/// gives 109; vm2's reserved `L1_MESSAGE_COST` (156,250) is the minimal single-instance
+/// circuit price, which `ergs_price` no longer charges.
+pub const L2_TO_L1: u32 = 100 + 4 + 1 + 2 + 2;
+/// `precompile_call`: cycle, permutation, demuxer; the precompile's own price is the extra
+/// ergs the caller names.
+pub const PRECOMPILE_CALL: u32 = 4 + 1 + 1;
+/// `decommit`: cycle, permutation, decommitment sorter; plus the extra ergs named.
+pub const DECOMMIT: u32 = 4 + 1 + 1;
+/// Refunds (`world_diff.rs`): a warm read costs 30 of the 2,000 paid, a warm write 60 of the
+/// 5,500, and a first write to a slot read before gets the read's price back.
+pub const WARM_READ_REFUND: u32 = 2_000 - 30;
+pub const WARM_WRITE_REFUND: u32 = 5_500 - 60;
+pub const COLD_WRITE_AFTER_WARM_READ_REFUND: u32 = 2_000;
 
 /// The static price of `op`, for the operations this machine executes. `None` for those it
-/// stops on as unsupported (their prices come with their implementation) and for `Invalid`,
-/// which burns everything.
+/// stops on as unsupported (static memory) and for `Invalid`, which burns everything.
 pub const fn static_cost(op: Op) -> Option<u32> {
     use Op::*;
     Some(match op {
@@ -42,6 +65,14 @@ pub const fn static_cost(op: Op) -> Option<u32> {
         | IncrementTxNumber => AVERAGE,
         HeapRead | AuxHeapRead | FatPointerRead => HEAP_READ,
         HeapWrite | AuxHeapWrite => HEAP_WRITE,
+        StorageRead => SLOAD,
+        StorageWrite => SSTORE,
+        TransientStorageRead => TLOAD,
+        TransientStorageWrite => TSTORE,
+        Event => EVENT,
+        ToL1Message => L2_TO_L1,
+        PrecompileCall => PRECOMPILE_CALL,
+        Decommit => DECOMMIT,
         _ => return None,
     })
 }

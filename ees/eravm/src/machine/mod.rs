@@ -2,15 +2,19 @@
 //! aux heap, ergs, near-call frames; instructions dispatched on [`Instruction::op`].
 //!
 //! Semantics follow `zksync_vm2` 0.5.0, the executor Era runs (read, not copied), and are
-//! checked instruction by instruction against it (`tests/vm2_differential.rs`). What the
-//! machine does not execute yet (far calls, storage, events, precompiles, decommit, static
-//! memory) stops the run with [`Status::Unsupported`]
-//! before anything is charged — never silently.
+//! checked instruction by instruction against it (`tests/vm2_differential.rs`). Far calls
+//! yield to whoever drives the frames (`far_call.rs`); the operations on the world (storage,
+//! transient storage, events, L2→L1 logs, precompile calls, decommit) are in `world_ops.rs`.
+//! What the machine does not execute (static memory) stops the run with
+//! [`Status::Unsupported`] before anything is charged; the precompiles not implemented yet
+//! (modexp, ecadd, ecmul, ecpairing) stop it after the call's price — never silently.
 
 pub mod cost;
 mod far_call;
+pub mod precompiles;
 mod stack;
 pub mod world;
+mod world_ops;
 
 use std::sync::Arc;
 
@@ -238,6 +242,8 @@ struct NearFrame {
     sp: u16,
     /// The caller's ergs minus what it passed.
     caller_ergs: u32,
+    /// Where the transaction's journal stood: a revert or panic undoes what came after.
+    checkpoint: usize,
 }
 
 /// A page this frame can read but does not own: its calldata, the return data of its
@@ -490,7 +496,7 @@ impl Machine {
                 self.spontaneous_panic = false;
                 self.use_ergs(cost::SPONTANEOUS_PANIC);
                 let before = self.ergs;
-                let end = self.ret(Op::Panic, None, 0);
+                let end = self.ret(Op::Panic, None, 0, world, tx);
                 if TRACE {
                     trace.push(self.snapshot(None, before));
                 }
@@ -511,13 +517,17 @@ impl Machine {
                 // its condition (vm2 checks the mode with the price, before the condition).
                 op => match STATIC_COSTS[op as usize] {
                     NO_PRICE => return self.outcome(Status::Unsupported(op), Vec::new(), count - 1, pc),
-                    c => self.use_ergs(c) && (self.is_kernel || !op.requires_kernel()),
+                    c => {
+                        self.use_ergs(c)
+                            && (self.is_kernel || !op.requires_kernel())
+                            && !(self.is_static && op.forbidden_in_static())
+                    }
                 },
             };
             let before = self.ergs;
             let end = if !payable {
                 // vm2's "free panic": no further charge, through the panic path.
-                self.ret(Op::Panic, None, 0)
+                self.ret(Op::Panic, None, 0, world, tx)
             } else if (TRUTH_TABLES[ins.cond as usize] >> self.flags) & 1 == 0 {
                 self.pc = pc.wrapping_add(1);
                 None
@@ -652,7 +662,7 @@ impl Machine {
 
     /// Executes an instruction whose cost is paid and whose condition holds; `pc` already
     /// points past it. Returns the end of the frame, if it ended.
-    fn execute(&mut self, ins: &Instruction, _world: &mut dyn World, tx: &mut TxState) -> Option<(Status, Vec<u8>)> {
+    fn execute(&mut self, ins: &Instruction, world: &mut dyn World, tx: &mut TxState) -> Option<(Status, Vec<u8>)> {
         match ins.op {
             Op::Nop => {
                 if ins.src == Src::StackPop {
@@ -686,6 +696,7 @@ impl Machine {
                     exception_handler: ins.imm1,
                     sp: self.sp,
                     caller_ergs: self.ergs - ergs,
+                    checkpoint: tx.checkpoint(),
                 });
                 self.ergs = ergs;
                 self.flags = 0;
@@ -693,12 +704,11 @@ impl Machine {
             }
             Op::Ret | Op::Revert | Op::Panic => {
                 let label = ins.has(Modifiers::TO_LABEL).then_some(ins.imm0);
-                return self.ret(ins.op, label, ins.src0);
+                return self.ret(ins.op, label, ins.src0, world, tx);
             }
             // The frame's context into dst0 (a register): `ergs` reads what is left after
             // its own price; `meta` packs the heap bounds (bits 64–127) and, in kernel mode
-            // only, vm2's pubdata counter (bits 0–31: always 0 here, no storage yet); shard
-            // ids are 0.
+            // only, the transaction's pubdata counter (bits 0–31, as u32); shard ids are 0.
             Op::This => self.set_reg(ins.dst0, address_word(&self.address)),
             Op::CodeAddress => self.set_reg(ins.dst0, address_word(&self.code_address)),
             Op::Caller => self.set_reg(ins.dst0, address_word(&self.caller)),
@@ -706,19 +716,38 @@ impl Machine {
             Op::Sp => self.set_reg(ins.dst0, U256::from(self.sp)),
             Op::GetContextU128 => self.set_reg(ins.dst0, U256::from(self.context_u128)),
             // Kernel only (checked before the condition). `ctx.set` stores the value the next
-            // far call passes, not this frame's; `inctx` advances the transaction number (in
-            // vm2 it also clears transient storage, which does not exist here yet);
-            // `auxmut` does nothing.
+            // far call passes, not this frame's; `inctx` advances the transaction number and
+            // clears transient storage (vm2's `start_new_tx`); `auxmut` does nothing.
             Op::SetContextU128 => {
                 let l = self.reg_value(ins.src0);
                 let l = l.as_limbs();
                 tx.context_u128 = l[0] as u128 | (l[1] as u128) << 64;
             }
-            Op::IncrementTxNumber => tx.tx_number = tx.tx_number.wrapping_add(1),
+            Op::IncrementTxNumber => {
+                tx.tx_number = tx.tx_number.wrapping_add(1);
+                world.clear_transient();
+                // What the transient writes replaced is gone; the journal keeps its length
+                // (checkpoints are positions in it).
+                for u in tx.journal.iter_mut().filter(|u| matches!(u, world::Undo::Transient(..))) {
+                    *u = world::Undo::Cleared;
+                }
+            }
             Op::AuxMutating0 => {}
             Op::Meta => {
                 let bounds = self.heap.bound as u64 | (self.aux.bound as u64) << 32;
-                self.set_reg(ins.dst0, U256::from_limbs([0, bounds, 0, 0]));
+                let pubdata = if self.is_kernel { tx.pubdata as u32 as u64 } else { 0 };
+                self.set_reg(ins.dst0, U256::from_limbs([pubdata, bounds, 0, 0]));
+            }
+            Op::StorageRead => self.storage_read(ins, world, tx),
+            Op::StorageWrite => self.storage_write(ins, world, tx),
+            Op::TransientStorageRead => self.transient_read(ins, world),
+            Op::TransientStorageWrite => self.transient_write(ins, world, tx),
+            Op::Event | Op::ToL1Message => self.log(ins, world, tx),
+            Op::Decommit => self.decommit(ins, world, tx),
+            Op::PrecompileCall => {
+                if !self.precompile_call(ins, tx) {
+                    return Some((Status::Unsupported(Op::PrecompileCall), Vec::new()));
+                }
             }
             Op::PtrAdd | Op::PtrSub | Op::PtrPack | Op::PtrShrink => self.ptr_op(ins),
             Op::FatPointerRead => self.load_pointer(ins),
@@ -935,9 +964,19 @@ impl Machine {
     /// `ret`/`rev`/`pnc` (and every panic): inside a near call, back to the caller (its
     /// sp, its ergs plus what is left, the return pc, the label, or the exception handler on
     /// failure) with flags (lt = panic); at the top, the end of the frame.
-    fn ret(&mut self, kind: Op, label: Option<u16>, abi_reg: u8) -> Option<(Status, Vec<u8>)> {
+    fn ret(
+        &mut self,
+        kind: Op,
+        label: Option<u16>,
+        abi_reg: u8,
+        world: &mut dyn World,
+        tx: &mut TxState,
+    ) -> Option<(Status, Vec<u8>)> {
         let leftover = self.ergs;
         if let Some(f) = self.near.pop() {
+            if kind != Op::Ret {
+                tx.rollback(f.checkpoint, Some(world));
+            }
             self.sp = f.sp;
             self.ergs = f.caller_ergs + leftover;
             self.pc = match label {
@@ -1049,13 +1088,13 @@ mod tests {
 
     #[test]
     fn unsupported_operations_stop_before_charging() {
-        let code = assemble(&[ins(Op::StorageRead, Src::Reg)], &[]);
+        let code = assemble(&[ins(Op::StaticMemoryRead, Src::Reg)], &[]);
         let program = Arc::new(Program::new(&code).unwrap());
         let mut m = Machine::new(program, Entry::user(Address([1; 20]), Address([2; 20]), 500, vec![]));
         let out = m.run(&mut MemoryWorld::default(), &mut TxState::default(), 10);
         assert_eq!(
             (out.status, out.ergs_left, out.instructions, out.pc),
-            (Status::Unsupported(Op::StorageRead), 500, 0, 0)
+            (Status::Unsupported(Op::StaticMemoryRead), 500, 0, 0)
         );
     }
 }

@@ -40,10 +40,11 @@ pub fn run_stack(
     mut trace: Option<&mut Vec<Step>>,
 ) -> StackOutcome {
     let mut programs: HashMap<U256, Arc<Program>> = HashMap::new();
-    let mut frames = vec![(Machine::new(program, entry), world.snapshot())];
+    // Each frame with the world and the transaction journal as they were when it started.
+    let mut frames = vec![(Machine::new(program, entry), world.snapshot(), tx.checkpoint())];
     let mut count = 0u64;
     loop {
-        let (machine, _) = frames.last_mut().expect("a frame runs");
+        let (machine, _, _) = frames.last_mut().expect("a frame runs");
         let left = step_limit.saturating_sub(count);
         let out = match trace.as_deref_mut() {
             Some(t) => machine.run_traced(world, tx, left, t),
@@ -70,14 +71,16 @@ pub fn run_stack(
                 if let Some(t) = trace.as_deref_mut() {
                     t.push(callee.step(Some(call.pc), call.ergs_before));
                 }
-                frames.push((callee, world.snapshot()));
+                frames.push((callee, world.snapshot(), tx.checkpoint()));
             }
             Status::Success | Status::Revert | Status::Panic => {
-                let (_, snapshot) = frames.pop().expect("the frame that ended");
+                let (_, snapshot, checkpoint) = frames.pop().expect("the frame that ended");
                 if out.status != Status::Success {
                     world.rollback(snapshot);
+                    // The pubdata counter and paid changes (the world is restored above).
+                    tx.rollback(checkpoint, None);
                 }
-                let Some((caller, _)) = frames.last_mut() else {
+                let Some((caller, _, _)) = frames.last_mut() else {
                     return StackOutcome {
                         status: out.status,
                         return_data: out.return_data,

@@ -52,6 +52,13 @@ pub trait World {
     fn transient_write(&mut self, address: Address, key: U256, value: U256);
     fn event(&mut self, event: Event);
     fn l2_to_l1_log(&mut self, log: L2ToL1Log);
+    /// Drops the last event recorded: a near call that reverts or panics undoes its own
+    /// (far frames are the caller's to roll back).
+    fn remove_last_event(&mut self);
+    /// Drops the last L2→L1 log recorded (as [`World::remove_last_event`]).
+    fn remove_last_l2_to_l1_log(&mut self);
+    /// Empties transient storage (`inctx`: a new transaction starts).
+    fn clear_transient(&mut self);
     /// The code a versioned hash names (for `decommit`), `None` when unknown.
     fn code_by_hash(&mut self, hash: U256) -> Option<Vec<u8>>;
     /// What a far call to `address` runs (vm2's decommit rules: AccountCodeStorage, the
@@ -83,10 +90,34 @@ pub struct TxState {
     pub(crate) tx_number: u16,
     /// Slots read or written this transaction: a repeated `sload` gets the warm refund.
     pub(crate) read_slots: HashSet<(Address, U256)>,
+    /// Slots written this transaction: a repeated `sstore` gets the warm refund.
+    pub(crate) written_slots: HashSet<(Address, U256)>,
     /// Code hashes decommitted (true) or attempted without the ergs to pay (false).
     pub(crate) decommitted: HashMap<U256, bool>,
     /// Pages 1–3 (the entry frame's calldata, heap, aux heap) were handed out.
     entry_pages_taken: bool,
+    /// The pubdata each written slot was last charged (vm2's `paid_changes`): a later write
+    /// pays only the difference. Rolled back with a failed frame.
+    pub(crate) paid_changes: HashMap<(Address, U256), u32>,
+    /// The transaction's pubdata counter (kernel `meta`, bits 0–31). Rolled back with a
+    /// failed frame.
+    pub(crate) pubdata: i32,
+    /// What a failing near or far frame undoes, in order (vm2 snapshots its world diff at
+    /// each call). Read and written slot sets and decommits are not in it: vm2 keeps them.
+    pub(crate) journal: Vec<Undo>,
+}
+
+/// One undoable change, with what it replaced.
+#[derive(Clone, Debug)]
+pub(crate) enum Undo {
+    Storage(Address, U256, U256),
+    Transient(Address, U256, U256),
+    Event,
+    L2ToL1Log,
+    Paid((Address, U256), Option<u32>),
+    Pubdata(i32),
+    /// A transient write from before an `inctx` cleared transient storage: nothing to undo.
+    Cleared,
 }
 
 impl Default for TxState {
@@ -96,8 +127,12 @@ impl Default for TxState {
             context_u128: 0,
             tx_number: 0,
             read_slots: HashSet::new(),
+            written_slots: HashSet::new(),
             decommitted: HashMap::new(),
             entry_pages_taken: false,
+            paid_changes: HashMap::new(),
+            pubdata: 0,
+            journal: Vec::new(),
         }
     }
 }
@@ -125,6 +160,40 @@ impl TxState {
     pub fn tx_number(&self) -> u16 {
         self.tx_number
     }
+
+    /// The pubdata counter (what kernel `meta` shows in bits 0–31).
+    pub fn pubdata(&self) -> i32 {
+        self.pubdata
+    }
+
+    /// A point a failing frame rolls back to ([`TxState::rollback`]).
+    pub fn checkpoint(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// Undoes everything recorded since `checkpoint`: the pubdata counter and paid changes
+    /// always; storage, transient storage, events and logs through `world` when given (a
+    /// near call's failure), or not at all when the caller restores the world itself (a far
+    /// frame's, which [`super::run_stack`] undoes with the world's snapshot).
+    pub fn rollback(&mut self, checkpoint: usize, mut world: Option<&mut dyn World>) {
+        while self.journal.len() > checkpoint {
+            let undo = self.journal.pop().expect("journal entry past the checkpoint");
+            match (undo, world.as_deref_mut()) {
+                (Undo::Paid(slot, old), _) => {
+                    match old {
+                        Some(v) => self.paid_changes.insert(slot, v),
+                        None => self.paid_changes.remove(&slot),
+                    };
+                }
+                (Undo::Pubdata(old), _) => self.pubdata = old,
+                (Undo::Cleared, _) | (_, None) => {}
+                (Undo::Storage(a, k, v), Some(w)) => w.storage_write(a, k, v),
+                (Undo::Transient(a, k, v), Some(w)) => w.transient_write(a, k, v),
+                (Undo::Event, Some(w)) => w.remove_last_event(),
+                (Undo::L2ToL1Log, Some(w)) => w.remove_last_l2_to_l1_log(),
+            }
+        }
+    }
 }
 
 /// A world in memory, for tests, benchmarks and the differential: storage, transient
@@ -142,6 +211,16 @@ pub struct MemoryWorld {
     pub code_hashes: HashMap<Address, U256>,
     /// What runs at addresses without code (vm2's default account), if anything.
     pub default_account: Option<U256>,
+    /// Addresses all of whose slots are free ([`World::is_free_slot`]), and single free slots.
+    pub free_addresses: HashSet<Address>,
+    pub free_slots: HashSet<(Address, U256)>,
+    /// Pubdata a changed slot costs: the first write ever to it (absent from `storage` at
+    /// the start), or a later one. 0 by default; a write back to the initial value is free.
+    pub pubdata_initial_write: u32,
+    pub pubdata_repeated_write: u32,
+    /// Each written slot's value before its first write (`None`: absent), the basis of
+    /// [`World::pubdata_cost`].
+    pub initial: HashMap<(Address, U256), Option<U256>>,
 }
 
 impl MemoryWorld {
@@ -173,6 +252,8 @@ impl World for MemoryWorld {
         self.storage.get(&(address, key)).copied().unwrap_or(U256::ZERO)
     }
     fn storage_write(&mut self, address: Address, key: U256, value: U256) {
+        let before = self.storage.get(&(address, key)).copied();
+        self.initial.entry((address, key)).or_insert(before);
         self.storage.insert((address, key), value);
     }
     fn transient_read(&mut self, address: Address, key: U256) -> U256 {
@@ -187,8 +268,20 @@ impl World for MemoryWorld {
     fn l2_to_l1_log(&mut self, log: L2ToL1Log) {
         self.l2_to_l1_logs.push(log);
     }
+    fn remove_last_event(&mut self) {
+        self.events.pop();
+    }
+    fn remove_last_l2_to_l1_log(&mut self) {
+        self.l2_to_l1_logs.pop();
+    }
+    fn clear_transient(&mut self) {
+        self.transient.clear();
+    }
+    /// The construction marker (byte 1) is ignored.
     fn code_by_hash(&mut self, hash: U256) -> Option<Vec<u8>> {
-        self.codes.get(&hash).cloned()
+        let mut bytes = hash.to_be_bytes::<32>();
+        bytes[1] = 0;
+        self.codes.get(&U256::from_be_bytes(bytes)).cloned()
     }
     fn code_info(&mut self, address: Address, _is_constructor: bool) -> Option<CodeInfo> {
         let key = match self.code_hashes.get(&address) {
@@ -198,5 +291,18 @@ impl World for MemoryWorld {
         };
         let words = self.codes.get(&key).map(|c| (c.len() / 32) as u16)?;
         Some(CodeInfo { key, words })
+    }
+    fn is_free_slot(&self, address: Address, key: U256) -> bool {
+        self.free_addresses.contains(&address) || self.free_slots.contains(&(address, key))
+    }
+    fn pubdata_cost(&mut self, address: Address, key: U256, value: U256) -> u32 {
+        let current = self.storage.get(&(address, key)).copied();
+        let initial = *self.initial.entry((address, key)).or_insert(current);
+        match initial {
+            Some(v) if v == value => 0,
+            None if value.is_zero() => 0,
+            None => self.pubdata_initial_write,
+            Some(_) => self.pubdata_repeated_write,
+        }
     }
 }
