@@ -64,6 +64,9 @@ pub struct TxEnv {
     /// Effective gas price (after EIP-1559).
     pub gas_price: U256,
     pub blob_hashes: Vec<B256>,
+    /// Code published with the transaction (EraVM's factory deps): an EraVM deployment names
+    /// its code by versioned hash and finds it here.
+    pub factory_deps: Vec<Bytes>,
 }
 
 /// A log record emitted by a frame.

@@ -34,6 +34,9 @@ pub struct Transaction {
     pub max_fee_per_blob_gas: Option<U256>,
     /// EIP-7702 authorizations (type 4), in order.
     pub authorization_list: Vec<Authorization>,
+    /// Raw EraVM bytecode published with the transaction (Era's factory deps), which EraVM
+    /// deployments in it may name by versioned hash. Not part of any Ethereum transaction.
+    pub factory_deps: Vec<Bytes>,
 }
 
 /// One EIP-7702 authorization tuple `[chain_id, address, nonce, y_parity, r, s]`, as signed by
@@ -387,8 +390,12 @@ pub fn execute_transaction_with(
     let intrinsic = pricing.intrinsic;
     let nonce = state.get(&tx.sender).map_or(0, |a| a.nonce);
 
-    let tx_env =
-        TxEnv { origin: tx.sender, gas_price: pricing.effective_gas_price, blob_hashes: tx.blob_hashes.clone() };
+    let tx_env = TxEnv {
+        origin: tx.sender,
+        gas_price: pricing.effective_gas_price,
+        blob_hashes: tx.blob_hashes.clone(),
+        factory_deps: tx.factory_deps.clone(),
+    };
     let mut js = JournaledState::new(state);
     js.set_nonce(tx.sender, nonce + 1);
     let balance = js.balance(&tx.sender);

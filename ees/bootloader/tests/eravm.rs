@@ -183,3 +183,126 @@ fn an_eravm_only_chain_matches_run_stack() {
     assert_eq!(alone.return_data, out.output.to_vec());
     assert_eq!(out.gas_used, intrinsic + (ergs - alone.ergs_left) as u64, "the same ergs under the bootloader");
 }
+
+/// The child contract: its constructor (r2 bit 0) stores its first input word in slot 0 and
+/// returns no immutables; at run time it returns slot 0.
+fn child() -> Vec<u8> {
+    let sf = Modifiers::SET_FLAGS;
+    let len = 13;
+    let prog = vec![
+        /* 0 */ ins(Op::And, Src::Imm, sf).regs(0, 2, 0, 0).imms(1, 0),
+        /* 1 */ ins(Op::Jump, Src::Imm, Modifiers::NONE).imms(8, 0).when(ee_eravm::Cond::Eq),
+        /* 2 */ reg(Op::FatPointerRead).regs(1, 0, 3, 0),
+        /* 3 */ reg(Op::StorageWrite).regs(0, 3, 0, 0),
+        /* 4 */ ins(Op::Add, Src::Imm, Modifiers::NONE).regs(0, 0, 4, 0).imms(32, 0),
+        /* 5 */ store(0, 4),
+        /* 6 */ konst(1, len, 0),
+        /* 7 */ reg(Op::Ret).regs(1, 0, 0, 0),
+        /* 8: run time */ reg(Op::StorageRead).regs(0, 0, 3, 0),
+        /* 9 */ store(0, 3),
+        /* 10 */ konst(1, len, 1),
+        /* 11 */ reg(Op::Ret).regs(1, 0, 0, 0),
+        /* 12 */ reg(Op::Panic),
+    ];
+    assert_eq!(prog.len(), len);
+    assemble(&prog, &[abi(0, 64, 0), abi(0, 32, 0)])
+}
+
+/// The factory: calls ContractDeployer's `create2(salt, hash, input)` as a system call with
+/// the input word 0x1234, then calls the new contract and returns [address, its answer].
+fn factory(salt: [u8; 32], hash: [u8; 32]) -> Vec<u8> {
+    let mut selector = [0u8; 32];
+    selector[..4].copy_from_slice(&keccak(b"create2(bytes32,bytes32,bytes)")[..4]);
+    let mut deploy_abi = abi(0, 164, 1_000_000);
+    deploy_abi[0] = 1; // settings byte 3: the system-call flag (bits 248..255)
+    let words: [[u8; 32]; 9] = [
+        selector,
+        salt,
+        hash,
+        u(0x60).to_be_bytes::<32>(),
+        u(32).to_be_bytes::<32>(),
+        u(0x1234).to_be_bytes::<32>(),
+        deploy_abi,
+        kernel(0x8006).to_word().to_be_bytes::<32>(),
+        abi(200, 0, 1_000_000),
+    ];
+    let len = 25;
+    let mut prog = Vec::new();
+    for (k, at) in [(0usize, 0u16), (1, 4), (2, 36), (3, 68), (4, 100), (5, 132)] {
+        prog.push(konst(3, len, k));
+        prog.push(store(at, 3));
+    }
+    prog.extend([
+        /* 12 */ konst(1, len, 6),
+        /* 13 */ konst(2, len, 7),
+        /* 14 */ reg(Op::FarCall).regs(1, 2, 0, 0).imms(24, 0),
+        /* 15 */ reg(Op::FatPointerRead).regs(1, 0, 5, 0),
+        /* 16 */ store(0, 5),
+        /* 17 */ konst(1, len, 8),
+        /* 18 */ ins(Op::Add, Src::Reg, Modifiers::NONE).regs(5, 0, 2, 0),
+        /* 19 */ reg(Op::FarCall).regs(1, 2, 0, 0).imms(24, 0),
+        /* 20 */ reg(Op::FatPointerRead).regs(1, 0, 6, 0),
+        /* 21 */ store(32, 6),
+        /* 22 */ konst(1, len, 9),
+        /* 23 */ reg(Op::Ret).regs(1, 0, 0, 0),
+        /* 24: handler */ reg(Op::Revert).regs(0, 0, 0, 0),
+    ]);
+    assert_eq!(prog.len(), len);
+    let mut constants = words.to_vec();
+    constants.push(abi(0, 64, 0));
+    assemble(&prog, &constants)
+}
+
+fn keccak(data: &[u8]) -> [u8; 32] {
+    use sha3::{Digest, Keccak256};
+    Keccak256::digest(data).into()
+}
+
+fn kernel(n: u16) -> Address {
+    let mut a = [0u8; 20];
+    a[18..].copy_from_slice(&n.to_be_bytes());
+    Address(a)
+}
+
+#[test]
+fn an_eravm_contract_deploys_through_contract_deployer() {
+    let child = child();
+    let hash = ee_eravm::versioned_hash(&child).unwrap();
+    let salt = [0x5a; 32];
+    // Some code at AccountCodeStorage: a world with Era's system contracts gets the entry.
+    let mut state = world(&[(ERA, stored_code(&factory(salt, hash))), (kernel(0x8002), stored_code(&child))]);
+    let block = BlockEnv { number: u(1), gas_limit: u(30_000_000), chain_id: u(1), ..BlockEnv::default() };
+    let tx = Transaction {
+        sender: SENDER,
+        to: Some(ERA),
+        gas_limit: u(GAS),
+        gas_price: Some(u(0)),
+        factory_deps: vec![Arc::from(child.clone())],
+        ..Transaction::default()
+    };
+    let out = execute_transaction(&mut state, &block, &tx, Fork::Cancun, ExecutionLimits::default()).unwrap();
+    assert_eq!(out.status, ExitStatus::Success, "{out:?}");
+
+    // Era's CREATE2, derived here from its definition: keccak256(keccak256("zksyncCreate2")
+    // ‖ pad32(sender) ‖ salt ‖ bytecodeHash ‖ keccak256(input))[12..].
+    let mut pre = keccak(b"zksyncCreate2").to_vec();
+    pre.extend_from_slice(&ERA.to_word().to_be_bytes::<32>());
+    pre.extend_from_slice(&salt);
+    pre.extend_from_slice(&hash);
+    pre.extend_from_slice(&keccak(&u(0x1234).to_be_bytes::<32>()));
+    let expected = Address(keccak(&pre)[12..].try_into().unwrap());
+    assert_eq!(U256::from_be_slice(&out.output[..32]), expected.to_word(), "the address ContractDeployer returns");
+    assert_eq!(U256::from_be_slice(&out.output[32..64]), u(0x1234), "the new contract answers from its storage");
+    let acc = state.get(&expected).expect("the contract exists");
+    assert_eq!(&acc.code.bytes[..], &stored_code(&child)[..]);
+    assert_eq!(acc.storage.get(&U256::ZERO), Some(&u(0x1234)), "the constructor's write");
+    let code_hash = state.get(&kernel(0x8002)).and_then(|a| a.storage.get(&expected.to_word()).copied());
+    assert_eq!(code_hash, Some(U256::from_be_bytes(hash)), "AccountCodeStorage names the code");
+
+    // The same hash without the factory dep: ContractDeployer refuses (the factory reverts).
+    let mut state = world(&[(ERA, stored_code(&factory(salt, hash)))]);
+    let tx = Transaction { factory_deps: Vec::new(), ..tx };
+    let out = execute_transaction(&mut state, &block, &tx, Fork::Cancun, ExecutionLimits::default()).unwrap();
+    assert_eq!(out.status, ExitStatus::Revert);
+    assert!(state.get(&expected).is_none());
+}

@@ -15,13 +15,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use ee_api::{
-    Address, Bytecode, Bytes, CallInput, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentResult, EeKind,
-    ExecutionEnvironment, ExitStatus, Frame, FrameOutcome, HaltReason, Host, LaunchParams, Log, Preemption, B256, U256,
+    Address, Bytecode, Bytes, CallInput, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest,
+    DeploymentResult, EeKind, ExecutionEnvironment, ExitStatus, Frame, FrameOutcome, HaltReason, Host, LaunchParams,
+    Log, Preemption, B256, U256,
 };
 
+use crate::deploy::{self, ACCOUNT_CODE_STORAGE, CONTRACT_DEPLOYER, IMMUTABLE_SIMULATOR};
 use crate::machine::world::{is_kernel, CodeInfo, Event, L2ToL1Log, TxState, World};
 use crate::machine::{kernel_address, Entry, FarCall, FarReturn, Machine, ReturnKind, Status};
-use crate::program::Program;
+use crate::program::{stored_code, versioned_hash, Analysis, Program};
 
 /// Instructions between two polls of the case's time bound.
 const POLL_EVERY: u64 = 1 << 20;
@@ -99,28 +101,45 @@ impl ExecutionEnvironment for EraVmEe {
         EeKind::EraVm
     }
 
-    /// Deployment (ContractDeployer) is not wired to the bootloader yet: no constructors.
-    fn supports_modifier(&self, modifier: CallModifier) -> bool {
-        modifier != CallModifier::Constructor
+    fn supports_modifier(&self, _modifier: CallModifier) -> bool {
+        true
     }
 
     fn callee_resources(&self, available: u64, requested: u64) -> u64 {
         requested.min(available)
     }
 
-    fn check_init_code(&self, _init_code: &[u8]) -> Result<(), HaltReason> {
-        Err(HaltReason::UnsupportedEe)
+    /// Init code must be `deploy::init_code` around valid bytecode.
+    fn check_init_code(&self, init_code: &[u8]) -> Result<(), HaltReason> {
+        match deploy::split_init_code(init_code) {
+            Some((code, _)) if crate::validate(code).is_ok() => Ok(()),
+            _ => Err(HaltReason::InvalidProgram),
+        }
     }
 
+    /// Era's addresses: CREATE from the deployer's nonce (the bootloader's account nonce
+    /// stands for NonceHolder's deployment nonce), CREATE2 from the salt, the versioned hash
+    /// and the constructor input.
     fn deployment_address(&self, deployer: Address, nonce: u64, scheme: CreateScheme, init_code: &[u8]) -> Address {
-        scheme.address(deployer, nonce, init_code)
+        match (scheme, deploy::split_init_code(init_code)) {
+            (CreateScheme::Create2 { salt }, Some((code, input))) => match versioned_hash(code) {
+                Ok(hash) => deploy::create2_address(deployer, salt, hash, input),
+                Err(_) => scheme.address(deployer, nonce, init_code),
+            },
+            (CreateScheme::Create, Some(_)) => deploy::create_address(deployer, nonce),
+            _ => scheme.address(deployer, nonce, init_code),
+        }
     }
 
-    fn finish_deployment(&self, _output: &Bytes, _gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
-        Err(HaltReason::UnsupportedEe)
+    /// A constructor frame completes with the code to store (see [`EraFrame::run`]).
+    fn finish_deployment(&self, output: &Bytes, gas_left: u64) -> Result<(Bytecode, u64), HaltReason> {
+        Ok((Bytecode::new(output.clone()), gas_left))
     }
 
     fn launch(&self, params: LaunchParams) -> Box<dyn Frame> {
+        if params.modifier == CallModifier::Constructor {
+            return self.launch_constructor(params);
+        }
         let program = match &*Program::of(&params.code) {
             Ok(p) => Some(p.clone()),
             Err(_) => None,
@@ -151,6 +170,39 @@ impl ExecutionEnvironment for EraVmEe {
             machine: program.map(|p| Machine::new(p, entry)),
             lent: None,
             is_static,
+            constructing: None,
+        })
+    }
+}
+
+impl EraVmEe {
+    /// A constructor: the init code's bytecode runs with the constructor flag (r2 bit 0) and
+    /// the init code's input as calldata, at the new address.
+    fn launch_constructor(&self, params: LaunchParams) -> Box<dyn Frame> {
+        let analysis: Arc<Analysis> = params.code.analysis(|init| {
+            let code = deploy::split_init_code(init).map_or(&[][..], |(code, _)| code);
+            Program::new(code).map(Arc::new)
+        });
+        let (bytecode, input) = deploy::split_init_code(&params.code.bytes).unwrap_or((&[], &[]));
+        let mut shared = self.shared.borrow_mut();
+        let mut entry = Entry::user(params.address, params.caller, ergs_of(params.gas), input.to_vec());
+        if !shared.tx.take_entry_pages() {
+            entry.calldata_page = shared.tx.allocate_page();
+            entry.heap_page = shared.tx.allocate_page();
+            entry.aux_page = shared.tx.allocate_page();
+        }
+        entry.context_u128 = low_u128(params.value);
+        entry.registers[2] = U256::from(1);
+        let machine = match &*analysis {
+            Ok(p) => Some(Machine::new(p.clone(), entry)),
+            Err(_) => None,
+        };
+        Box::new(EraFrame {
+            shared: self.shared.clone(),
+            machine,
+            lent: None,
+            is_static: false,
+            constructing: Some((params.address, bytecode.to_vec())),
         })
     }
 }
@@ -172,16 +224,22 @@ pub struct EraFrame {
     /// The calldata buffer lent to the pending call (to recognise an EraVM callee's result).
     lent: Option<Arc<Vec<u8>>>,
     is_static: bool,
+    /// For a constructor: the new contract's address and bytecode.
+    constructing: Option<(Address, Vec<u8>)>,
 }
 
 impl EraFrame {
     fn run(&mut self, host: &mut dyn Host) -> Preemption {
+        let constructor = self.constructing.is_some();
         let Some(machine) = self.machine.as_mut() else {
-            return Preemption::CallCompleted(FrameOutcome {
-                status: ExitStatus::Halt(HaltReason::InvalidProgram),
-                gas_left: 0,
-                output: Arc::from(&[][..]),
-            });
+            return Preemption::completed(
+                constructor,
+                FrameOutcome {
+                    status: ExitStatus::Halt(HaltReason::InvalidProgram),
+                    gas_left: 0,
+                    output: Arc::from(&[][..]),
+                },
+            );
         };
         loop {
             let out = {
@@ -201,13 +259,19 @@ impl EraFrame {
                 Status::Panic => ExitStatus::Halt(HaltReason::Panic),
                 Status::Unsupported(_) => ExitStatus::Halt(HaltReason::InvalidOpcode(0)),
             };
+            let gas_left = out.ergs_left as u64;
+            if let (Some((address, bytecode)), ExitStatus::Success) = (&self.constructing, status) {
+                return Preemption::DeploymentCompleted(FrameOutcome {
+                    status,
+                    gas_left,
+                    output: Arc::from(deployed(host, *address, bytecode, &out.return_data)),
+                });
+            }
             let output: Bytes = Arc::from(out.return_data);
             if let Some(at) = out.returned_at {
                 self.shared.borrow_mut().returned = Some(Returned { output: output.clone(), at });
             }
-            // The result of an EraVM frame is an EraVM call's, constructors included (not
-            // supported yet): the bootloader never launches one.
-            return Preemption::CallCompleted(FrameOutcome { status, gas_left: out.ergs_left as u64, output });
+            return Preemption::completed(constructor, FrameOutcome { status, gas_left, output });
         }
     }
 
@@ -215,6 +279,11 @@ impl EraFrame {
     /// `context_u128` (Era moves balances through MsgValueSimulator); into another EE it is a
     /// real transfer, as that EE's contracts expect.
     fn yield_call(&mut self, call: FarCall, host: &mut dyn Host) -> Preemption {
+        if call.destination == CONTRACT_DEPLOYER && call.is_system {
+            if let Some(request) = deploy::decode_deployer_call(&call.entry.calldata) {
+                return self.yield_deployment(call, request, host);
+            }
+        }
         let entry = &call.entry;
         let mut code_address = call.destination;
         let mut callee = host.code(code_address);
@@ -251,6 +320,57 @@ impl EraFrame {
     }
 }
 
+impl EraFrame {
+    /// A system call to ContractDeployer's `create*`: the code named by its versioned hash
+    /// among the transaction's factory deps is deployed by the bootloader (Era's address,
+    /// the constructor with r2 bit 0); the caller resumes with the address as return data.
+    /// An unknown hash reverts the call, as ContractDeployer does (`UnknownCodeHash`). Value
+    /// is not passed (Era moves it through MsgValueSimulator).
+    fn yield_deployment(&mut self, call: FarCall, request: deploy::DeployerCall, host: &mut dyn Host) -> Preemption {
+        let mut wanted = request.bytecode_hash;
+        wanted[1] = 0;
+        let code = host.tx().factory_deps.iter().find(|c| versioned_hash(c).is_ok_and(|h| h == wanted)).cloned();
+        let Some(code) = code else {
+            let machine = self.machine.as_mut().expect("a frame that called has a machine");
+            let mut shared = self.shared.borrow_mut();
+            let at = (shared.tx.allocate_page(), 0);
+            let result = FarReturn { kind: ReturnKind::Revert, ergs_left: call.entry.ergs, data: Vec::new(), at };
+            machine.finish_far_call(result, &mut shared.tx);
+            drop(shared);
+            return self.run(host);
+        };
+        let scheme = match request.salt {
+            Some(salt) => CreateScheme::Create2 { salt },
+            None => CreateScheme::Create,
+        };
+        Preemption::Deploy(DeploymentRequest {
+            deployer: call.entry.caller,
+            value: U256::ZERO,
+            init_code: Arc::from(deploy::init_code(&code, &request.input)),
+            scheme,
+            gas: call.entry.ergs as u64,
+        })
+    }
+}
+
+/// What a successful constructor leaves, as ContractDeployer would, in a world that has
+/// Era's system contracts (code at their addresses): the immutables it returned in
+/// ImmutableSimulator's storage, the versioned hash in AccountCodeStorage. The code to store
+/// is returned.
+fn deployed(host: &mut dyn Host, address: Address, bytecode: &[u8], output: &[u8]) -> Vec<u8> {
+    if !host.code(IMMUTABLE_SIMULATOR).is_empty() {
+        for (index, value) in deploy::decode_immutables(output) {
+            host.sstore(IMMUTABLE_SIMULATOR, deploy::immutable_slot(address, index), value);
+        }
+    }
+    if !host.code(ACCOUNT_CODE_STORAGE).is_empty() {
+        if let Ok(hash) = versioned_hash(bytecode) {
+            host.sstore(ACCOUNT_CODE_STORAGE, address.to_word(), U256::from_be_bytes(hash));
+        }
+    }
+    stored_code(bytecode)
+}
+
 impl Frame for EraFrame {
     fn start(&mut self, host: &mut dyn Host) -> Preemption {
         self.run(host)
@@ -280,8 +400,20 @@ impl Frame for EraFrame {
         self.run(host)
     }
 
-    fn continue_after_deployment(&mut self, host: &mut dyn Host, _result: DeploymentResult) -> Preemption {
-        // EraVM frames never request deployments through the bootloader yet.
+    /// Back from a ContractDeployer deployment: the new address as a 32-byte word on
+    /// success, the constructor's revert data on revert, a panic otherwise.
+    fn continue_after_deployment(&mut self, host: &mut dyn Host, result: DeploymentResult) -> Preemption {
+        let (kind, data) = match (result.status, result.address) {
+            (ExitStatus::Success, Some(a)) => (ReturnKind::Success, a.to_word().to_be_bytes::<32>().to_vec()),
+            (ExitStatus::Revert, _) => (ReturnKind::Revert, result.output.to_vec()),
+            _ => (ReturnKind::Panic, Vec::new()),
+        };
+        {
+            let mut shared = self.shared.borrow_mut();
+            let at = (shared.tx.allocate_page(), 0);
+            let machine = self.machine.as_mut().expect("a frame that deploys has a machine");
+            machine.finish_far_call(FarReturn { kind, ergs_left: ergs_of(result.gas_left), data, at }, &mut shared.tx);
+        }
         self.run(host)
     }
 
@@ -358,6 +490,10 @@ impl World for HostWorld<'_> {
     fn code_info(&mut self, address: Address, _is_constructor: bool) -> Option<CodeInfo> {
         let mut code = self.host.code(address);
         if code.is_empty() {
+            if address == CONTRACT_DEPLOYER {
+                // The EE serves `create*` itself; a world need not hold ContractDeployer.
+                return Some(CodeInfo { key: U256::ZERO, words: 0 });
+            }
             if is_kernel(&address) {
                 return None;
             }

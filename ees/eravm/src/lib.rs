@@ -21,6 +21,7 @@
 
 pub mod asm;
 pub mod decode;
+pub mod deploy;
 mod disasm;
 pub mod ee;
 pub mod encoding;

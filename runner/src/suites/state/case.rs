@@ -185,6 +185,7 @@ pub fn build_transaction(tx: &TxTemplate, idx: &Indexes, sender: Address) -> Res
         blob_hashes: tx.blob_versioned_hashes.iter().flatten().map(|h| h.0).collect(),
         max_fee_per_blob_gas: opt(&tx.max_fee_per_blob_gas, Field::MaxFeePerBlobGas)?,
         authorization_list: authorizations(tx)?,
+        factory_deps: Vec::new(),
     })
 }
 
