@@ -188,14 +188,19 @@ enum CodeSpec {
         #[serde(default, rename = "constructorInput")]
         constructor_input: Option<String>,
     },
-    /// EraVM assembly (`ee_eravm::text`), stored behind the EraVM marker.
+    /// EraVM assembly (`ee_eravm::text`), stored behind the EraVM marker; with
+    /// `constructorInput`, init code (`ee_eravm::deploy::init_code`).
     Eravm {
         eravm: String,
+        #[serde(default, rename = "constructorInput")]
+        constructor_input: Option<String>,
     },
     /// EraVM assembly in a file, relative to the vector file.
     EravmFile {
         #[serde(rename = "eravmFile")]
         eravm_file: String,
+        #[serde(default, rename = "constructorInput")]
+        constructor_input: Option<String>,
     },
 }
 
@@ -218,9 +223,12 @@ impl CodeSpec {
                 None => ee_riscv::contract_code(&elf),
             })
         };
-        let eravm = |text: &str| -> Result<Vec<u8>, String> {
+        let eravm = |text: &str, input: &Option<String>| -> Result<Vec<u8>, String> {
             let code = ee_eravm::text::assemble_text(text).map_err(|e| format!("EraVM assembly: {e}"))?;
-            Ok(ee_eravm::stored_code(&code))
+            Ok(match input {
+                Some(input) => ee_eravm::deploy::init_code(&code, &hex_bytes(input)?),
+                None => ee_eravm::stored_code(&code),
+            })
         };
         let read = |file: &str| {
             let path = dir.join(file);
@@ -237,8 +245,10 @@ impl CodeSpec {
             CodeSpec::RiscvFile { riscv_file, constructor_input } => {
                 riscv(&read(riscv_file)?, constructor_input).map_err(|e| format!("{riscv_file}: {e}"))
             }
-            CodeSpec::Eravm { eravm: text } => eravm(text),
-            CodeSpec::EravmFile { eravm_file } => eravm(&read(eravm_file)?).map_err(|e| format!("{eravm_file}: {e}")),
+            CodeSpec::Eravm { eravm: text, constructor_input } => eravm(text, constructor_input),
+            CodeSpec::EravmFile { eravm_file, constructor_input } => {
+                eravm(&read(eravm_file)?, constructor_input).map_err(|e| format!("{eravm_file}: {e}"))
+            }
         }
     }
 }
