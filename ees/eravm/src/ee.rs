@@ -151,13 +151,7 @@ impl ExecutionEnvironment for EraVmEe {
             None => {
                 let calldata = params.input.to_cow().into_owned();
                 let mut entry = Entry::user(params.address, params.caller, ergs_of(params.gas), calldata);
-                // The transaction's first EraVM frame gets pages 1–3, as vm2's first frame;
-                // a frame entered from another EE later gets fresh ones.
-                if !shared.tx.take_entry_pages() {
-                    entry.calldata_page = shared.tx.allocate_page();
-                    entry.heap_page = shared.tx.allocate_page();
-                    entry.aux_page = shared.tx.allocate_page();
-                }
+                entry_pages(&mut shared.tx, &mut entry);
                 entry.code_address = params.code_address;
                 entry.is_static = params.is_static;
                 entry.context_u128 = low_u128(params.value);
@@ -186,11 +180,7 @@ impl EraVmEe {
         let (bytecode, input) = deploy::split_init_code(&params.code.bytes).unwrap_or((&[], &[]));
         let mut shared = self.shared.borrow_mut();
         let mut entry = Entry::user(params.address, params.caller, ergs_of(params.gas), input.to_vec());
-        if !shared.tx.take_entry_pages() {
-            entry.calldata_page = shared.tx.allocate_page();
-            entry.heap_page = shared.tx.allocate_page();
-            entry.aux_page = shared.tx.allocate_page();
-        }
+        entry_pages(&mut shared.tx, &mut entry);
         entry.context_u128 = low_u128(params.value);
         entry.registers[2] = U256::from(1);
         let machine = match &*analysis {
@@ -204,6 +194,16 @@ impl EraVmEe {
             is_static: false,
             constructing: Some((params.address, bytecode.to_vec())),
         })
+    }
+}
+
+/// Pages for a frame entered from outside EraVM: the transaction's first EraVM frame keeps
+/// vm2's pages 1–3 (`Entry::user`'s), later ones get fresh ones.
+fn entry_pages(tx: &mut TxState, entry: &mut Entry) {
+    if !tx.take_entry_pages() {
+        entry.calldata_page = tx.allocate_page();
+        entry.heap_page = tx.allocate_page();
+        entry.aux_page = tx.allocate_page();
     }
 }
 
@@ -321,6 +321,15 @@ impl EraFrame {
 }
 
 impl EraFrame {
+    /// Resumes the machine after its far call: `data` lives at `at` (an EraVM callee's
+    /// page), or on a fresh page.
+    fn resume(&mut self, kind: ReturnKind, ergs_left: u32, data: Vec<u8>, at: Option<(u32, u32)>) {
+        let mut shared = self.shared.borrow_mut();
+        let at = at.unwrap_or_else(|| (shared.tx.allocate_page(), 0));
+        let machine = self.machine.as_mut().expect("a frame that called has a machine");
+        machine.finish_far_call(FarReturn { kind, ergs_left, data, at }, &mut shared.tx);
+    }
+
     /// A system call to ContractDeployer's `create*`: the code named by its versioned hash
     /// among the transaction's factory deps is deployed by the bootloader (Era's address,
     /// the constructor with r2 bit 0); the caller resumes with the address as return data.
@@ -331,12 +340,7 @@ impl EraFrame {
         wanted[1] = 0;
         let code = host.tx().factory_deps.iter().find(|c| versioned_hash(c).is_ok_and(|h| h == wanted)).cloned();
         let Some(code) = code else {
-            let machine = self.machine.as_mut().expect("a frame that called has a machine");
-            let mut shared = self.shared.borrow_mut();
-            let at = (shared.tx.allocate_page(), 0);
-            let result = FarReturn { kind: ReturnKind::Revert, ergs_left: call.entry.ergs, data: Vec::new(), at };
-            machine.finish_far_call(result, &mut shared.tx);
-            drop(shared);
+            self.resume(ReturnKind::Revert, call.entry.ergs, Vec::new(), None);
             return self.run(host);
         };
         let scheme = match request.salt {
@@ -383,20 +387,13 @@ impl Frame for EraFrame {
             ExitStatus::Revert => ReturnKind::Revert,
             ExitStatus::Halt(_) => ReturnKind::Panic,
         };
-        {
+        let at = {
             let mut shared = self.shared.borrow_mut();
             // A callee that was not an EraVM frame (or was answered at once) left the hand-off.
             shared.pending = None;
-            let at = match shared.returned.take() {
-                Some(r) if Arc::ptr_eq(&r.output, &result.output) => r.at,
-                _ => (shared.tx.allocate_page(), 0),
-            };
-            let machine = self.machine.as_mut().expect("a frame that called has a machine");
-            machine.finish_far_call(
-                FarReturn { kind, ergs_left: ergs_of(result.gas_left), data: result.output.to_vec(), at },
-                &mut shared.tx,
-            );
-        }
+            shared.returned.take().filter(|r| Arc::ptr_eq(&r.output, &result.output)).map(|r| r.at)
+        };
+        self.resume(kind, ergs_of(result.gas_left), result.output.to_vec(), at);
         self.run(host)
     }
 
@@ -408,12 +405,7 @@ impl Frame for EraFrame {
             (ExitStatus::Revert, _) => (ReturnKind::Revert, result.output.to_vec()),
             _ => (ReturnKind::Panic, Vec::new()),
         };
-        {
-            let mut shared = self.shared.borrow_mut();
-            let at = (shared.tx.allocate_page(), 0);
-            let machine = self.machine.as_mut().expect("a frame that deploys has a machine");
-            machine.finish_far_call(FarReturn { kind, ergs_left: ergs_of(result.gas_left), data, at }, &mut shared.tx);
-        }
+        self.resume(kind, ergs_of(result.gas_left), data, None);
         self.run(host)
     }
 

@@ -443,10 +443,6 @@ impl Machine {
 
     /// The frame's state as a trace step of the instruction at `pc`.
     pub fn step(&self, pc: Option<u16>, ergs_before: u32) -> Step {
-        self.snapshot(pc, ergs_before)
-    }
-
-    fn snapshot(&self, pc: Option<u16>, ergs_before: u32) -> Step {
         Step {
             pc,
             ergs_before,
@@ -498,7 +494,7 @@ impl Machine {
                 let before = self.ergs;
                 let end = self.ret(Op::Panic, None, 0, world, tx);
                 if TRACE {
-                    trace.push(self.snapshot(None, before));
+                    trace.push(self.step(None, before));
                 }
                 if let Some(status) = end {
                     return self.finish(status, count);
@@ -546,7 +542,7 @@ impl Machine {
                 }
             };
             if TRACE {
-                trace.push(self.snapshot(Some(pc), before));
+                trace.push(self.step(Some(pc), before));
             }
             if let Some(status) = end {
                 return self.finish(status, count);
