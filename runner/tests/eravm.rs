@@ -125,9 +125,11 @@ fn the_committed_vectors_run_on_the_shared_contracts() {
     // Vectors needing storage, events or precompile calls fail until the EE runs those ops.
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     let r = report(dir.path());
-    assert!(r["total"].as_u64().unwrap() >= 40, "{r}");
+    assert!(r["total"].as_u64().unwrap() >= 54, "{r}");
     let cases = r["cases"].as_array().unwrap();
-    for c in cases.iter().filter(|c| c["id"].as_str().unwrap().starts_with("fib.json::")) {
+    // Fib and the assembly that needs no storage run on what the EE has today.
+    let runnable = ["fib.json::", "assembly.json::add_one::", "assembly.json::far_call_", "assembly.json::spin_"];
+    for c in cases.iter().filter(|c| runnable.iter().any(|p| c["id"].as_str().unwrap().starts_with(p))) {
         assert_eq!(c["verdict"], "pass", "{c}");
     }
     assert_eq!(case(&r, "fib.json::fib::call3")["gas_used"], 1_641_975, "Fib(20) in vm2's ergs");

@@ -160,7 +160,8 @@ fn compact(pretty: &str) -> String {
     let mut i = 0;
     while i < lines.len() {
         let open = lines[i].trim_end();
-        if !(open.ends_with('[') || open.ends_with('{')) {
+        // Assembly given as lines stays one line per line.
+        if !(open.ends_with('[') || open.ends_with('{')) || open.trim_start().starts_with("\"eravm\"") {
             i += 1;
             continue;
         }

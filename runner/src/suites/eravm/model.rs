@@ -35,8 +35,24 @@ pub struct Vector {
 pub enum ContractSpec {
     /// A user contract of `shared/eravm/contracts/<name>.json`.
     Named(String),
-    /// Text assembly (`ee_eravm::text::assemble_text`).
-    Eravm { eravm: String },
+    /// Text assembly (`ee_eravm::text::assemble_text`), one string or a list of lines.
+    Eravm { eravm: Source },
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum Source {
+    Text(String),
+    Lines(Vec<String>),
+}
+
+impl Source {
+    pub fn text(&self) -> String {
+        match self {
+            Source::Text(t) => t.clone(),
+            Source::Lines(lines) => lines.join("\n"),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -145,7 +161,7 @@ impl Vector {
     fn bytecode(&self, spec: &ContractSpec, shared: Option<&Shared>) -> Result<Vec<u8>, String> {
         match spec {
             ContractSpec::Eravm { eravm } => {
-                ee_eravm::text::assemble_text(eravm).map_err(|e| format!("EraVM assembly: {e}"))
+                ee_eravm::text::assemble_text(&eravm.text()).map_err(|e| format!("EraVM assembly: {e}"))
             }
             ContractSpec::Named(name) => {
                 let dir = &shared.ok_or_else(shared_hint)?.dir;
