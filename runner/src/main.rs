@@ -160,6 +160,23 @@ enum Command {
         #[arg(value_name = "PATHS")]
         paths: Vec<PathBuf>,
     },
+    /// Run the EraVM vectors: zksolc contracts (Fib, MyERC20, Greeter, ...) and text-assembly
+    /// contracts on the EraVM EE under the bootloader, in a world with the v29 system contracts,
+    /// against expectations recorded from Matter Labs' vm2. One case per call; a failure lists
+    /// every difference (status, return data, ergs, each storage change, each event).
+    #[command(
+        after_help = "Examples:\n  conformance eravm                              every vector in eravm-vectors/\n  \
+                            conformance eravm --filter 'erc20'             the vectors whose id matches\n\n\
+                            Case ids: <file>::<vector>::call<N>, e.g. fib.json::fib::call0. \
+                            The vector format is described in eravm-vectors/README.md. The contracts come from \
+                            ../shared/eravm beside the repository (or $ERAVM_DATA_DIR); without it the suite \
+                            is skipped (an error with --require-all)."
+    )]
+    Eravm {
+        /// Vector files or directories (searched for *.json). Default: <repo>/eravm-vectors.
+        #[arg(value_name = "PATHS")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +274,7 @@ enum EeName {
     Evm,
     Wasm,
     Riscv,
+    Eravm,
 }
 
 fn default_report_dir() -> PathBuf {
@@ -337,6 +355,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vec![Planned { suite: SuiteKind::Cross, paths, defaults: false }]
         }
         Some(Command::Cross { .. }) => defaults(&[SuiteKind::Cross], opts.ee, require_all)?,
+        Some(Command::Eravm { paths }) if !paths.is_empty() => {
+            vec![Planned { suite: SuiteKind::Eravm, paths, defaults: false }]
+        }
+        Some(Command::Eravm { .. }) => defaults(&[SuiteKind::Eravm], opts.ee, require_all)?,
         // Every suite whose vectors are there; the others are named, with how to get them.
         None => defaults(&SuiteKind::ALL, opts.ee, require_all)?,
     };
@@ -344,7 +366,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if plan.is_empty() {
         anyhow::bail!(
             "no selected suite runs on the {} EE (state and eest run on evm, wasm on wasm, riscv on riscv, \
-             cross on all three)",
+             cross on evm, wasm and riscv, eravm on eravm)",
             opts.ee.map_or(String::new(), |ee| format!("{ee:?}").to_lowercase())
         );
     }

@@ -19,6 +19,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "artifacts")]
+pub mod artifacts;
 pub mod asm;
 pub mod decode;
 pub mod deploy;

@@ -28,8 +28,10 @@
 //! assert_eq!(abi::decode_uint(&out.return_data, 0), Some(U256::from(89)));
 //! ```
 
-pub mod abi;
-pub mod artifacts;
+/// The reader of `shared/eravm` (`ee_eravm::artifacts`), re-exported.
+pub use ee_eravm::artifacts;
+/// The ABI helpers (`ee_eravm::artifacts::abi`), re-exported.
+pub use ee_eravm::artifacts::abi;
 mod convert;
 mod run;
 mod world;

@@ -23,93 +23,11 @@ use std::sync::Arc;
 use ee_api::{Address, B256, U256};
 use sha2::{Digest, Sha256};
 
-use crate::artifacts::Artifact;
+use ee_eravm::artifacts::Artifact;
 
-/// Kernel addresses of the Era system contracts (v29 layout) and precompiles.
-pub mod addresses {
-    use ee_api::Address;
-
-    const fn low(x: u32) -> Address {
-        let mut a = [0u8; 20];
-        let b = x.to_be_bytes();
-        a[16] = b[0];
-        a[17] = b[1];
-        a[18] = b[2];
-        a[19] = b[3];
-        Address(a)
-    }
-
-    pub const ECRECOVER: Address = low(0x01);
-    pub const SHA256: Address = low(0x02);
-    pub const IDENTITY: Address = low(0x04);
-    pub const MODEXP: Address = low(0x05);
-    pub const EC_ADD: Address = low(0x06);
-    pub const EC_MUL: Address = low(0x07);
-    pub const EC_PAIRING: Address = low(0x08);
-    pub const P256_VERIFY: Address = low(0x100);
-    pub const BOOTLOADER: Address = low(0x8001);
-    pub const ACCOUNT_CODE_STORAGE: Address = low(0x8002);
-    pub const NONCE_HOLDER: Address = low(0x8003);
-    pub const KNOWN_CODES_STORAGE: Address = low(0x8004);
-    pub const IMMUTABLE_SIMULATOR: Address = low(0x8005);
-    pub const CONTRACT_DEPLOYER: Address = low(0x8006);
-    /// Not a contract: the caller Era uses for forced deployments.
-    pub const FORCE_DEPLOYER: Address = low(0x8007);
-    pub const L1_MESSENGER: Address = low(0x8008);
-    pub const MSG_VALUE_SIMULATOR: Address = low(0x8009);
-    pub const L2_BASE_TOKEN: Address = low(0x800a);
-    pub const SYSTEM_CONTEXT: Address = low(0x800b);
-    pub const BOOTLOADER_UTILITIES: Address = low(0x800c);
-    pub const EVENT_WRITER: Address = low(0x800d);
-    pub const COMPRESSOR: Address = low(0x800e);
-    pub const COMPLEX_UPGRADER: Address = low(0x800f);
-    pub const KECCAK256: Address = low(0x8010);
-    pub const PUBDATA_CHUNK_PUBLISHER: Address = low(0x8011);
-    pub const CODE_ORACLE: Address = low(0x8012);
-    pub const EVM_GAS_MANAGER: Address = low(0x8013);
-    pub const EVM_PREDEPLOYS_MANAGER: Address = low(0x8014);
-    pub const EVM_HASHES_STORAGE: Address = low(0x8015);
-    /// First user-space built-in (0x10000).
-    pub const CREATE2_FACTORY: Address = low(0x10000);
-
-    /// Where Era installs the system contract built from `name` (the artifact's file stem).
-    /// `EmptyContract` goes to 0x0 and the bootloader address 0x8001 (see
-    /// [`crate::World::with_system_contracts`]); `DefaultAccount` and `EvmEmulator` have no
-    /// address (they are the code of accounts without code and of EVM contracts).
-    pub fn of_system_contract(name: &str) -> Option<Address> {
-        Some(match name {
-            "Ecrecover" => ECRECOVER,
-            "SHA256" => SHA256,
-            "Identity" => IDENTITY,
-            "Modexp" => MODEXP,
-            "EcAdd" => EC_ADD,
-            "EcMul" => EC_MUL,
-            "EcPairing" => EC_PAIRING,
-            "P256Verify" => P256_VERIFY,
-            "AccountCodeStorage" => ACCOUNT_CODE_STORAGE,
-            "NonceHolder" => NONCE_HOLDER,
-            "KnownCodesStorage" => KNOWN_CODES_STORAGE,
-            "ImmutableSimulator" => IMMUTABLE_SIMULATOR,
-            "ContractDeployer" => CONTRACT_DEPLOYER,
-            "L1Messenger" => L1_MESSENGER,
-            "MsgValueSimulator" => MSG_VALUE_SIMULATOR,
-            "L2BaseToken" => L2_BASE_TOKEN,
-            "SystemContext" => SYSTEM_CONTEXT,
-            "BootloaderUtilities" => BOOTLOADER_UTILITIES,
-            "EventWriter" => EVENT_WRITER,
-            "Compressor" => COMPRESSOR,
-            "ComplexUpgrader" => COMPLEX_UPGRADER,
-            "Keccak256" => KECCAK256,
-            "PubdataChunkPublisher" => PUBDATA_CHUNK_PUBLISHER,
-            "CodeOracle" => CODE_ORACLE,
-            "EvmGasManager" => EVM_GAS_MANAGER,
-            "EvmPredeploysManager" => EVM_PREDEPLOYS_MANAGER,
-            "EvmHashesStorage" => EVM_HASHES_STORAGE,
-            "Create2Factory" => CREATE2_FACTORY,
-            _ => return None,
-        })
-    }
-}
+/// Kernel addresses of the Era system contracts (v29 layout) and precompiles: the layout
+/// lives in `ee_eravm::artifacts`, shared with the conformance suite.
+pub use ee_eravm::artifacts::addresses;
 
 /// Why a byte string is not EraVM bytecode.
 #[derive(Debug, Clone, PartialEq, Eq)]

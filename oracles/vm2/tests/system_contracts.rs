@@ -239,3 +239,21 @@ fn every_artifact_hash_is_the_versioned_sha256_of_its_bytecode() {
         assert_eq!(world.code_hash_at(at), a.hash, "{name}");
     }
 }
+
+#[test]
+fn the_shared_genesis_layout_is_this_world() {
+    // `ee_eravm::artifacts::Genesis::v29` is what the `eravm` conformance suite builds the
+    // bootloader's world from: the same slots, the same code at the same addresses.
+    let Some(_) = data_dir() else { return };
+    let world = v29_world();
+    let genesis = eravm_oracle::artifacts::Genesis::v29(system_contracts()).unwrap();
+    let slots: Vec<_> = world.storage_slots().collect();
+    let expected: Vec<_> = genesis.storage.iter().map(|(&(a, k), &v)| (a, k, v)).collect();
+    assert_eq!(slots, expected);
+    for (at, code) in &genesis.code {
+        let hash = world.code_hash_at(*at).expect("installed");
+        assert_eq!(world.code(hash), Some(&code[..]), "{at}");
+    }
+    let default = genesis.default_account.as_deref().expect("DefaultAccount");
+    assert_eq!(world.code(world.default_account_hash()), Some(default));
+}

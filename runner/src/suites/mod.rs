@@ -6,6 +6,7 @@
 //! [`CaseRecord`]: crate::report::CaseRecord
 
 pub mod cross;
+pub mod eravm;
 pub mod riscv;
 pub mod state;
 pub mod wasm;
@@ -70,12 +71,15 @@ pub enum SuiteKind {
     Wasm,
     /// The project's cross-EE vectors (`wasm-vectors/`): transactions through EVM, WASM and RISC-V frames.
     Cross,
+    /// The EraVM vectors (`eravm-vectors/`): zksolc contracts on the EraVM EE under the
+    /// bootloader, against expectations recorded from vm2.
+    Eravm,
 }
 
 impl SuiteKind {
     /// Every suite, in the order `conformance` without a subcommand runs them.
-    pub const ALL: [SuiteKind; 5] =
-        [SuiteKind::State, SuiteKind::Eest, SuiteKind::Wasm, SuiteKind::Riscv, SuiteKind::Cross];
+    pub const ALL: [SuiteKind; 6] =
+        [SuiteKind::State, SuiteKind::Eest, SuiteKind::Wasm, SuiteKind::Riscv, SuiteKind::Cross, SuiteKind::Eravm];
 
     /// Name used for the report file and in baseline entries.
     pub fn name(self) -> &'static str {
@@ -85,6 +89,7 @@ impl SuiteKind {
             SuiteKind::Riscv => "riscv",
             SuiteKind::Wasm => "wasm",
             SuiteKind::Cross => "cross",
+            SuiteKind::Eravm => "eravm",
         }
     }
 
@@ -95,6 +100,7 @@ impl SuiteKind {
             SuiteKind::Riscv => &["riscv"],
             SuiteKind::Wasm => &["wasm"],
             SuiteKind::Cross => &["evm", "wasm", "riscv"],
+            SuiteKind::Eravm => &["eravm"],
         }
     }
 
@@ -107,6 +113,7 @@ impl SuiteKind {
             SuiteKind::Riscv => Ok(vec![riscv::default_dir()?]),
             SuiteKind::Wasm => Ok(Vec::new()),
             SuiteKind::Cross => Ok(vec![cross::default_dir()?]),
+            SuiteKind::Eravm => Ok(vec![eravm::default_dir()?]),
         }
     }
 
@@ -117,6 +124,7 @@ impl SuiteKind {
             SuiteKind::Riscv => riscv::run(paths, opts),
             SuiteKind::Wasm => wasm::run(paths, opts),
             SuiteKind::Cross => cross::run(paths, opts),
+            SuiteKind::Eravm => eravm::run(paths, opts),
         }
     }
 }

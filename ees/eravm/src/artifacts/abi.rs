@@ -1,5 +1,6 @@
-//! A small Solidity ABI for tests: function selectors, encoding of static and dynamic
-//! arguments (head/tail layout), and decoding of returned words and strings.
+//! A small Solidity ABI for tests and vectors: function selectors, encoding of static and
+//! dynamic arguments (head/tail layout), arguments written as text, and decoding of
+//! returned words and strings.
 
 use ee_api::{Address, B256, U256};
 
@@ -73,6 +74,62 @@ pub fn call(signature: &str, args: &[Token]) -> Vec<u8> {
     out
 }
 
+/// The parameter types of a canonical signature such as `"transfer(address,uint256)"`
+/// (no tuples or arrays).
+pub fn param_types(signature: &str) -> Result<Vec<&str>, String> {
+    let inner = signature
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .ok_or_else(|| format!("signature {signature:?} is not name(type,...)"))?;
+    Ok(if inner.is_empty() { Vec::new() } else { inner.split(',').map(str::trim).collect() })
+}
+
+/// A value of Solidity type `ty` written as text: `uintN` in decimal or `0x` hex, `address`
+/// and `bytes32` in `0x` hex (left-padded to their size), `bool` as `true`/`false`, `bytes`
+/// in `0x` hex, `string` as it is.
+pub fn token(ty: &str, text: &str) -> Result<Token, String> {
+    let hex_of = |s: &str| hex::decode(s.strip_prefix("0x").unwrap_or(s)).map_err(|e| format!("{ty} {s:?}: {e}"));
+    let word = |s: &str, max: usize| -> Result<[u8; 32], String> {
+        let b = hex_of(s)?;
+        if b.len() > max {
+            return Err(format!("{ty} {s:?}: more than {max} bytes"));
+        }
+        let mut w = [0u8; 32];
+        w[32 - b.len()..].copy_from_slice(&b);
+        Ok(w)
+    };
+    Ok(match ty {
+        "address" => Token::Address(Address::from_word(U256::from_be_bytes(word(text, 20)?))),
+        "bytes32" => Token::Bytes32(B256(word(text, 32)?)),
+        "bool" => match text {
+            "true" => Token::Bool(true),
+            "false" => Token::Bool(false),
+            _ => return Err(format!("bool {text:?}: not true or false")),
+        },
+        "bytes" => Token::Bytes(hex_of(text)?),
+        "string" => Token::String(text.to_string()),
+        t if t.starts_with("uint") => {
+            let v = match text.strip_prefix("0x") {
+                Some(h) => U256::from_str_radix(h, 16),
+                None => U256::from_str_radix(text, 10),
+            }
+            .map_err(|e| format!("{ty} {text:?}: {e}"))?;
+            Token::Uint(v)
+        }
+        _ => return Err(format!("unsupported ABI type {ty:?}")),
+    })
+}
+
+/// Calldata for `signature` with arguments written as text (see [`token`]).
+pub fn call_text(signature: &str, args: &[String]) -> Result<Vec<u8>, String> {
+    let types = param_types(signature)?;
+    if types.len() != args.len() {
+        return Err(format!("{signature}: {} argument(s) given, {} expected", args.len(), types.len()));
+    }
+    let tokens = types.iter().zip(args).map(|(t, a)| token(t, a)).collect::<Result<Vec<_>, _>>()?;
+    Ok(call(signature, &tokens))
+}
+
 /// The `index`-th 32-byte word of `data`, if present.
 pub fn decode_uint(data: &[u8], index: usize) -> Option<U256> {
     let w = data.get(32 * index..32 * index + 32)?;
@@ -121,5 +178,24 @@ mod tests {
         let mut revert = selector("Error(string)").to_vec();
         revert.extend(encode(&[Token::String("no".into())]));
         assert_eq!(decode_revert_reason(&revert).as_deref(), Some("no"));
+    }
+
+    #[test]
+    fn arguments_as_text() {
+        assert_eq!(param_types("f()").unwrap(), Vec::<&str>::new());
+        assert_eq!(param_types("transfer(address,uint256)").unwrap(), ["address", "uint256"]);
+        let text = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let by_text = call_text("transfer(address,uint256)", &text(&["0xbb", "0x64"])).unwrap();
+        let mut bob = [0u8; 20];
+        bob[19] = 0xbb;
+        assert_eq!(
+            by_text,
+            call("transfer(address,uint256)", &[Token::Address(Address(bob)), Token::Uint(U256::from(100))])
+        );
+        let s = call_text("setGreeting(string)", &text(&["hi"])).unwrap();
+        assert_eq!(s, call("setGreeting(string)", &[Token::String("hi".into())]));
+        assert!(call_text("f(uint256)", &[]).is_err());
+        assert!(call_text("f(int256)", &text(&["1"])).is_err());
+        assert!(call_text("f(bool)", &text(&["yes"])).is_err());
     }
 }
