@@ -46,7 +46,7 @@ pub struct Summary {
 
 /// The known vm2 0.5.0 divergences (oracles/vm2/README.md) and how the generator keeps
 /// clear of each; written into every report.
-pub const KNOWN_VM2_DIVERGENCES: [(u32, &str); 6] = [
+pub const KNOWN_VM2_DIVERGENCES: [(u32, &str); 7] = [
     (1, "avoided: one-output instructions always name r0 as dst1"),
     (2, "avoided: heap reads with increment address through immediates or small integers, never pointers"),
     (3, "not avoided (far ret.panic; the EE follows vm2): none seen"),
@@ -57,6 +57,13 @@ pub const KNOWN_VM2_DIVERGENCES: [(u32, &str); 6] = [
         "vm2 0.5.0 indexes its heaps by a precompile call's ABI page numbers unchecked (precompiles.rs: \
          `&vm.state.heaps[abi.memory_page_to_read]`) and panics (a Rust panic) on a page that does not exist; \
          avoided: precompile-call ABIs are r0 (page 0, the frame's heap)",
+    ),
+    (
+        7,
+        "vm2 0.5.0's `inctx` (IncrementTxNumber) clears the transient-storage journal that frame and near-call \
+         snapshots index into: rolling back a frame that began before it panics vm2 (rollback.rs: `drain(snapshot..)` \
+         out of range) or keeps transient writes the rollback should undo (found by this generator, seeds in the \
+         crate README); avoided: `inctx` is not generated (the hand-written cases run it outside rollbacks)",
     ),
 ];
 

@@ -111,7 +111,8 @@ pub struct Divergence {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} differs\n  ours:   {}\n  vm2:    {}\n{}", self.what, self.ours, self.theirs, self.context)
+        let verb = if self.kind == Kind::Crash { "" } else { " differs" };
+        write!(f, "{}{verb}\n  ours:   {}\n  vm2:    {}\n{}", self.what, self.ours, self.theirs, self.context)
     }
 }
 
@@ -227,20 +228,51 @@ pub fn compare(case: &Case) -> Result<Compared, Divergence> {
     compare_tampered(case, None)
 }
 
+thread_local! {
+    static IN_COMPARE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays silent for panics inside [`compare_caught`] (they
+/// become [`Kind::Crash`] divergences carrying the message) and hands every other panic to
+/// the hook installed before.
+pub fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_COMPARE.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// [`compare_tampered`], with a Rust panic on either side caught and reported as a
 /// [`Kind::Crash`] divergence (the campaign must go on, and a crash is a finding).
 pub fn compare_caught(case: &Case, tamper: Option<Tamper>) -> Result<Compared, Divergence> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compare_tampered(case, tamper))).unwrap_or_else(|e| {
-        let msg = e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic".into());
+    let was = IN_COMPARE.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compare_tampered(case, tamper)));
+    IN_COMPARE.with(|c| c.set(was));
+    result.unwrap_or_else(|e| {
+        let message = |e: Box<dyn std::any::Any + Send>| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic".into())
+        };
+        // Which side: run ours alone (the panic may have come from either).
+        let was = IN_COMPARE.with(|c| c.replace(true));
+        let ours = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_ours(case))).err().map(message);
+        IN_COMPARE.with(|c| c.set(was));
+        let (what, ours, theirs) = match ours {
+            Some(m) => ("our machine panicked (a Rust panic)", m, String::new()),
+            None => ("vm2 panicked (a Rust panic)", String::new(), message(e)),
+        };
         Err(Divergence {
             kind: Kind::Crash,
-            what: "a machine panicked".into(),
-            ours: msg,
-            theirs: String::new(),
+            what: what.into(),
+            ours,
+            theirs,
             context: format!("entry program:\n{}", listing(&case.contracts[0].code)),
         })
     })
