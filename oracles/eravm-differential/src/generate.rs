@@ -307,7 +307,7 @@ const KERNELS: [Address; 4] = [low(0x9001), low(0x9002), EVENT_WRITER, low(0x900
 /// kernel address without code; the entry's ergs from a few hundred to a million, so
 /// out-of-ergs falls on every kind of instruction.
 pub fn generate_world(seed: u64) -> Case {
-    let mut rng = Rng::new(seed ^ 0x5eed_0f_3000_1d00);
+    let mut rng = Rng::new(seed ^ 0x005e_ed0f_3000_1d00);
     let n = 2 + rng.below(3) as usize;
     let mut addresses: Vec<Address> = Vec::new();
     while addresses.len() < n {
@@ -353,7 +353,7 @@ pub fn generate_single(seed: u64) -> Case {
     // Every other program acts on the world, a slot of which is set before the run.
     let world = seed % 2 == 1;
     let (prog, constants) = generate(seed, world);
-    let ergs = if seed % 5 == 0 { 150 + (seed % 100_000) as u32 * 3 } else { 100_000 };
+    let ergs = if seed.is_multiple_of(5) { 150 + (seed % 100_000) as u32 * 3 } else { 100_000 };
     // One in four in a kernel frame, half of those of the world programs at EventWriter.
     let address = match seed % 8 {
         7 => EVENT_WRITER,
