@@ -51,6 +51,13 @@ fn replay_runs_saved_vectors() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("agrees") && stderr.contains("0 diverge"), "{stderr}");
+    // vm2's own divergences (known-vm2/): they still diverge, exit 1, each named.
+    let known = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../oracles/eravm-differential/known-vm2");
+    let out = Command::new(BIN).args(["differential", "eravm", "--replay"]).arg(&known).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("vm2 panicked") && stderr.contains("transient storage differs"), "{stderr}");
+    assert!(stderr.contains("2 diverge") && !stderr.contains("stack backtrace"), "{stderr}");
     // A vector that is not one: a setup error.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");
