@@ -9,6 +9,7 @@
 
 mod archive;
 mod baseline;
+mod differential;
 mod minimums;
 mod panics;
 mod progress;
@@ -177,6 +178,11 @@ enum Command {
         #[arg(value_name = "PATHS")]
         paths: Vec<PathBuf>,
     },
+    #[command(about = differential::ABOUT)]
+    Differential {
+        #[command(subcommand)]
+        vm: differential::Vm,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -328,12 +334,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build_global()
         .map_err(|e| anyhow::anyhow!("starting the thread pool: {e}"))?;
     panics::install_quiet_hook();
+    let command = match cli.command {
+        Some(Command::Differential { vm }) => return differential::run(vm, &opts.report_dir, opts.quiet),
+        command => command,
+    };
 
     // `--require-all`, or any CI run.
     let require_all = opts.require_all || std::env::var("CI").is_ok_and(|v| v == "true");
     // Resolve every suite's vectors before running anything, so a setup
     // error costs no time.
-    let plan: Vec<Planned> = match cli.command {
+    let plan: Vec<Planned> = match command {
         Some(Command::State { paths }) if !paths.is_empty() => {
             let (eest, state): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| vectors::is_eest(p));
             [(SuiteKind::State, state), (SuiteKind::Eest, eest)]
@@ -359,6 +369,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vec![Planned { suite: SuiteKind::Eravm, paths, defaults: false }]
         }
         Some(Command::Eravm { .. }) => defaults(&[SuiteKind::Eravm], opts.ee, require_all)?,
+        Some(Command::Differential { .. }) => unreachable!("run above"),
         // Every suite whose vectors are there; the others are named, with how to get them.
         None => defaults(&SuiteKind::ALL, opts.ee, require_all)?,
     };

@@ -188,6 +188,14 @@ impl World {
         self.default_aa_hash
     }
 
+    /// Makes `bytecode` the code of accounts without code (what `DefaultAccount` is in an Era
+    /// world), for worlds without system contracts; returns its hash.
+    pub fn set_default_account(&mut self, bytecode: &[u8]) -> B256 {
+        let hash = self.add_factory_dep(bytecode);
+        self.default_aa_hash = hash;
+        hash
+    }
+
     /// A storage slot (zero when never written).
     pub fn storage(&self, address: Address, key: U256) -> U256 {
         self.storage.get(&(address, key)).copied().unwrap_or(U256::ZERO)

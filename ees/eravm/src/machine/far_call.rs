@@ -83,10 +83,10 @@ pub struct FarReturn {
 }
 
 impl Machine {
-    /// Executes a far call whose static cost is paid and whose condition holds. Returns true
-    /// when the frame yields (the call is in [`Machine::take_far_call`]); false when the
-    /// call failed before a callee could start and the frame has already resumed at its
-    /// exception handler.
+    /// Executes a far call whose static cost is paid and whose condition holds. Returns Ok
+    /// when the frame yields (the call is in [`Machine::take_far_call`]); Err when the call
+    /// failed before a callee could start and the frame has already resumed at its exception
+    /// handler, with the ergs vm2's panicking frame started with.
     pub(super) fn far_call<const TRACE: bool>(
         &mut self,
         ins: &Instruction,
@@ -95,7 +95,7 @@ impl Machine {
         world: &mut dyn World,
         tx: &mut TxState,
         trace: &mut Vec<Step>,
-    ) -> bool {
+    ) -> Result<(), u32> {
         let raw_abi = self.regs[ins.src0 as usize];
         let abi_is_pointer = self.ptr_tags & (1 << ins.src0) != 0;
         let destination = Address::from_word(self.reg_value(ins.src1));
@@ -179,11 +179,12 @@ impl Machine {
                 self.far_handler = handler;
                 self.pending =
                     Some(FarCall { mode, destination, code, is_system, is_constructor, entry, pc, ergs_before });
-                true
+                Ok(())
             }
             None => {
                 // vm2's panicking frame: its first state, then its one instruction (a panic
                 // costing a return), which hands what is left back to this frame.
+                let started_with = entry.ergs;
                 let mut callee_ergs = entry.ergs;
                 if TRACE {
                     let mut step = self.step(Some(pc), ergs_before);
@@ -200,7 +201,7 @@ impl Machine {
                 if TRACE {
                     trace.push(self.step(Some(0), callee_ergs));
                 }
-                false
+                Err(started_with)
             }
         }
     }

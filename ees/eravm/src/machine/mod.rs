@@ -531,10 +531,21 @@ impl Machine {
                 self.pc = pc.wrapping_add(1);
                 match ins.op {
                     Op::FarCall | Op::FarCallDelegate | Op::FarCallMimic => {
-                        if self.far_call::<TRACE>(ins, pc, before, world, tx, trace) {
+                        let Err(callee_ergs) = self.far_call::<TRACE>(ins, pc, before, world, tx, trace) else {
                             return self.outcome(Status::FarCall, Vec::new(), count, pc);
+                        };
+                        // The failed call's panicking frame ran one instruction, unless the
+                        // step limit falls on the call: vm2 then stops inside that frame and
+                        // reports its ergs (the run ends here, so the frame's resumed state
+                        // no longer matters).
+                        if count >= step_limit {
+                            if TRACE {
+                                trace.pop();
+                            }
+                            let mut out = self.outcome(Status::StepLimit, Vec::new(), count, pc);
+                            out.ergs_left = callee_ergs;
+                            return out;
                         }
-                        // The failed call's panicking frame ran one instruction.
                         count += 1;
                         continue;
                     }

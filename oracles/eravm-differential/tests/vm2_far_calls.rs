@@ -1,145 +1,43 @@
 //! Far calls against `zksync_vm2` 0.5.0, instruction by instruction: worlds of several
 //! hand-written contracts, each run by `run_stack` (our frames over a `MemoryWorld`) and by
 //! the oracle, comparing every step (pc, registers with pointer tags, flags, sp, ergs before
-//! and after) across frames, then status, return data, ergs left and the instruction count.
-//! Each world is run at several ergs levels, so the decommit, 63/64 and failure paths all
-//! show. Each program's return data is also checked against what it was written to compute.
-
-use std::sync::Arc;
+//! and after) across frames, then status, return data, ergs left, the instruction count and
+//! the world's changes (the comparison is this crate's library). Each world is run at several
+//! ergs levels, so the decommit, 63/64 and failure paths all show. Each program's return data
+//! is also checked against what it was written to compute.
 
 use ee_api::{Address, U256};
 use ee_eravm::asm::assemble;
-use ee_eravm::machine::{kernel_address, run_stack, Entry, MemoryWorld, Status, Step, TxState};
-use ee_eravm::{Dst, Instruction, Modifiers, Op, Program, Src};
-use eravm_oracle::{Status as OStatus, Tx, World};
+use ee_eravm::machine::{kernel_address, Status};
+use ee_eravm::{Dst, Instruction, Modifiers, Op, Src};
+use eravm_differential::builders::{call_abi as abi, far, forward_bits, ins, konst, reg, set, store, NONE};
+use eravm_differential::compare::{Case, Contract, CALLER};
 
-const CALLER: Address = Address([0x22; 20]);
 const A: Address = Address([0x11; 20]);
 const B: Address = Address([0x33; 20]);
 const C: Address = Address([0x44; 20]);
 const STEP_LIMIT: u64 = 20_000;
-const NONE: Modifiers = Modifiers::NONE;
-
-fn ins(op: Op, src: Src, dst: Dst, m: Modifiers) -> Instruction {
-    Instruction::new(op, src, dst, m).unwrap_or_else(|| panic!("no variant {op:?} {src:?} {dst:?} {m:?}"))
-}
-
-fn reg(op: Op) -> Instruction {
-    ins(op, Src::Reg, Dst::Reg, NONE)
-}
-
-/// `add imm, r0, rN`
-fn set(r: u8, imm: u16) -> Instruction {
-    ins(Op::Add, Src::Imm, Dst::Reg, NONE).regs(0, 0, r, 0).imms(imm, 0)
-}
-
-/// `add code[k], r0, rN`: constant `k` of the program (placed right after `len` instructions).
-fn konst(r: u8, len: usize, k: usize) -> Instruction {
-    ins(Op::Add, Src::Code, Dst::Reg, NONE).regs(0, 0, r, 0).imms((len.div_ceil(4) + k) as u16, 0)
-}
-
-/// `st.1 imm, rV`: a heap word.
-fn store(addr: u16, r: u8) -> Instruction {
-    ins(Op::HeapWrite, Src::Imm, Dst::Reg, NONE).regs(0, r, 0, 0).imms(addr, 0)
-}
-
-/// A far-call or return ABI word: a new slice [start, start+len) of the heap (source 0), aux
-/// heap (2), or a forwarded pointer (1); ergs to pass; system-call flag.
-fn abi(start: u32, len: u32, source: u8, ergs: u32, system: bool) -> [u8; 32] {
-    let settings = source as u64 | (system as u64) << 24;
-    U256::from_limbs([0, ((len as u64) << 32) | start as u64, 0, ergs as u64 | settings << 32]).to_be_bytes::<32>()
-}
 
 fn word(a: Address) -> [u8; 32] {
     a.to_word().to_be_bytes::<32>()
 }
 
-/// High bits that turn a pointer into a forwarding ABI word under `ptr.pack`.
-fn forward_bits() -> [u8; 32] {
-    U256::from_limbs([0, 0, 0, 1 << 32]).to_be_bytes::<32>()
-}
-
-/// A far call of kind `op` (with `modifiers`: static, shard).
-fn far(op: Op, modifiers: Modifiers) -> Instruction {
-    ins(op, Src::Reg, Dst::Reg, modifiers)
-}
-
-fn show(s: &Step) -> String {
-    let regs: Vec<String> =
-        s.registers.iter().enumerate().filter(|(_, v)| !v.is_zero()).map(|(i, v)| format!("r{i}={v:#x}")).collect();
-    format!(
-        "pc {:?} ergs {}→{} sp {} flags {:?} ptr {:#06x} {}",
-        s.pc,
-        s.ergs_before,
-        s.ergs_after,
-        s.sp,
-        s.flags,
-        s.pointer_flags,
-        regs.join(" ")
-    )
-}
-
-fn as_ours(s: &eravm_oracle::Step) -> Step {
-    Step {
-        pc: s.pc,
-        ergs_before: s.ergs_before,
-        registers: s.registers,
-        pointer_flags: s.pointer_flags,
-        flags: s.flags,
-        sp: s.sp,
-        ergs_after: s.ergs_after,
-    }
-}
-
-fn ostatus(s: OStatus) -> Status {
-    match s {
-        OStatus::Success => Status::Success,
-        OStatus::Revert => Status::Revert,
-        OStatus::Panic => Status::Panic,
-        OStatus::StepLimit => Status::StepLimit,
-        OStatus::Unsupported => Status::Unsupported(Op::Invalid),
-    }
-}
-
 /// Runs the world (contracts at their addresses, entry at the first) on both sides and
 /// compares; returns our status, return data and step count.
 fn compare(name: &str, contracts: &[(Address, Vec<u8>)], ergs: u32, value: u128) -> (Status, Vec<u8>, usize) {
-    let mut ours_world = MemoryWorld::default();
-    let mut theirs_world = World::new();
-    for (at, code) in contracts {
-        ours_world.install(*at, code);
-        theirs_world.install(*at, code);
-    }
-    let (entry_at, entry_code) = &contracts[0];
-    let mut entry = Entry::user(*entry_at, CALLER, ergs, vec![0xab; 40]);
-    entry.context_u128 = value;
-    let program = Arc::new(Program::new(entry_code).unwrap());
-    let mut trace = Vec::new();
-    let ours = run_stack(&mut ours_world, &mut TxState::default(), program, entry, STEP_LIMIT, Some(&mut trace));
-
-    let mut tx = Tx::call(CALLER, *entry_at, vec![0xab; 40], ergs).traced();
-    tx.value = value;
-    tx.step_limit = Some(STEP_LIMIT);
-    let theirs = eravm_oracle::run(&theirs_world, &tx);
-    let their_trace = theirs.trace.as_ref().expect("traced");
-    for (i, (a, b)) in trace.iter().zip(their_trace).enumerate() {
-        if *a != as_ours(b) {
-            let prev = if i > 0 { show(&trace[i - 1]) } else { "(start)".into() };
-            panic!(
-                "{name} at {ergs} ergs: step {i} differs\n  before: {prev}\n  ours:   {}\n  vm2:    {} ({} at {})",
-                show(a),
-                show(&as_ours(b)),
-                b.opcode,
-                b.address
-            );
-        }
-    }
-    assert_eq!(trace.len(), their_trace.len(), "{name} at {ergs} ergs: trace lengths ({:?} vs {:?})", ours, theirs);
-    assert_eq!(ours.status, ostatus(theirs.status), "{name} at {ergs} ergs: status");
-    assert_eq!(ours.return_data, theirs.return_data, "{name} at {ergs} ergs: return data");
-    assert_eq!(ours.ergs_left, theirs.ergs_left, "{name} at {ergs} ergs: ergs left");
-    assert_eq!(ours.instructions, theirs.instructions, "{name} at {ergs} ergs: instruction count");
-    (ours.status, ours.return_data, trace.len())
+    let case = Case {
+        contracts: contracts
+            .iter()
+            .map(|(address, code)| Contract { address: *address, code: code.clone(), text: 0 })
+            .collect(),
+        storage: Vec::new(),
+        ergs,
+        calldata: vec![0xab; 40],
+        value,
+        step_limit: STEP_LIMIT,
+    };
+    let c = eravm_differential::compare(&case).unwrap_or_else(|d| panic!("{name} at {ergs} ergs: {d}"));
+    (c.status, c.return_data, c.steps)
 }
 
 /// The caller: writes 7 to heap[0], far-calls (mode `op`) the address in constant 1 with

@@ -1,9 +1,10 @@
 //! The machine against `zksync_vm2` 0.5.0 (through `eravm-oracle`), instruction by
-//! instruction: hand-written programs for each feature, then seeded generated ones. Every
-//! step compares pc, r0–r15 with their pointer tags, flags, sp and ergs (before and after);
-//! the end compares status, return data, ergs left and the instruction count. A divergence
-//! panics printing the first differing step from both sides. `DUMP=<program name>` prints
-//! the machine's whole trace of that program.
+//! instruction: hand-written programs for each feature, then seeded generated ones (the
+//! generator, the builders and the comparison are this crate's library). Every step compares
+//! pc, r0–r15 with their pointer tags, flags, sp and ergs (before and after); the end
+//! compares status, return data, ergs left and the instruction count. A divergence panics
+//! printing the first differing step from both sides. `DUMP=<program name>` prints the
+//! machine's whole trace of that program.
 //!
 //! Programs that act on the world are also compared on it at the end: storage changes,
 //! events, L2→L1 logs, non-zero transient slots and the pubdata counter (our side: the
@@ -16,122 +17,12 @@
 //!   names r0 there, so it never shows.
 
 use ee_api::{Address, U256};
-use ee_eravm::asm::assemble;
-use std::sync::Arc;
-
-use ee_eravm::machine::{run_stack, Entry, MemoryWorld, Status, Step, TxState};
-use ee_eravm::{Cond, Dst, Instruction, Modifiers, Op, Program, Src};
-use eravm_oracle::{addresses, Status as OStatus, Tx, World};
-
-const CALLER: Address = Address([0x22; 20]);
-/// A user (non-kernel) address: pointer metadata is erased and the heap stipend is 4 KiB.
-const CONTRACT: Address = Address([0x11; 20]);
-/// A kernel address (below 2^16): pointer metadata stays visible, the heap stipend is 2 MiB.
-const KERNEL_CONTRACT: Address = Address([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x90, 0x00]);
-const STEP_LIMIT: u64 = 5_000;
-/// The entry frame's `context_u128`, so `ctx` reads something.
-const VALUE: u128 = 0x1234_5678_9abc_def0_1122;
-
-fn ins(op: Op, src: Src, dst: Dst, m: Modifiers) -> Instruction {
-    Instruction::new(op, src, dst, m).unwrap_or_else(|| panic!("no variant {op:?} {src:?} {dst:?} {m:?}"))
-}
-
-fn reg(op: Op) -> Instruction {
-    ins(op, Src::Reg, Dst::Reg, Modifiers::NONE)
-}
-
-/// `add imm, r0, rN`
-fn set(r: u8, imm: u16) -> Instruction {
-    ins(Op::Add, Src::Imm, Dst::Reg, Modifiers::NONE).regs(0, 0, r, 0).imms(imm, 0)
-}
-
-/// Marks a code-page address as "constant k" for [`build`] to resolve.
-const CONSTANT: u16 = 0x8000;
-
-/// The code-page address of constant `k` of a hand-written program, resolved by [`build`].
-const fn cst(k: u16) -> u16 {
-    CONSTANT + k
-}
-
-/// Assembles a hand-written program, resolving `cst(k)` code addresses to the word where
-/// `assemble` puts constant `k` (right after the text).
-fn build(prog: &[Instruction], constants: &[[u8; 32]]) -> Vec<u8> {
-    let text_words = prog.len().div_ceil(4) as u16;
-    let resolved: Vec<Instruction> = prog
-        .iter()
-        .map(|i| match i.src {
-            Src::Code if i.imm0 >= CONSTANT => i.imms(text_words + i.imm0 - CONSTANT, i.imm1),
-            _ => *i,
-        })
-        .collect();
-    assemble(&resolved, constants)
-}
-
-/// `add code[k], r0, rN` (k absolute, or `cst(k)` in hand-written programs)
-fn load_const(r: u8, k: u16) -> Instruction {
-    ins(Op::Add, Src::Code, Dst::Reg, Modifiers::NONE).regs(0, 0, r, 0).imms(k, 0)
-}
-
-/// A return ABI word: a new slice [start, start+len) of the heap (source 0) or aux heap (2).
-fn abi(start: u32, len: u32, source: u8) -> [u8; 32] {
-    U256::from_limbs([0, ((len as u64) << 32) | start as u64, 0, (source as u64) << 32]).to_be_bytes::<32>()
-}
-
-fn ret_with(op: Op, r: u8) -> Instruction {
-    reg(op).regs(r, 0, 0, 0)
-}
-
-/// Figures of one comparison.
-struct Compared {
-    steps: usize,
-    status: Status,
-    return_data: Vec<u8>,
-    /// Storage changes, events, L2→L1 logs, non-zero transient slots at the end.
-    changes: (usize, usize, usize, usize),
-    /// The registers after the last step.
-    registers: [U256; 16],
-    /// Executed storage, transient, event, L2→L1, precompile and decommit instructions.
-    world_ops: usize,
-}
-
-fn status_matches(ours: Status, theirs: OStatus) -> bool {
-    matches!(
-        (ours, theirs),
-        (Status::Success, OStatus::Success)
-            | (Status::Revert, OStatus::Revert)
-            | (Status::Panic, OStatus::Panic)
-            | (Status::StepLimit, OStatus::StepLimit)
-    )
-}
-
-fn show(s: &Step) -> String {
-    let regs: Vec<String> =
-        s.registers.iter().enumerate().filter(|(_, v)| !v.is_zero()).map(|(i, v)| format!("r{i}={v:#x}")).collect();
-    format!(
-        "pc {:?} ergs {}→{} sp {} flags {:?} ptr {:#06x} {}",
-        s.pc,
-        s.ergs_before,
-        s.ergs_after,
-        s.sp,
-        s.flags,
-        s.pointer_flags,
-        regs.join(" ")
-    )
-}
-
-/// vm2's step in our machine's shape (the fields both traces have), so one `==` and one
-/// `show` serve both sides.
-fn as_ours(s: &eravm_oracle::Step) -> Step {
-    Step {
-        pc: s.pc,
-        ergs_before: s.ergs_before,
-        registers: s.registers,
-        pointer_flags: s.pointer_flags,
-        flags: s.flags,
-        sp: s.sp,
-        ergs_after: s.ergs_after,
-    }
-}
+use ee_eravm::machine::Status;
+use ee_eravm::{Cond, Dst, Instruction, Modifiers, Op, Src};
+use eravm_differential::builders::*;
+use eravm_differential::compare::{self, show, Case, Compared};
+use eravm_differential::generate::{generate_single, CONTRACT, EVENT_WRITER, KERNEL_CONTRACT, VALUE};
+use eravm_oracle::{addresses, World};
 
 /// What a run's world holds besides the program: other code (callees, decommit targets) and
 /// storage set before the run, on both sides.
@@ -139,22 +30,6 @@ fn as_ours(s: &eravm_oracle::Step) -> Step {
 struct Setup {
     installs: Vec<(Address, Vec<u8>)>,
     storage: Vec<(Address, U256, U256)>,
-}
-
-/// Our world with the oracle's storage rules: pubdata 65 for a slot's first write ever, 38
-/// for a later one, nothing for a write back to the initial value; SystemContext's slots and
-/// the bootloader's base-token balance free.
-fn our_world(setup: &Setup) -> MemoryWorld {
-    let mut w = MemoryWorld { pubdata_initial_write: 65, pubdata_repeated_write: 38, ..MemoryWorld::default() };
-    w.free_addresses.insert(addresses::SYSTEM_CONTEXT);
-    w.free_slots.insert((addresses::L2_BASE_TOKEN, World::balance_key(addresses::BOOTLOADER)));
-    for (a, code) in &setup.installs {
-        w.install(*a, code);
-    }
-    for (a, k, v) in &setup.storage {
-        w.storage.insert((*a, *k), *v);
-    }
-    w
 }
 
 /// Runs `code` on both machines and compares; panics at the first difference.
@@ -166,133 +41,32 @@ fn compare(name: &str, code: &[u8], calldata: &[u8], ergs: u32, kernel: bool) ->
 /// Runs `code` at `address` on both machines and compares every step, the end, and the
 /// world's changes: storage, events, L2→L1 logs, transient storage, the pubdata counter.
 fn compare_at(name: &str, code: &[u8], calldata: &[u8], ergs: u32, address: Address, setup: &Setup) -> Compared {
-    let program = Program::new(code).expect("assembled code is valid");
-    let mut entry = Entry::user(address, CALLER, ergs, calldata.to_vec());
-    entry.context_u128 = VALUE;
-    let mut our_world = our_world(setup);
-    our_world.install(address, code);
-    let mut tx_state = TxState::default();
-    let mut our_trace = Vec::new();
-    let ours =
-        run_stack(&mut our_world, &mut tx_state, Arc::new(program.clone()), entry, STEP_LIMIT, Some(&mut our_trace));
+    let mut case = Case::single(address, code.to_vec(), calldata, ergs);
+    case.value = VALUE;
+    for (a, c) in &setup.installs {
+        case.install(*a, c.clone());
+    }
+    case.storage = setup.storage.clone();
+    run_case(name, &case)
+}
+
+/// Compares `case`, panicking at the first difference; rejects programs our machine stops
+/// on as unsupported.
+fn run_case(name: &str, case: &Case) -> Compared {
     if std::env::var("DUMP").as_deref() == Ok(name) {
-        for st in &our_trace {
+        for st in &compare::run_ours(case).3 {
             eprintln!("{}", show(st));
         }
     }
-    assert!(!matches!(ours.status, Status::Unsupported(_)), "{name}: program uses an unsupported op: {ours:?}");
-
-    let mut world = World::new();
-    for (a, c) in &setup.installs {
-        world.install(*a, c);
-    }
-    for (a, k, v) in &setup.storage {
-        world.set_storage(*a, *k, *v);
-    }
-    world.install(address, code);
-    let mut tx = Tx::call(CALLER, address, calldata.to_vec(), ergs).traced();
-    tx.value = VALUE;
-    tx.step_limit = Some(STEP_LIMIT);
-    let theirs = eravm_oracle::run(&world, &tx);
-    let their_trace = theirs.trace.as_ref().expect("traced");
-
-    let listing = || -> String {
-        (0..program.instructions().len().min(64))
-            .map(|pc| format!("  {pc:3}: {}", program.instruction(pc as u16)))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    for (i, (a, b)) in our_trace.iter().zip(their_trace.iter()).enumerate() {
-        if *a != as_ours(b) {
-            let prev = if i > 0 { show(&our_trace[i - 1]) } else { "(start)".into() };
-            panic!(
-                "{name}: step {i} differs\n  before: {prev}\n  ours:   {}\n  vm2:    {} ({})\nprogram:\n{}",
-                show(a),
-                show(&as_ours(b)),
-                b.opcode,
-                listing()
-            );
-        }
-    }
-    assert_eq!(
-        our_trace.len(),
-        their_trace.len(),
-        "{name}: trace lengths differ (ours {:?}, vm2 {:?})\nprogram:\n{}",
-        ours,
-        theirs.status,
-        listing()
-    );
-    assert!(
-        status_matches(ours.status, theirs.status),
-        "{name}: status ours {:?}, vm2 {:?}",
-        ours.status,
-        theirs.status
-    );
-    assert_eq!(ours.return_data, theirs.return_data, "{name}: return data");
-    assert_eq!(ours.ergs_left, theirs.ergs_left, "{name}: ergs left");
-    assert_eq!(ours.instructions, theirs.instructions, "{name}: instruction count");
-
-    // The world: what changed, against what each side held before.
-    let before = |a: Address, k: U256| {
-        setup.storage.iter().find(|(sa, sk, _)| (*sa, *sk) == (a, k)).map(|s| s.2).unwrap_or(U256::ZERO)
-    };
-    let mut our_changes: Vec<(Address, U256, U256, U256)> = our_world
-        .storage
-        .iter()
-        .filter(|(&(a, k), &v)| v != before(a, k))
-        .map(|(&(a, k), &v)| (a, k, before(a, k), v))
-        .collect();
-    let mut their_changes: Vec<_> =
-        theirs.storage_changes.iter().map(|c| (c.address, c.key, c.before, c.after)).collect();
-    our_changes.sort();
-    their_changes.sort();
-    assert_eq!(our_changes, their_changes, "{name}: storage changes");
-    let our_events: Vec<_> = our_world.events.iter().map(|e| (e.key, e.value, e.is_first, e.tx_number)).collect();
-    let their_events: Vec<_> = theirs.events.iter().map(|e| (e.key, e.value, e.is_first, e.tx_number)).collect();
-    assert_eq!(our_events, their_events, "{name}: events");
-    let our_logs: Vec<_> =
-        our_world.l2_to_l1_logs.iter().map(|l| (l.key, l.value, l.is_service, l.address, l.tx_number)).collect();
-    let their_logs: Vec<_> =
-        theirs.l2_to_l1_logs.iter().map(|l| (l.key, l.value, l.is_service, l.address, l.tx_number)).collect();
-    assert_eq!(our_logs, their_logs, "{name}: L2→L1 logs");
-    let mut our_transient: Vec<_> =
-        our_world.transient.iter().filter(|(_, v)| !v.is_zero()).map(|(&(a, k), &v)| (a, k, v)).collect();
-    let mut their_transient: Vec<_> = theirs.transient_storage.iter().filter(|t| !t.2.is_zero()).copied().collect();
-    our_transient.sort();
-    their_transient.sort();
-    assert_eq!(our_transient, their_transient, "{name}: transient storage");
-    assert_eq!(tx_state.pubdata(), theirs.pubdata, "{name}: pubdata");
-    Compared {
-        steps: our_trace.len(),
-        status: ours.status,
-        return_data: ours.return_data,
-        changes: (our_changes.len(), our_events.len(), our_logs.len(), our_transient.len()),
-        registers: our_trace.last().map(|s| s.registers).unwrap_or_default(),
-        // Counted on vm2's side, which names each step's opcode whatever frame it ran in (a
-        // skipped instruction shows as Nop).
-        world_ops: their_trace
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.opcode.as_str(),
-                    "StorageRead"
-                        | "StorageWrite"
-                        | "TransientStorageRead"
-                        | "TransientStorageWrite"
-                        | "Event"
-                        | "L2ToL1Message"
-                        | "PrecompileCall"
-                        | "Decommit"
-                )
-            })
-            .count(),
-    }
+    let c = compare::compare(case).unwrap_or_else(|d| panic!("{name}: {d}"));
+    assert!(!matches!(c.status, Status::Unsupported(_)), "{name}: program uses an unsupported op: {:?}", c.status);
+    c
 }
 
 /// A named program: its instructions and the constant words after them.
-type Case = (&'static str, Vec<Instruction>, Vec<[u8; 32]>);
+type Named = (&'static str, Vec<Instruction>, Vec<[u8; 32]>);
 
-fn hand_written() -> Vec<Case> {
+fn hand_written() -> Vec<Named> {
     let sf = Modifiers::SET_FLAGS;
     let sw = Modifiers::SWAP;
     vec![
@@ -478,62 +252,6 @@ fn hand_written() -> Vec<Case> {
     ]
 }
 
-const NONE: Modifiers = Modifiers::NONE;
-
-fn sload(key: u8, dst: u8) -> Instruction {
-    reg(Op::StorageRead).regs(key, 0, dst, 0)
-}
-
-fn sstore(key: u8, value: u8) -> Instruction {
-    reg(Op::StorageWrite).regs(key, value, 0, 0)
-}
-
-fn tload(key: u8, dst: u8) -> Instruction {
-    reg(Op::TransientStorageRead).regs(key, 0, dst, 0)
-}
-
-fn tstore(key: u8, value: u8) -> Instruction {
-    reg(Op::TransientStorageWrite).regs(key, value, 0, 0)
-}
-
-/// `event` or `to_l1` (`op`), with `.i` when `first`.
-fn log(op: Op, key: u8, value: u8, first: bool) -> Instruction {
-    ins(op, Src::Reg, Dst::Reg, if first { Modifiers::FIRST } else { NONE }).regs(key, value, 0, 0)
-}
-
-/// `st [imm]`, the value in `r`.
-fn store(addr: u16, r: u8) -> Instruction {
-    ins(Op::HeapWrite, Src::Imm, Dst::Reg, NONE).regs(0, r, 0, 0).imms(addr, 0)
-}
-
-/// `ld [imm]` (or the aux heap's) into `r`.
-fn load(op: Op, addr: u16, r: u8) -> Instruction {
-    ins(op, Src::Imm, Dst::Reg, NONE).regs(0, 0, r, 0).imms(addr, 0)
-}
-
-fn word(v: U256) -> [u8; 32] {
-    v.to_be_bytes::<32>()
-}
-
-/// A precompile-call ABI word: input offset and length, output offset and length, the
-/// pages to read and write (0: the frame's heap), the precompile's own word.
-fn precompile_abi(input: (u32, u32), output: (u32, u32), pages: (u32, u32), aux: u64) -> [u8; 32] {
-    word(U256::from_limbs([
-        input.0 as u64 | (input.1 as u64) << 32,
-        output.0 as u64 | (output.1 as u64) << 32,
-        pages.0 as u64 | (pages.1 as u64) << 32,
-        aux,
-    ]))
-}
-
-const fn low(n: u16) -> Address {
-    let mut a = [0u8; 20];
-    a[18] = (n >> 8) as u8;
-    a[19] = n as u8;
-    Address(a)
-}
-
-const EVENT_WRITER: Address = low(0x800d);
 const CALLEE: Address = Address([0x33; 20]);
 
 /// A check of the registers at the end of a run.
@@ -1109,185 +827,6 @@ fn world_programs_match_vm2() {
     assert!(changes.0 > 5 && changes.1 > 2 && changes.2 > 2 && changes.3 > 2, "{changes:?}");
 }
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
-
-/// A random program: setup of registers from constants, then arithmetic over every source
-/// and destination mode, conditions, heap traffic, context reads, jumps and near calls
-/// (mostly forward, some backward: loops and nested near calls), ending in a return of a heap slice. Two-output ops may name any dst1;
-/// one-output ops name r0 there (vm2 divergence 1).
-///
-/// With `world`, one instruction in five acts on the world instead: `sload`/`sstore`/
-/// `tload`/`tstore` with the key in r14, which holds 0–3 (so slots repeat: warm and cold
-/// refunds, rewrites), `event` and `to_l1` (kernel only), `meta` (pubdata).
-fn generate(seed: u64, world: bool) -> (Vec<Instruction>, Vec<[u8; 32]>) {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let n = 40usize;
-    let mut constants = Vec::new();
-    for _ in 0..6 {
-        let mut w = [0u8; 32];
-        for b in w.iter_mut() {
-            *b = if rng.below(3) == 0 { 0 } else { rng.next() as u8 };
-        }
-        constants.push(w);
-    }
-    let text_words = n.div_ceil(4);
-    let any_reg = |rng: &mut Rng| rng.below(16) as u8;
-    let small_reg = |rng: &mut Rng| rng.pick(&[0u8, 0, 0, 2, 3]);
-    let mut prog = Vec::with_capacity(n);
-    for r in 2..8u8 {
-        prog.push(load_const(r, (text_words + (r as usize - 2)) as u16));
-    }
-    let conds = [
-        Cond::Always,
-        Cond::Always,
-        Cond::Always,
-        Cond::Gt,
-        Cond::Lt,
-        Cond::Eq,
-        Cond::Ge,
-        Cond::Le,
-        Cond::Ne,
-        Cond::GtOrLt,
-    ];
-    // Jump targets and handlers stay inside the text (the constants after it would decode
-    // as arbitrary, possibly unsupported, instructions).
-    let last = (n - 2) as u16;
-    while prog.len() < n - 2 {
-        let pc = prog.len() as u16;
-        let cond = rng.pick(&conds);
-        let choice = rng.below(100);
-        let i = if world && rng.below(5) == 0 {
-            let any = any_reg(&mut rng);
-            let dst = 1 + rng.below(13) as u8;
-            let key = rng.pick(&[14u8, 14, 14, 0]);
-            match rng.below(20) {
-                0..=3 => set(14, rng.below(4) as u16),
-                4..=7 => sload(key, dst),
-                8..=11 => sstore(key, any),
-                12..=13 => tload(key, dst),
-                14..=15 => tstore(key, any),
-                16..=17 => log(Op::Event, key, any, rng.below(2) == 0),
-                18 => log(Op::ToL1Message, key, any, rng.below(2) == 0),
-                _ => reg(Op::Meta).regs(0, 0, dst, 0),
-            }
-        } else if choice < 60 {
-            let op = rng.pick(&[
-                Op::Add,
-                Op::Sub,
-                Op::Mul,
-                Op::Div,
-                Op::And,
-                Op::Or,
-                Op::Xor,
-                Op::Shl,
-                Op::Shr,
-                Op::Rol,
-                Op::Ror,
-            ]);
-            let src = rng.pick(&[Src::Reg, Src::Reg, Src::Imm, Src::Code, Src::StackAbs, Src::StackRel, Src::StackPop]);
-            let dst = rng.pick(&[Dst::Reg, Dst::Reg, Dst::Reg, Dst::StackPush, Dst::StackRel, Dst::StackAbs]);
-            let mut m = Modifiers::NONE;
-            if rng.below(2) == 0 {
-                m = m.union(Modifiers::SET_FLAGS);
-            }
-            if matches!(op, Op::Sub | Op::Div | Op::Shl | Op::Shr | Op::Rol | Op::Ror) && rng.below(2) == 0 {
-                m = m.union(Modifiers::SWAP);
-            }
-            let two_outputs = matches!(op, Op::Mul | Op::Div);
-            let src0 = if matches!(src, Src::Reg) { any_reg(&mut rng) } else { small_reg(&mut rng) };
-            let dst0 = if matches!(dst, Dst::Reg) { 1 + rng.below(15) as u8 } else { small_reg(&mut rng) };
-            let dst1 = if two_outputs { rng.below(16) as u8 } else { 0 };
-            let imm0 = match src {
-                Src::Code => rng.below(text_words as u64 + 8) as u16,
-                Src::Imm => rng.next() as u16,
-                _ => rng.below(8) as u16,
-            };
-            ins(op, src, dst, m).regs(src0, any_reg(&mut rng), dst0, dst1).imms(imm0, rng.below(8) as u16)
-        } else if choice < 72 {
-            let op = rng.pick(&[Op::HeapWrite, Op::HeapRead, Op::AuxHeapWrite, Op::AuxHeapRead]);
-            let src = rng.pick(&[Src::Imm, Src::Imm, Src::Reg]);
-            let m = if rng.below(3) == 0 { Modifiers::INCREMENT } else { NONE };
-            let addr_reg = if src == Src::Reg { rng.pick(&[0u8, 9]) } else { 0 };
-            ins(op, src, Dst::Reg, m)
-                .regs(addr_reg, any_reg(&mut rng), 1 + rng.below(15) as u8, 1 + rng.below(15) as u8)
-                .imms(rng.below(6000) as u16, 0)
-        } else if choice < 73 {
-            // Pointer ops, mostly on r1 (the calldata pointer) or registers that may hold
-            // one by now; ldp through them.
-            let op = rng.pick(&[Op::PtrAdd, Op::PtrSub, Op::PtrPack, Op::PtrShrink, Op::FatPointerRead]);
-            let p = rng.pick(&[1u8, 1, 11, 12, 13]);
-            let any = 1 + rng.below(15) as u8;
-            let dst0 = rng.pick(&[11u8, 12, 13, any]);
-            if op == Op::FatPointerRead {
-                let m = if rng.below(2) == 0 { Modifiers::INCREMENT } else { NONE };
-                ins(op, Src::Reg, Dst::Reg, m).regs(p, 0, 1 + rng.below(15) as u8, rng.pick(&[11u8, 12, 13]))
-            } else {
-                let swap = rng.below(3) == 0;
-                let m = if swap { Modifiers::SWAP } else { NONE };
-                let small = rng.pick(&[0u8, 9, any]);
-                let (src0, src1) = if swap { (small, p) } else { (p, small) };
-                ins(op, Src::Reg, Dst::Reg, m).regs(src0, src1, dst0, 0)
-            }
-        } else if choice < 76 {
-            let op =
-                rng.pick(&[Op::This, Op::Caller, Op::CodeAddress, Op::ErgsLeft, Op::Sp, Op::GetContextU128, Op::Meta]);
-            reg(op).regs(0, 0, 1 + rng.below(15) as u8, 0)
-        } else if choice < 80 {
-            // A small heap address in r9 for register-addressed heap ops.
-            set(9, rng.below(300) as u16)
-        } else if choice < 86 {
-            let src = rng.pick(&[Src::Reg, Src::StackPop]);
-            let dst = rng.pick(&[Dst::Reg, Dst::StackPush]);
-            ins(Op::Nop, src, dst, NONE).regs(0, 0, 0, 0).imms(rng.below(4) as u16, rng.below(4) as u16)
-        } else if choice < 92 {
-            // Mostly forward; one in four anywhere after the setup (loops end at the step
-            // limit, on both sides).
-            let target = if rng.below(4) == 0 {
-                6 + rng.below(last as u64 - 5) as u16
-            } else {
-                (pc + 1 + rng.below(4) as u16).min(last)
-            };
-            ins(Op::Jump, Src::Imm, Dst::Reg, NONE).regs(0, 0, rng.below(16) as u8, 0).imms(target, 0)
-        } else if choice < 96 {
-            // Near call forward with a handler further forward; the callee's end is the
-            // program's own return, which pops the near frame.
-            let target = if rng.below(4) == 0 {
-                6 + rng.below(last as u64 - 5) as u16
-            } else {
-                (pc + 1 + rng.below(3) as u16).min(last)
-            };
-            let handler = (target + rng.below(5) as u16).min(last);
-            reg(Op::NearCall).regs(rng.pick(&[0u8, 9]), 0, 0, 0).imms(target, handler)
-        } else {
-            let op = rng.pick(&[Op::Ret, Op::Revert, Op::Panic]);
-            ins(op, Src::Reg, Dst::Reg, NONE).regs(10, 0, 0, 0)
-        };
-        prog.push(i.when(if i.op == Op::NearCall { Cond::Always } else { cond }));
-    }
-    let k = constants.len() as u16;
-    let source = rng.pick(&[0u8, 2]);
-    constants.push(abi(rng.below(200) as u32, rng.below(100) as u32, source));
-    prog.push(load_const(10, text_words as u16 + k));
-    prog.push(ret_with(rng.pick(&[Op::Ret, Op::Ret, Op::Revert]), 10));
-    (prog, constants)
-}
-
 #[test]
 fn hand_written_programs_match_vm2() {
     let mut steps = 0;
@@ -1349,22 +888,11 @@ fn generated_programs_match_vm2() {
     let mut changes = (0usize, 0usize, 0usize, 0usize);
     let mut world_ops = 0;
     for seed in 0..programs {
-        // Every other program acts on the world, a slot of which is set before the run.
-        let world = seed % 2 == 1;
-        let (prog, constants) = generate(seed, world);
-        let ergs = if seed % 5 == 0 { 150 + seed as u32 * 3 } else { 100_000 };
-        // One in four in a kernel frame, half of those of the world programs at EventWriter.
-        let address = match seed % 8 {
-            7 => EVENT_WRITER,
-            3 => KERNEL_CONTRACT,
-            _ if seed % 4 == 3 => KERNEL_CONTRACT,
-            _ => CONTRACT,
-        };
-        let mut setup = Setup::default();
-        if world {
-            setup.storage.push((address, U256::from(2), U256::from(0x77)));
-        }
-        let c = compare_at(&format!("seed {seed}"), &assemble(&prog, &constants), &[9; 40], ergs, address, &setup);
+        // Every other program acts on the world, a slot of which is set before the run; one
+        // in four in a kernel frame, half of those of the world programs at EventWriter
+        // (`generate_single`).
+        let c = run_case(&format!("seed {seed}"), &generate_single(seed));
+
         changes.0 += c.changes.0;
         changes.1 += c.changes.1;
         changes.2 += c.changes.2;
