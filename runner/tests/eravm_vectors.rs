@@ -10,6 +10,8 @@
 //! set); the assembly-only ones still run, in a world without system contracts, and with
 //! the data they must give the same results in both worlds (the suite runs them in either).
 
+#[path = "../src/suites/json_files.rs"]
+mod json_files;
 #[path = "../src/suites/eravm/model.rs"]
 #[allow(dead_code)]
 mod model;
@@ -88,7 +90,7 @@ fn run_on_vm2(v: &Vector, shared: Option<&Shared>) -> Result<Vec<Expect>, String
 fn files() -> Vec<(String, PathBuf)> {
     let dirs = [repo().join("eravm-vectors"), repo().join("runner/tests/fixtures/eravm")];
     let dirs: Vec<PathBuf> = dirs.into_iter().filter(|d| d.is_dir()).collect();
-    model::vector_files(&dirs).unwrap()
+    json_files::vector_files(&dirs).unwrap()
 }
 
 #[test]

@@ -21,6 +21,6 @@ pub mod tx;
 pub use state::{Account, Map, Set, WorldState};
 pub use trie::{logs_hash, state_root};
 pub use tx::{
-    blob_base_fee, execute_transaction, execute_transaction_traced, execute_transaction_with, Authorization,
-    ExecutionLimits, Transaction, TxError, TxOutcome, WasmEe,
+    blob_base_fee, execute_transaction, execute_transaction_traced, execute_transaction_with, intrinsic_gas,
+    Authorization, ExecutionLimits, Transaction, TxError, TxOutcome, WasmEe,
 };

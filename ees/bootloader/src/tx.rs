@@ -173,7 +173,7 @@ fn fake_exponential(factor: u128, numerator: u128, denominator: u128) -> U256 {
 }
 
 /// Gas a transaction pays before any code runs.
-fn intrinsic_gas(tx: &Transaction, fork: Fork) -> u64 {
+pub fn intrinsic_gas(tx: &Transaction, fork: Fork) -> u64 {
     let mut gas: u64 = TX_BASE_COST;
     let nonzero_cost = if fork >= Fork::Istanbul { 16 } else { 68 };
     for b in tx.data.iter() {

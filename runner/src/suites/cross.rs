@@ -277,18 +277,7 @@ fn word_hex(v: U256) -> String {
 
 pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> {
     let start = Instant::now();
-    let mut files = Vec::new();
-    for root in paths {
-        anyhow::ensure!(root.exists(), "no such file or directory: {}", root.display());
-        for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
-            let entry = entry.map_err(|e| anyhow::anyhow!("reading {}: {e}", root.display()))?;
-            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "json") {
-                let rel = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
-                let rel = if rel.is_empty() { entry.file_name().to_string_lossy().into_owned() } else { rel };
-                files.push((rel, entry.into_path()));
-            }
-        }
-    }
+    let files = super::json_files::vector_files(paths).map_err(|e| anyhow::anyhow!(e))?;
     opts.progress.begin("cross", files.len());
     let cases: Vec<CaseRecord> = files
         .par_iter()
@@ -303,19 +292,9 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
 }
 
 fn run_file(rel: &str, path: &Path, opts: &RunOptions) -> Vec<CaseRecord> {
-    let parsed = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        .and_then(|text| serde_json::from_str::<VectorFile>(&text).map_err(|e| format!("{rel}: {e}")));
-    let vectors = match parsed {
+    let vectors: VectorFile = match super::read_vector_file(rel, path, opts) {
         Ok(v) => v,
-        Err(e) => {
-            let id = format!("{rel}::file");
-            return if opts.selects(&id) {
-                vec![CaseRecord::new(id, Some(rel.to_string()), Verdict::Fail, Some(e))]
-            } else {
-                Vec::new()
-            };
-        }
+        Err(records) => return records,
     };
     let mut records = Vec::new();
     for (name, vector) in &vectors {

@@ -7,6 +7,7 @@
 
 pub mod cross;
 pub mod eravm;
+pub mod json_files;
 pub mod riscv;
 pub mod state;
 pub mod wasm;
@@ -21,6 +22,26 @@ use regex::Regex;
 use crate::progress::Progress;
 use crate::report::SuiteReport;
 use crate::trace::TraceOptions;
+
+/// Reads one vector file of a JSON-vector suite; a file that cannot be read or parsed is
+/// one failing case `<rel>::file` (when selected), and the run goes on.
+pub fn read_vector_file<T: serde::de::DeserializeOwned>(
+    rel: &str,
+    path: &std::path::Path,
+    opts: &RunOptions,
+) -> Result<T, Vec<crate::report::CaseRecord>> {
+    std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .and_then(|text| serde_json::from_str::<T>(&text).map_err(|e| format!("{rel}: {e}")))
+        .map_err(|e| {
+            let id = format!("{rel}::file");
+            if opts.selects(&id) {
+                vec![crate::report::CaseRecord::new(id, Some(rel.to_string()), crate::report::Verdict::Fail, Some(e))]
+            } else {
+                Vec::new()
+            }
+        })
+}
 
 /// Options every suite honours.
 #[derive(Clone)]

@@ -35,6 +35,9 @@ pub const DEFAULT_DIR: &str = "eravm-vectors";
 /// The suite's name.
 const SUITE: &str = "eravm";
 
+/// The fork the calls run under (any fork runs EraVM the same; it sets the intrinsic gas).
+const FORK: Fork = Fork::Cancun;
+
 /// The vectors, when both they and `shared/eravm` are there (the suite needs the zksolc
 /// contracts and the system contracts).
 pub fn default_dir() -> anyhow::Result<PathBuf> {
@@ -44,15 +47,9 @@ pub fn default_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Gas a call transaction pays before code runs (Cancun: 21,000, 4 per zero calldata byte,
-/// 16 per other byte), as the bootloader charges it.
-fn intrinsic_gas(calldata: &[u8]) -> u64 {
-    21_000 + calldata.iter().map(|&b| if b == 0 { 4 } else { 16 }).sum::<u64>()
-}
-
 pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> {
     let start = Instant::now();
-    let files = model::vector_files(paths).map_err(|e| anyhow::anyhow!(e))?;
+    let files = super::json_files::vector_files(paths).map_err(|e| anyhow::anyhow!(e))?;
     let shared = model::Shared::load().map_err(|e| anyhow::anyhow!("{e}"))?;
     opts.progress.begin(SUITE, files.len());
     let cases: Vec<CaseRecord> = files
@@ -68,19 +65,9 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
 }
 
 fn run_file(rel: &str, path: &std::path::Path, shared: Option<&Shared>, opts: &RunOptions) -> Vec<CaseRecord> {
-    let parsed = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        .and_then(|text| serde_json::from_str::<VectorFile>(&text).map_err(|e| format!("{rel}: {e}")));
-    let vectors = match parsed {
+    let vectors: VectorFile = match super::read_vector_file(rel, path, opts) {
         Ok(v) => v,
-        Err(e) => {
-            let id = format!("{rel}::file");
-            return if opts.selects(&id) {
-                vec![CaseRecord::new(id, Some(rel.to_string()), Verdict::Fail, Some(e))]
-            } else {
-                Vec::new()
-            };
-        }
+        Err(records) => return records,
     };
     let selected: Vec<(&String, &Vector)> =
         vectors.iter().filter(|(name, _)| opts.selects(&format!("{rel}::{name}"))).collect();
@@ -178,28 +165,28 @@ struct Outcome {
 }
 
 fn execute(state: &mut WorldState, call: &model::Resolved, opts: &RunOptions) -> Result<Outcome, String> {
-    let intrinsic = intrinsic_gas(&call.calldata);
-    let gas_limit = call.ergs as u64 + intrinsic;
-    let tx = Transaction {
+    let mut tx = Transaction {
         sender: call.from,
         to: Some(call.to),
         nonce: U256::from(state.get(&call.from).map_or(0, |a| a.nonce)),
-        gas_limit: U256::from(gas_limit),
         gas_price: Some(U256::ZERO),
         data: Arc::from(call.calldata.clone()),
         ..Transaction::default()
     };
+    // The entry frame gets exactly the call's ergs: the limit covers the intrinsic cost too.
+    let intrinsic = bootloader::intrinsic_gas(&tx, FORK);
+    tx.gas_limit = U256::from(call.ergs as u64 + intrinsic);
     let block = BlockEnv {
         number: U256::from(1),
         coinbase: Address([0xcb; 20]),
         timestamp: U256::from(1000),
-        gas_limit: U256::from(gas_limit.max(30_000_000)),
+        gas_limit: tx.gas_limit.max(U256::from(30_000_000)),
         chain_id: U256::from(1),
         prevrandao: Some(B256::ZERO),
         ..BlockEnv::default()
     };
     let deadline = (!opts.case_timeout.is_zero()).then(|| Instant::now() + opts.case_timeout);
-    let out = execute_transaction(state, &block, &tx, Fork::Cancun, ExecutionLimits { deadline })
+    let out = execute_transaction(state, &block, &tx, FORK, ExecutionLimits { deadline })
         .map_err(|e| format!("transaction rejected: {e}"))?;
     let status = match out.status {
         ExitStatus::Success => "success".to_string(),
