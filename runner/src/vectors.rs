@@ -87,6 +87,9 @@ pub struct VectorFile {
     /// Relative to the suite root, with `/` separators.
     pub rel: String,
     pub path: PathBuf,
+    /// Why the walk could not reach this entry (a dangling symbolic link, an unreadable
+    /// directory, a link loop): reported as this file's error, while the run goes on.
+    pub unreachable: Option<String>,
 }
 
 /// The id-relevant name of `file` found under the command-line path `arg`:
@@ -112,28 +115,56 @@ pub fn relative_name(file: &Path, arg: &Path, root_name: &str) -> String {
 
 /// All `.json` files under the given paths (files are taken as given),
 /// sorted and de-duplicated. A directory holding `state_tests/` (EEST
-/// fixtures) contributes only that directory. A path that does not exist is an error.
+/// fixtures) contributes only that directory. A path given on the command line that does not
+/// exist is an error; an entry the walk cannot reach is kept with its reason (one file error).
 pub fn collect(paths: &[PathBuf], root_name: &str) -> anyhow::Result<Vec<VectorFile>> {
     let mut out = Vec::new();
     for arg in paths {
         let meta = std::fs::metadata(arg).with_context(|| format!("vector path {}", arg.display()))?;
         if meta.is_file() {
-            out.push(VectorFile { rel: relative_name(arg, arg, root_name), path: arg.clone() });
+            out.push(VectorFile { rel: relative_name(arg, arg, root_name), path: arg.clone(), unreachable: None });
             continue;
         }
         let eest = arg.join(EEST_DIR);
         let arg = if eest.is_dir() { &eest } else { arg };
         for entry in walkdir::WalkDir::new(arg).follow_links(true).sort_by_file_name() {
-            let entry = entry.with_context(|| format!("walking {}", arg.display()))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let Some(p) = e.path().map(Path::to_path_buf) else {
+                        return Err(e).with_context(|| format!("walking {}", arg.display()));
+                    };
+                    let why = unreachable_reason(&p, &e);
+                    out.push(VectorFile { rel: relative_name(&p, arg, root_name), path: p, unreachable: Some(why) });
+                    continue;
+                }
+            };
             let p = entry.path();
             if entry.file_type().is_file() && p.extension().is_some_and(|e| e == "json") {
-                out.push(VectorFile { rel: relative_name(p, arg, root_name), path: p.to_path_buf() });
+                out.push(VectorFile {
+                    rel: relative_name(p, arg, root_name),
+                    path: p.to_path_buf(),
+                    unreachable: None,
+                });
             }
         }
     }
     out.sort();
     out.dedup_by(|a, b| a.path == b.path);
     Ok(out)
+}
+
+/// Why a walk could not reach `path`, said so that the user knows what to fix.
+fn unreachable_reason(path: &Path, e: &walkdir::Error) -> String {
+    if e.loop_ancestor().is_some() {
+        return format!("symbolic link loop at {}", path.display());
+    }
+    match std::fs::read_link(path) {
+        Ok(target) if std::fs::metadata(path).is_err() => {
+            format!("dangling symbolic link {} -> {}", path.display(), target.display())
+        }
+        _ => format!("cannot read {}: {}", path.display(), e.io_error().map_or(e.to_string(), |io| io.to_string())),
+    }
 }
 
 #[cfg(test)]
@@ -184,5 +215,19 @@ mod tests {
         let names: Vec<&str> = files.iter().map(|f| f.rel.as_str()).collect();
         assert_eq!(names, ["a.json", "b/z.json"]);
         assert!(collect(&[dir.path().join("missing")], "GeneralStateTests").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_is_one_unreachable_file_among_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), "{}").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone.json"), dir.path().join("b.json")).unwrap();
+        let files = collect(&[dir.path().to_path_buf()], "GeneralStateTests").unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(names, ["a.json", "b.json"]);
+        assert_eq!(files[0].unreachable, None);
+        let why = files[1].unreachable.as_deref().expect("the dangling link is reported");
+        assert!(why.contains("dangling symbolic link") && why.contains("gone.json"), "{why}");
     }
 }

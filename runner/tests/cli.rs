@@ -93,6 +93,26 @@ fn malformed_files_are_failed_cases_and_the_run_goes_on() {
     assert_eq!(r["by_fork"]["Cancun"]["total"], 1);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_is_one_file_error_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = dir.path().join("vectors");
+    std::fs::create_dir_all(&vectors).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("moved-away.json"), vectors.join("gone.json")).unwrap();
+    std::fs::copy(fixtures().join("stExample/add11.json"), vectors.join("add11.json")).unwrap();
+
+    let out = run(dir.path(), &["state", vectors.to_str().unwrap(), "--quiet"]);
+    assert_eq!(out.status.code(), Some(1), "a failed file, not a setup error: {}", stderr(&out));
+    let r = report(dir.path());
+    let gone = cases(&r).iter().find(|c| c["id"] == "gone.json").expect("the link is a case");
+    assert_eq!(gone["verdict"], "fail");
+    let error = gone["error"].as_str().unwrap();
+    assert!(error.contains("dangling symbolic link") && error.contains("moved-away.json"), "{error}");
+    assert_eq!(r["total"], 1 + 5, "add11.json still ran");
+    assert_eq!(r["passed"], 5);
+}
+
 #[test]
 fn unknown_fork_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -47,6 +47,8 @@ fn bad_programs_are_failed_cases_and_the_run_goes_on() {
     std::fs::create_dir_all(&elfs).unwrap();
     std::fs::write(elfs.join("not-an-elf"), b"hello").unwrap();
     std::fs::write(elfs.join("truncated"), b"\x7fELF\x01\x01\x01").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path().join("moved-away"), elfs.join("dangling")).unwrap();
     let good = built_elfs().map(|d| d.join("rv32ui-p-add"));
     if let Some(good) = &good {
         std::fs::copy(good, elfs.join("rv32ui-p-add")).unwrap();
@@ -70,6 +72,11 @@ fn bad_programs_are_failed_cases_and_the_run_goes_on() {
     let case = |id: &str| r["cases"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap();
     assert!(case("not-an-elf")["error"].as_str().unwrap().starts_with("not a loadable RISC-V ELF"));
     assert!(case("truncated")["error"].as_str().unwrap().starts_with("not a loadable RISC-V ELF"));
+    #[cfg(unix)]
+    assert!(
+        case("dangling")["error"].as_str().unwrap().starts_with("cannot read"),
+        "a dangling link is one failed case"
+    );
     if good.is_some() {
         assert_eq!(case("rv32ui-p-add")["verdict"], "pass");
         let broken = case("rv32ui-p-broken");

@@ -5,9 +5,10 @@
 //! the common pseudo-instructions (`li`, `la`, `mv`, `not`, `neg`, `j`, `jr`, `ret`,
 //! `call`, `nop`, `beqz`, `bnez`, `seqz`, `snez`), labels (`name:`), and the data
 //! directives `.byte`, `.half`, `.word`, `.ascii`, `.asciz`, `.zero`, `.align`.
-//! Comments start with `#`. `li` always takes two instructions (`lui` + `addi`) and
-//! `la`/`call` are `auipc` + `addi`/`jalr`, so every item's size is known before
-//! labels are. [`elf_image`] wraps the code in a minimal ELF32 executable.
+//! Comments start with `#`. `li` with a number takes what GNU as emits (`addi` for a
+//! 12-bit value, `lui` alone when the low 12 bits are zero, else `lui` + `addi`), `li` with
+//! a label always `lui` + `addi`, and `la`/`call` are `auipc` + `addi`/`jalr`, so every
+//! item's size is known before labels are. [`elf_image`] wraps the code in a minimal ELF32 executable.
 //! `tests/asm_vs_binutils.rs` checks the encodings against GNU as.
 
 use std::collections::HashMap;
@@ -339,8 +340,17 @@ fn item(line: &str, ctx: &Ctx, out: &mut Vec<u8>) -> Result<(), String> {
                 }
                 let rd = reg(a[0])?;
                 let (hi, lo) = hi_lo(v);
-                emit((hi << 12) | (rd << 7) | 0x37);
-                emit(i_type(lo, rd, 0, rd, 0x13));
+                // A literal takes what GNU as emits for it (its size is known in the first
+                // pass); a label's address always takes both, whatever it turns out to be.
+                let small = v as u32 as i32;
+                match number(a[1]) {
+                    Some(_) if (-2048..2048).contains(&small) => emit(i_type(lo, 0, 0, rd, 0x13)),
+                    Some(_) if lo == 0 => emit((hi << 12) | (rd << 7) | 0x37),
+                    _ => {
+                        emit((hi << 12) | (rd << 7) | 0x37);
+                        emit(i_type(lo, rd, 0, rd, 0x13));
+                    }
+                }
             }
             "la" | "call" => {
                 let (rd, target) = if op == "call" {
@@ -481,6 +491,22 @@ mod tests {
         assert_eq!(words("ecall"), [0x0000_0073]);
         // li splits so that lo sign-extends: 0x12345fff = (0x12346 << 12) - 1.
         assert_eq!(words("li a0, 0x12345fff"), [0x1234_6537, 0xfff5_0513]);
+        // Small values are one addi from x0, a multiple of 4096 one lui, as GNU as emits them.
+        assert_eq!(words("li a0, 5"), [0x0050_0513]);
+        assert_eq!(words("li a0, -1"), [0xfff0_0513]);
+        assert_eq!(words("li a0, 0xffffffff"), [0xfff0_0513]);
+        assert_eq!(words("li a0, 0x12345000"), [0x1234_5537]);
+        assert_eq!(words("li a0, 2048"), [0x0000_1537, 0x8005_0513]);
+    }
+
+    #[test]
+    fn li_sizes_are_the_same_in_both_passes() {
+        // A label after an `li` of a small literal lands where the one-instruction form ends.
+        let w = words("li a0, 7\nj end\nli a1, 0x1000\nend: li a2, end");
+        assert_eq!(w.len(), 5);
+        assert_eq!(w[1], 0x0080_006f); // j +8: over the one-word `lui`
+        assert_eq!(w[3], 0x8000_0637); // li a2, end (= 0x8000000c): lui a2, 0x80000 ...
+        assert_eq!(w[4], 0x00c6_0613); // ... addi a2, a2, 12
     }
 
     #[test]

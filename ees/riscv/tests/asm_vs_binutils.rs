@@ -72,6 +72,13 @@ start:
     ret
     li a0, 0x12345678
     li a1, -0x7ffff800
+    li a2, 5
+    li a3, -1
+    li a4, 2047
+    li a5, -2048
+    li a6, 2048
+    li a7, 0x12345000
+    li t0, 0xfffff000
     la a2, data
     call start
 later:

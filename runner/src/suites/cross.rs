@@ -79,11 +79,64 @@ struct Tx {
     gas_price: Num,
 }
 
+/// The outermost frame's expected ending. Parsed, not prefix-matched, so an empty or
+/// misspelt status is a broken vector rather than a match for anything.
+#[derive(Debug, PartialEq)]
+enum ExpectedStatus {
+    Success,
+    Revert,
+    /// A halt; `Some(reason)` must match the reason's name exactly.
+    Halt(Option<String>),
+}
+
+impl ExpectedStatus {
+    fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "success" => Ok(Self::Success),
+            "revert" => Ok(Self::Revert),
+            "halt" => Ok(Self::Halt(None)),
+            _ => match s.strip_prefix("halt (").and_then(|r| r.strip_suffix(')')) {
+                Some(reason) if !reason.is_empty() => Ok(Self::Halt(Some(reason.to_string()))),
+                _ => Err(format!(
+                    "unknown status {s:?}: expected \"success\", \"revert\", \"halt\" or \"halt (<reason>)\""
+                )),
+            },
+        }
+    }
+
+    fn matches(&self, got: &ExitStatus) -> bool {
+        match (self, got) {
+            (Self::Success, ExitStatus::Success) | (Self::Revert, ExitStatus::Revert) => true,
+            (Self::Halt(None), ExitStatus::Halt(_)) => true,
+            (Self::Halt(Some(reason)), ExitStatus::Halt(r)) => *reason == r.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for ExpectedStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Success => f.write_str("success"),
+            Self::Revert => f.write_str("revert"),
+            Self::Halt(None) => f.write_str("halt"),
+            Self::Halt(Some(reason)) => write!(f, "halt ({reason})"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExpectedStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Expect {
-    /// `success`, `revert` or `halt`.
-    status: String,
+    /// `success`, `revert`, `halt` (any reason) or `halt (<reason>)`.
+    status: ExpectedStatus,
     #[serde(default)]
     return_data: Option<String>,
     #[serde(default)]
@@ -385,7 +438,7 @@ fn check(v: &Vector, dir: &Path, opts: &RunOptions) -> Result<(Option<u64>, Vec<
         ExitStatus::Revert => "revert".to_string(),
         ExitStatus::Halt(reason) => format!("halt ({reason})"),
     };
-    if !status.starts_with(&v.expect.status) {
+    if !v.expect.status.matches(&out.status) {
         diffs.push(format!("status: expected {}, got {status}", v.expect.status));
     }
     if let Some(expected) = &v.expect.return_data {
@@ -496,4 +549,27 @@ fn diff_account(dir: &Path, name: &str, post: &PostAccount, acc: Option<&Account
         }
     }
     Ok(diffs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ee_api::HaltReason;
+
+    #[test]
+    fn a_status_is_parsed_not_prefix_matched() {
+        for bad in ["", "succ", "halted", "halt ()", "Success", "revert "] {
+            assert!(ExpectedStatus::parse(bad).is_err(), "{bad:?} must be rejected");
+        }
+        let oog = ExitStatus::Halt(HaltReason::OutOfGas);
+        let success = ExpectedStatus::parse("success").unwrap();
+        assert!(success.matches(&ExitStatus::Success));
+        assert!(!success.matches(&ExitStatus::Revert) && !success.matches(&oog));
+        assert!(ExpectedStatus::parse("revert").unwrap().matches(&ExitStatus::Revert));
+        assert!(ExpectedStatus::parse("halt").unwrap().matches(&oog));
+        let named = ExpectedStatus::parse(&format!("halt ({})", HaltReason::OutOfGas)).unwrap();
+        assert!(named.matches(&oog));
+        assert!(!named.matches(&ExitStatus::Halt(HaltReason::InvalidJump)));
+        assert_eq!(named.to_string(), format!("halt ({})", HaltReason::OutOfGas));
+    }
 }

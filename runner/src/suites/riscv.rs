@@ -43,14 +43,25 @@ pub fn default_dir() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Every regular, non-hidden file under `paths` (a program that is not a
-/// valid ELF is a failed case, not an error of the run).
+/// Every regular, non-hidden file under `paths`, links followed (a program that is not a
+/// valid ELF, or cannot be read, is a failed case, not an error of the run).
 fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         anyhow::ensure!(path.exists(), "no such file or directory: {}", path.display());
-        for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
-            let entry = entry.map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        for entry in walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                // An entry the walk cannot reach (a dangling link) is a program that fails to
+                // load, named by its path; the run goes on.
+                Err(e) => match e.path() {
+                    Some(p) => {
+                        files.push(p.to_path_buf());
+                        continue;
+                    }
+                    None => anyhow::bail!("reading {}: {e}", path.display()),
+                },
+            };
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             if entry.file_type().is_file() && !hidden {
                 files.push(entry.into_path());

@@ -58,7 +58,10 @@ impl Sources {
             .files
             .par_iter()
             .flat_map_iter(|f| {
-                let bytes = std::fs::read(&f.path).map_err(|e| format!("cannot read: {e}"));
+                let bytes = match &f.unreachable {
+                    Some(why) => Err(why.clone()),
+                    None => std::fs::read(&f.path).map_err(|e| format!("cannot read: {e}")),
+                };
                 each(&Vector::file(f), bytes)
             })
             .collect();
