@@ -9,10 +9,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use crate::compare::{run_both, Divergence, Outcome, ALLOW_LIST};
-use crate::generate::{program, program_seed};
+use crate::compare::{run_both, run_many, Divergence, Outcome, ALLOW_LIST};
+use crate::generate::{campaign_program, program_seed};
 use crate::minimize::minimize;
-use crate::program::Program;
+use crate::program::{Program, SLOTS};
 
 /// Allowed divergences listed one by one in the report (all are counted).
 const ALLOWED_LISTED: usize = 50;
@@ -105,21 +105,24 @@ pub fn run(
     on_done: &(dyn Fn() + Sync),
 ) -> std::io::Result<Summary> {
     let start = Instant::now();
-    let acc = (0..count)
+    let slots = u64::from(SLOTS);
+    let acc = (0..count.div_ceil(slots))
         .into_par_iter()
-        .fold(Acc::default, |acc, index| {
-            let s = program_seed(seed, index);
-            let p = program(s);
-            let (ours, _, d) = run_both(&p.elf(), p.misaligned_access);
-            on_done();
-            acc.add(index, s, &ours, d)
+        .fold(Acc::default, |mut acc, chunk| {
+            let indices = chunk * slots..((chunk + 1) * slots).min(count);
+            let programs: Vec<Program> = indices.clone().map(|i| campaign_program(seed, i)).collect();
+            for (index, (ours, _, d)) in indices.zip(run_many(&programs)) {
+                acc = acc.add(index, program_seed(seed, index), &ours, d);
+                on_done();
+            }
+            acc
         })
         .reduce(Acc::default, Acc::merge);
     let mut divergences = acc.divergences;
     divergences.sort_by_key(|d| d.0);
     let mut findings = Vec::new();
     for (index, s, first) in divergences {
-        let small = minimize(&program(s), first.kind);
+        let small = minimize(&campaign_program(seed, index), first.kind);
         let divergence = match run_both(&small.elf(), small.misaligned_access).2 {
             Some(d) if d.rule.is_none() => d,
             _ => first,
@@ -153,6 +156,7 @@ pub fn vector_json(seed: u64, p: &Program, d: &Divergence) -> Value {
         "ours": d.ours,
         "theirs": d.theirs,
         "misaligned_access": p.misaligned_access,
+        "slot": p.slot,
         "reserved_register": p.reserved,
         "items": p.items.iter().map(|i| format!("{i:?}")).collect::<Vec<_>>(),
     })

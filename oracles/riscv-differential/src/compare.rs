@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ee_riscv::{Config, Exit, Machine, TrapCause};
 
-use crate::program::{DATA_BASE, DUMP, OUT_LEN, SYSCALL_REGS};
+use crate::program::{Program, DATA_BASE, DUMP, OUT_LEN, SYSCALL_REGS};
 use crate::qemu;
 
 /// Instructions our machine may run (generated programs need at most a few thousand).
@@ -133,7 +133,8 @@ fn run_ours_inner(elf: &[u8], misaligned_access: bool) -> Outcome {
                 for (i, r) in regs.iter_mut().enumerate() {
                     *r = m.reg(i);
                 }
-                let out = m.memory().slice(DATA_BASE, OUT_LEN).map(<[u8]>::to_vec);
+                // The data region of the program's slot: where the epilogue's write points (a1).
+                let out = m.memory().slice(m.reg(11), OUT_LEN).map(<[u8]>::to_vec);
                 Outcome { class, pc: None, regs: Some(regs), out, instret, detail: String::new() }
             } else {
                 let pc = matches!(class, Class::MisalignedFetch).then_some(t.pc);
@@ -162,14 +163,7 @@ pub fn run_theirs(elf: &[u8]) -> Outcome {
 pub fn classify(run: &qemu::Run) -> Outcome {
     let first_line = run.stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
     match (run.code, run.signal) {
-        (Some(0), _) if run.stdout.len() == OUT_LEN as usize => Outcome {
-            class: Class::Exit,
-            pc: None,
-            regs: None,
-            out: Some(run.stdout.clone()),
-            instret: 0,
-            detail: String::new(),
-        },
+        (Some(0), _) if run.stdout.len() == OUT_LEN as usize => exited(run.stdout.clone()),
         (_, Some(sig)) => {
             let class = match sig {
                 libc::SIGILL => Class::IllegalInstruction,
@@ -194,6 +188,42 @@ pub fn classify(run: &qemu::Run) -> Outcome {
             format!("exit {code:?}, {} bytes of stdout, stderr: {first_line}", run.stdout.len()),
         ),
     }
+}
+
+/// qemu's outcome of a program that wrote `out` and exited.
+fn exited(out: Vec<u8>) -> Outcome {
+    Outcome { class: Class::Exit, pc: None, regs: None, out: Some(out), instret: 0, detail: String::new() }
+}
+
+/// Runs `programs` on both machines: ours one by one; on qemu, the ones without a faulting
+/// item together in one process ([`Program::batch_elf`], their slots distinct and
+/// increasing), the others alone. When the batch does not end as expected (exit 0 with every
+/// program's output), its programs run alone on qemu again.
+pub fn run_many(programs: &[Program]) -> Vec<(Outcome, Outcome, Option<Divergence>)> {
+    let ours: Vec<Outcome> = programs.iter().map(|p| run_ours(&p.elf(), p.misaligned_access)).collect();
+    let mut theirs: Vec<Option<Outcome>> = vec![None; programs.len()];
+    let batch: Vec<usize> = (0..programs.len()).filter(|&k| !programs[k].faulting).collect();
+    if batch.len() > 1 {
+        let members: Vec<&Program> = batch.iter().map(|&k| &programs[k]).collect();
+        if let Ok(run) = qemu::run_elf(&Program::batch_elf(&members)) {
+            let len = OUT_LEN as usize;
+            if run.code == Some(0) && run.stdout.len() == len * batch.len() {
+                for (j, &k) in batch.iter().enumerate() {
+                    theirs[k] = Some(exited(run.stdout[j * len..(j + 1) * len].to_vec()));
+                }
+            }
+        }
+    }
+    programs
+        .iter()
+        .zip(ours)
+        .zip(theirs)
+        .map(|((p, ours), theirs)| {
+            let theirs = theirs.unwrap_or_else(|| run_theirs(&p.elf()));
+            let d = compare(p.misaligned_access, &ours, &theirs);
+            (ours, theirs, d)
+        })
+        .collect()
 }
 
 /// What kind of difference (minimization keeps the kind).
@@ -296,9 +326,9 @@ pub fn compare(misaligned_access: bool, ours: &Outcome, theirs: &Outcome) -> Opt
         let w = at & !3;
         return d(
             Kind::Memory,
-            format!("memory differs at 0x{:08x}", DATA_BASE + at as u32),
-            format!("word 0x{:08x}: {:02x?}", DATA_BASE + w as u32, &o[w..w + 4]),
-            format!("word 0x{:08x}: {:02x?}", DATA_BASE + w as u32, &t[w..w + 4]),
+            format!("memory differs at data + 0x{at:03x}"),
+            format!("word at data + 0x{w:03x}: {:02x?}", &o[w..w + 4]),
+            format!("word at data + 0x{w:03x}: {:02x?}", &t[w..w + 4]),
         );
     }
     None

@@ -2,7 +2,7 @@
 //! ([`program_seed`]), so any program can be rebuilt from the seed a report names.
 
 use crate::encode::{self, auipc, lui, BRANCHES, EBREAK, FENCE, FENCE_I, IMM_OPS, LOADS, REG_OPS, STORES};
-use crate::program::{Item, Program, DATA_BASE, DATA_LEN, TEXT_BASE};
+use crate::program::{Item, Program, DATA_BASE, DATA_LEN, SLOTS, TEXT_BASE};
 
 /// splitmix64's finalizer.
 pub fn mix(mut z: u64) -> u64 {
@@ -319,13 +319,21 @@ pub fn program(program_seed: u64) -> Program {
     while items.len() < n {
         g.items(&mut items);
     }
-    if g.rng.chance(1, 12) {
+    let faulting = g.rng.chance(1, 12);
+    if faulting {
         let at = g.rng.below(items.len() as u64 + 1) as usize;
         let fault = g.fault();
         items.insert(at, fault);
     }
     let misaligned_access = !g.rng.chance(1, 16);
-    Program { init, reserved, data, items, misaligned_access }
+    Program { init, reserved, data, items, slot: 0, faulting, misaligned_access }
+}
+
+/// Program `index` of campaign `seed`, in slot `index % SLOTS`.
+pub fn campaign_program(seed: u64, index: u64) -> Program {
+    let mut p = program(program_seed(seed, index));
+    p.slot = (index % u64::from(SLOTS)) as u32;
+    p
 }
 
 #[cfg(test)]

@@ -1,10 +1,15 @@
 //! A generated program: initial registers, the data region, and a list of items (short
 //! instruction groups) between a fixed prologue and epilogue; its encoding as an ELF.
 //!
-//! Memory layout (the same in both machines):
+//! Memory layout (the same in both machines), for a program in slot 0:
 //! - text at [`TEXT_BASE`]: the prologue (`li` of x1..x31), the items, the epilogue;
 //! - data at [`DATA_BASE`], [`DATA_LEN`] bytes of initial data (loads and stores go here),
 //!   then the register dump at [`DUMP`] (x0..x31, one word each).
+//!
+//! A program in slot `k` (of [`SLOTS`]) has its text [`TEXT_STRIDE`]` * k` and its data
+//! [`DATA_STRIDE`]` * k` higher ([`place`]), so that up to [`SLOTS`] programs can share one
+//! qemu process ([`Program::batch_elf`]: each program's epilogue jumps to the next one after
+//! its `write`); our machine always runs the program alone, at the same addresses.
 //!
 //! The epilogue, reached by every path that does not fault, stores x1..x31 at [`DUMP`]
 //! through the program's *reserved* register (the one register the items never write; its
@@ -25,6 +30,23 @@ pub const DUMP: u32 = DATA_BASE + DATA_LEN;
 pub const OUT_LEN: u32 = DATA_LEN + 128;
 /// The data segment (page-sized, so that qemu maps exactly it).
 pub const DATA_SEGMENT: u32 = 0x1000;
+/// Programs per qemu process, and the slots they occupy.
+pub const SLOTS: u32 = 64;
+pub const TEXT_STRIDE: u32 = 0x2000;
+pub const DATA_STRIDE: u32 = 0x1000;
+
+/// `addr` (an address of a slot-0 program) as the program in `slot` sees it: text and data
+/// addresses move with the slot, others (unmapped memory) stay.
+pub fn place(addr: u32, slot: u32) -> u32 {
+    if addr.wrapping_sub(TEXT_BASE) < TEXT_STRIDE {
+        addr + slot * TEXT_STRIDE
+    } else if addr.wrapping_sub(DATA_BASE) < DATA_STRIDE {
+        addr + slot * DATA_STRIDE
+    } else {
+        addr
+    }
+}
+
 /// Registers the epilogue sets for the `write` call before our machine stops at the
 /// `ecall`: a0, a1, a2, a7 (their program values are compared through the dump).
 pub const SYSCALL_REGS: [usize; 4] = [10, 11, 12, 17];
@@ -73,17 +95,17 @@ impl Item {
         false
     }
 
-    fn encode(&self, pc: u32, target: u32, out: &mut Vec<u32>) {
+    fn encode(&self, pc: u32, target: u32, slot: u32, out: &mut Vec<u32>) {
         let rel = |from: u32| target.wrapping_sub(from) as i32;
         match *self {
             Item::Insn(w) => out.push(w),
             Item::Li { rd, value } => out.extend(li(rd, value)),
             Item::Load { f3, rd, base, addr, imm } => {
-                out.extend(li(base, addr.wrapping_sub(imm as u32)));
+                out.extend(li(base, place(addr, slot).wrapping_sub(imm as u32)));
                 out.push(encode::i(imm, base, f3, rd, 0x03));
             }
             Item::Store { f3, rs2, base, addr, imm } => {
-                out.extend(li(base, addr.wrapping_sub(imm as u32)));
+                out.extend(li(base, place(addr, slot).wrapping_sub(imm as u32)));
                 out.push(s(imm, rs2, base, f3));
             }
             Item::Branch { f3, rs1, rs2, misalign, .. } => out.push(b(rel(pc) + 2 * i32::from(misalign), rs2, rs1, f3)),
@@ -124,21 +146,34 @@ pub struct Program {
     /// The initial data region ([`DATA_LEN`] bytes).
     pub data: Vec<u8>,
     pub items: Vec<Item>,
+    /// Where the program lives ([`place`]): `0..SLOTS`.
+    pub slot: u32,
+    /// Whether the generator put a faulting item in (such programs run alone on qemu).
+    pub faulting: bool,
     /// Whether our machine supports misaligned data accesses (the bootloader's
     /// configuration, `Config::riscv_tests`) or traps on them (`Config::default`).
     pub misaligned_access: bool,
 }
 
 impl Program {
-    /// The text: prologue, items, epilogue.
-    pub fn text(&self) -> Vec<u32> {
+    pub fn text_base(&self) -> u32 {
+        TEXT_BASE + self.slot * TEXT_STRIDE
+    }
+
+    pub fn data_base(&self) -> u32 {
+        DATA_BASE + self.slot * DATA_STRIDE
+    }
+
+    /// The text: prologue, items, epilogue; after its `write` the epilogue exits, or with
+    /// `next` jumps there.
+    pub fn text(&self, next: Option<u32>) -> Vec<u32> {
         let mut out = Vec::new();
         for r in 1..32u8 {
             out.extend(li(r, self.init[r as usize]));
         }
         // Item start addresses, and the epilogue's after the last.
         let mut starts = Vec::with_capacity(self.items.len() + 1);
-        let mut pc = TEXT_BASE + 4 * out.len() as u32;
+        let mut pc = self.text_base() + 4 * out.len() as u32;
         for item in &self.items {
             starts.push(pc);
             pc += 4 * item.len();
@@ -146,18 +181,37 @@ impl Program {
         starts.push(pc);
         for (k, item) in self.items.iter().enumerate() {
             let to = (k + 1 + item.skip() as usize).min(self.items.len());
-            item.encode(starts[k], starts[to], &mut out);
+            item.encode(starts[k], starts[to], self.slot, &mut out);
         }
-        out.extend(epilogue(self.reserved));
+        out.extend(epilogue(self.reserved, self.slot, next));
+        assert!(4 * out.len() as u32 <= TEXT_STRIDE, "a program's text outgrew its slot");
         out
     }
 
-    /// The ELF both machines run.
+    /// The ELF of this program alone (what our machine runs, and qemu for a faulting one).
     pub fn elf(&self) -> Vec<u8> {
-        let text: Vec<u8> = self.text().iter().flat_map(|w| w.to_le_bytes()).collect();
+        let text: Vec<u8> = self.text(None).iter().flat_map(|w| w.to_le_bytes()).collect();
         let mut data = self.data.clone();
         data.resize(DATA_SEGMENT as usize, 0);
-        elf::write(TEXT_BASE, &text, DATA_BASE, &data)
+        elf::write(self.text_base(), &text, self.data_base(), &data)
+    }
+
+    /// One ELF running `programs` (in distinct, increasing slots) one after the other: each
+    /// writes its data and dump, then the next starts; the last exits.
+    pub fn batch_elf(programs: &[&Program]) -> Vec<u8> {
+        let first = programs[0];
+        let mut text = Vec::new();
+        let mut data = Vec::new();
+        for (k, p) in programs.iter().enumerate() {
+            let next = programs.get(k + 1).map(|n| n.text_base());
+            text.resize(((p.text_base() - first.text_base()) / 4) as usize, 0u32);
+            text.extend(p.text(next));
+            data.resize((p.data_base() - first.data_base()) as usize, 0u8);
+            data.extend(&p.data);
+            data.resize((p.data_base() - first.data_base() + DATA_SEGMENT) as usize, 0);
+        }
+        let text: Vec<u8> = text.iter().flat_map(|w| w.to_le_bytes()).collect();
+        elf::write(first.text_base(), &text, first.data_base(), &data)
     }
 
     /// Instructions in the items (the part minimization shrinks).
@@ -166,20 +220,29 @@ impl Program {
     }
 }
 
-/// Dump x1..x31 through `base`, then `write(1, DATA_BASE, OUT_LEN)` and `exit(0)`.
-fn epilogue(base: u8) -> Vec<u32> {
+/// Dump x1..x31 through `base`, then `write(1, data, OUT_LEN)` and `exit(0)` (or a jump to
+/// `next`).
+fn epilogue(base: u8, slot: u32, next: Option<u32>) -> Vec<u32> {
     let mut out = Vec::new();
-    out.extend(li(base, DUMP));
+    out.extend(li(base, place(DUMP, slot)));
     for r in 1..32u8 {
         out.push(s(4 * i32::from(r), r, base, 2));
     }
     out.extend(li(17, 64));
     out.extend(li(10, 1));
-    out.extend(li(11, DATA_BASE));
+    out.extend(li(11, place(DATA_BASE, slot)));
     out.extend(li(12, OUT_LEN));
     out.push(ECALL);
-    out.extend(li(17, 93));
-    out.extend(li(10, 0));
-    out.push(ECALL);
+    match next {
+        None => {
+            out.extend(li(17, 93));
+            out.extend(li(10, 0));
+            out.push(ECALL);
+        }
+        Some(next) => {
+            out.extend(li(5, next));
+            out.push(jalr(0, 5, 0));
+        }
+    }
     out
 }

@@ -93,7 +93,8 @@ pub fn run_file(path: &Path) -> std::io::Result<Run> {
     })
 }
 
-/// Removes this process's scratch directory (at the end of a campaign).
+/// Removes this process's scratch directory if it is empty (at the end of a campaign; a
+/// run still going in another thread keeps it).
 pub fn clean_scratch() {
-    let _ = std::fs::remove_dir_all(scratch());
+    let _ = std::fs::remove_dir(scratch());
 }
