@@ -132,7 +132,11 @@ fn a_small_campaign_agrees() {
         return;
     }
     let s = riscv_differential::campaign::run(11, 300, "qemu", None, &|| {}).unwrap();
-    assert!(s.divergences.is_empty(), "{:?}", s.divergences.iter().map(|f| f.divergence.to_string()).collect::<Vec<_>>());
+    assert!(
+        s.divergences.is_empty(),
+        "{:?}",
+        s.divergences.iter().map(|f| f.divergence.to_string()).collect::<Vec<_>>()
+    );
     assert_eq!(s.outcomes.values().sum::<u64>() + s.allowed_by_rule.values().sum::<u64>(), 300);
     assert!(s.outcomes["exit"] > 200 && s.instructions > 20_000, "{:?}", s.to_json());
 }
