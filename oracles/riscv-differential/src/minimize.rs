@@ -10,13 +10,19 @@ const BUDGET: usize = 400;
 /// one), loop bodies cut, initial registers zeroed, the data region zeroed. Returns the
 /// smallest program found.
 pub fn minimize(p: &Program, kind: Kind) -> Program {
+    shrink(p, |c| matches!(run_both(&c.elf(), c.misaligned_access).2, Some(d) if d.kind == kind && d.rule.is_none()))
+}
+
+/// The shrinking itself: the smallest program found for which `still` holds (`p` must
+/// satisfy it), within [`BUDGET`] calls of `still`.
+pub fn shrink(p: &Program, still: impl Fn(&Program) -> bool) -> Program {
     let budget = std::cell::Cell::new(BUDGET);
     let diverges = |c: &Program| {
         if budget.get() == 0 {
             return false;
         }
         budget.set(budget.get() - 1);
-        matches!(run_both(&c.elf(), c.misaligned_access).2, Some(d) if d.kind == kind && d.rule.is_none())
+        still(c)
     };
     let mut best = p.clone();
     loop {
@@ -77,5 +83,26 @@ pub fn minimize(p: &Program, kind: Kind) -> Program {
         if !changed || budget.get() == 0 {
             return best;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::campaign_program;
+
+    #[test]
+    fn shrinks_to_what_the_predicate_needs() {
+        // A program "diverges" while it has a store item and register x5 starts non-zero.
+        let mut p = (0..).map(|i| campaign_program(4, i)).find(|p| p.items.len() > 20).unwrap();
+        p.init[5] = 0x1234;
+        p.items.insert(7, Item::Store { f3: 2, rs2: 5, base: 6, addr: crate::program::DATA_BASE, imm: 0 });
+        let still = |c: &Program| c.init[5] != 0 && c.items.iter().any(|i| matches!(i, Item::Store { .. }));
+        let small = shrink(&p, still);
+        assert!(still(&small));
+        assert_eq!(small.items.len(), 1, "{:?}", small.items);
+        assert!(small.init.iter().enumerate().all(|(r, &v)| (r == 5) == (v != 0)));
+        assert!(small.data.iter().all(|&b| b == 0));
+        assert_eq!((small.slot, small.reserved), (p.slot, p.reserved));
     }
 }
