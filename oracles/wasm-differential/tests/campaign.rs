@@ -45,7 +45,8 @@ fn hand_written_modules_agree_on_traps_state_and_results() {
         (func (export "store") (param i32 f64) (f64.store (local.get 0) (local.get 1)))
         (func (export "ci") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))
         (func $r (export "rec") (param i32) (result i32) (i32.add (call $r (local.get 0)) (i32.const 1)))
-        (func (export "spin") (loop (br 0))))"#);
+        (func (export "spin") (loop (br 0)))
+        (elem (i32.const 1) func $a))"#);
     let call = |e: &str, args: Vec<Val>| Call { export: e.into(), args };
     let plan = vec![
         call("add", vec![Val::I32(i32::MAX), Val::I32(1)]),
@@ -55,6 +56,7 @@ fn hand_written_modules_agree_on_traps_state_and_results() {
         call("store", vec![Val::I32(8), Val::F64(0x7FF8_0000_0000_0000)]),
         call("store", vec![Val::I32(2 * 65536 - 4), Val::F64(1)]),
         call("ci", vec![Val::I32(0)]),
+        call("ci", vec![Val::I32(1)]),
         call("ci", vec![Val::I32(9)]),
         call("rec", vec![Val::I32(0)]),
         call("spin", vec![]),
@@ -71,6 +73,7 @@ fn hand_written_modules_agree_on_traps_state_and_results() {
             "[]",
             "trap: out of bounds memory access",
             "trap: uninitialized element",
+            "trap: indirect call type mismatch",
             "trap: out of bounds table access",
             "trap: call stack exhausted",
         ]
