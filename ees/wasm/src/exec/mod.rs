@@ -368,6 +368,52 @@ mod tests {
         assert_eq!(fuel, 98); // const + return
     }
 
+    /// A grow past the maximum returns -1 at the price of the instruction alone, and a
+    /// bulk op out of bounds traps without paying per unit: the limit and bounds checks
+    /// come before the per-unit charge (which pays for work actually done).
+    #[test]
+    fn failed_grows_and_out_of_bounds_bulk_ops_pay_no_per_unit_fuel() {
+        let text = r#"(module (memory 1 3) (table 1 3 funcref) (elem func 0) (data "ab")
+            (func (export "mg") (result i32) (memory.grow (i32.const -186828342)))
+            (func (export "mg4") (result i32) (memory.grow (i32.const 3)))
+            (func (export "tg") (result i32) (table.grow (ref.null func) (i32.const -1)))
+            (func (export "mf") (memory.fill (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "mc") (memory.copy (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "mi") (memory.init 0 (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "tf") (table.fill (i32.const 1) (ref.null func) (i32.const -1)))
+            (func (export "tc") (table.copy (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "ti") (table.init 0 (i32.const 1) (i32.const 0) (i32.const -1))))"#;
+        // (export, expected result, instructions: operands + the op + the final `end`)
+        let cases: [(&str, Result<Vec<Value>, Trap>, u64); 9] = [
+            ("mg", Ok(vec![Value::I32(-1)]), 3),
+            ("mg4", Ok(vec![Value::I32(-1)]), 3),
+            ("tg", Ok(vec![Value::I32(-1)]), 4),
+            ("mf", Err(Trap::MemoryOutOfBounds), 5),
+            ("mc", Err(Trap::MemoryOutOfBounds), 5),
+            ("mi", Err(Trap::MemoryOutOfBounds), 5),
+            ("tf", Err(Trap::TableOutOfBounds), 5),
+            ("tc", Err(Trap::TableOutOfBounds), 5),
+            ("ti", Err(Trap::TableOutOfBounds), 5),
+        ];
+        for (name, expected, cost) in cases {
+            let (mut store, f) = setup(text, name);
+            let mut fuel = 100;
+            let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+            assert_eq!(r, expected, "{name}");
+            assert_eq!(100 - fuel, cost, "{name}");
+        }
+        // A grow that succeeds pays per unit for what it adds: one page is
+        // PAGE_SIZE / BULK_UNIT = 1024 more than its three instructions.
+        let text = r#"(module (memory 1 3) (func (export "g") (result i32) (memory.grow (i32.const 1))))"#;
+        let (mut store, f) = setup(text, "g");
+        let mut fuel = 1026;
+        let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        assert_eq!(r, Err(Trap::OutOfFuel));
+        let mut fuel = 1027;
+        let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        assert_eq!((r, fuel), (Ok(vec![Value::I32(1)]), 0));
+    }
+
     #[test]
     fn rotated_loops_cost_what_their_instructions_cost() {
         let text = r#"(module (func (export "f") (param $n i32) (result i32)
