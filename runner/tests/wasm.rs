@@ -125,3 +125,47 @@ fn a_script_that_loops_forever_is_stopped_by_the_time_bound() {
     assert_eq!(case(&r, "loops/spin.wast::L3::assert_return")["verdict"], "pass");
     assert!(started.elapsed().as_secs() < 60, "the loop was not interrupted");
 }
+
+#[test]
+fn a_script_that_is_not_utf8_is_one_failed_case_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = dir.path().join("mixed");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::write(scripts.join("bad.wast"), b"(module)\n;; \xff\xfe not UTF-8\n").unwrap();
+    std::fs::write(
+        scripts.join("good.wast"),
+        "(module (func (export \"one\") (result i32) (i32.const 1)))\n(assert_return (invoke \"one\") (i32.const 1))\n",
+    )
+    .unwrap();
+    let out = common::run(dir.path(), &["wasm", "--wast-dir", scripts.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = report(dir.path());
+    assert_eq!(r["total"], 1 + 2, "{r}");
+    let bad = case(&r, "mixed/bad.wast::file");
+    assert_eq!(bad["verdict"], "fail");
+    let why = bad["error"].as_str().unwrap();
+    assert!(why.contains("bad.wast") && why.contains("UTF-8"), "{why}");
+    assert_eq!(r["by_group"]["mixed/good.wast"]["passed"], 2, "{r}");
+}
+
+/// Issue 14 #1 as the spec script states it: a grow past the maximum returns -1 within
+/// the directive's gas (the per-page charge is for pages actually added).
+#[test]
+fn a_grow_past_the_maximum_returns_minus_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = dir.path().join("grow");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::write(
+        scripts.join("grow.wast"),
+        r#"(module (memory 1 3) (func (export "g") (result i32) (memory.grow (i32.const -186828342))))
+(assert_return (invoke "g") (i32.const -1))
+(module (table 1 3 funcref) (func (export "t") (result i32) (table.grow (ref.null func) (i32.const -1))))
+(assert_return (invoke "t") (i32.const -1))
+"#,
+    )
+    .unwrap();
+    let out = common::run(dir.path(), &["wasm", "--wast-dir", scripts.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = report(dir.path());
+    assert_eq!(r["passed"], 4, "{r}");
+}

