@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use crate::error::Trap;
-use crate::store::{FuncAddr, FuncKind, InstanceData, Store};
+use crate::store::{FuncAddr, FuncKind, InstanceData, Store, StoreId};
 use crate::types::ValType;
 use crate::values::Value;
 
@@ -76,6 +76,8 @@ struct Frame {
 /// One resumable invocation of a function.
 #[derive(Debug)]
 pub struct Execution {
+    /// The store this execution runs on (checked by `run` and `resume`).
+    store: StoreId,
     limits: StackLimits,
     stack: Vec<u64>,
     sp: usize,
@@ -110,6 +112,7 @@ impl Execution {
             *slot = a.to_slot();
         }
         Ok(Execution {
+            store: store.id,
             limits,
             stack,
             sp: args.len(),
@@ -126,8 +129,10 @@ impl Execution {
     }
 
     /// Runs until the entry function finishes, a host call, or a trap. `store` must be the
-    /// store the execution was created with.
+    /// store the execution was created with: any other is refused with
+    /// [`Trap::HostMisuse`] (and the execution is left as it was).
     pub fn run(&mut self, store: &mut Store, fuel: &mut u64) -> Result<RunOutcome, Trap> {
+        self.check_store(store)?;
         match self.state {
             State::Ready | State::Running => {}
             State::AwaitingHost(_) => return misuse("a host call is pending: use resume"),
@@ -143,7 +148,9 @@ impl Execution {
     }
 
     /// Supplies the results of the pending host call and runs on.
+    /// `store` must be the store the execution was created with, as for [`Execution::run`].
     pub fn resume(&mut self, store: &mut Store, results: &[Value], fuel: &mut u64) -> Result<RunOutcome, Trap> {
+        self.check_store(store)?;
         let State::AwaitingHost(f) = self.state else { return misuse("no host call is pending") };
         let Some(ty) = store.func_type(f) else { return misuse("unknown function") };
         if ty.results.len() != results.len() || ty.results.iter().zip(results).any(|(t, r)| *t != r.ty()) {
@@ -164,6 +171,15 @@ impl Execution {
         }
         self.state = State::Running;
         self.run(store, fuel)
+    }
+
+    /// The execution's registers are positions in its own store's code and stack, which
+    /// the handlers use without bounds checks: never run them on another store.
+    fn check_store(&self, store: &Store) -> Result<(), Trap> {
+        if store.id != self.store {
+            return misuse("the store is not the one the execution was created on");
+        }
+        Ok(())
     }
 
     /// Whether `run`/`resume` can be called again.
@@ -594,6 +610,32 @@ mod tests {
         let mut exec = Execution::new(&store, f, &[Value::I32(1)], StackLimits::default()).unwrap();
         exec.run(&mut store, &mut fuel).unwrap();
         assert!(matches!(exec.resume(&mut store, &[Value::I64(1)], &mut fuel), Err(Trap::HostMisuse(_))));
+    }
+
+    /// An execution suspended on one store refuses to run or resume on another (its pc
+    /// and frame are positions in the first store's code), and still works on its own.
+    #[test]
+    fn an_execution_refuses_a_store_it_was_not_created_on() {
+        let text = r#"(module
+            (import "host" "f" (func $h (param i32) (result i32)))
+            (func (export "twice") (param i32) (result i32)
+                (call $h (call $h (local.get 0)))))"#;
+        let (mut store_a, f) = setup(text, "twice");
+        // Store B holds a different module at the same addresses.
+        let (mut store_b, _) = setup(r#"(module (func (export "k") (result i32) (i32.const 9)))"#, "k");
+        let mut fuel = 1000;
+        let mut exec = Execution::new(&store_a, f, &[Value::I32(5)], StackLimits::default()).unwrap();
+        assert!(matches!(exec.run(&mut store_b, &mut fuel), Err(Trap::HostMisuse(_))));
+        assert!(matches!(exec.run(&mut store_a, &mut fuel), Ok(RunOutcome::HostCall { .. })));
+        assert!(matches!(exec.resume(&mut store_b, &[Value::I32(50)], &mut fuel), Err(Trap::HostMisuse(_))));
+        assert!(matches!(exec.resume(&mut store_a, &[Value::I32(50)], &mut fuel), Ok(RunOutcome::HostCall { .. })));
+        let out = exec.resume(&mut store_a, &[Value::I32(51)], &mut fuel);
+        assert_eq!(out, Ok(RunOutcome::Finished(vec![Value::I32(51)])));
+        // A store of the same shape, made the same way, is still another store.
+        let (mut store_c, _) = setup(text, "twice");
+        let mut exec = Execution::new(&store_a, f, &[Value::I32(5)], StackLimits::default()).unwrap();
+        assert!(matches!(exec.run(&mut store_a, &mut fuel), Ok(RunOutcome::HostCall { .. })));
+        assert!(matches!(exec.resume(&mut store_c, &[Value::I32(1)], &mut fuel), Err(Trap::HostMisuse(_))));
     }
 
     #[test]
