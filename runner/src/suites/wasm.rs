@@ -544,6 +544,18 @@ mod tests {
         assert!(matches_f32(1, &NanPattern::Value(F32 { bits: 1 })));
     }
 
+    /// A VM bug (`Error::Internal`, e.g. code `compile::verify` rejects) never satisfies an
+    /// `assert_invalid` or `assert_malformed`; only its own class does.
+    #[test]
+    fn an_internal_error_satisfies_no_rejection() {
+        let internal = SpecFailure::Internal("translator: Copy { dst: 9, src: 0 } exceeds the frame".into());
+        for r in [Rejection::Malformed, Rejection::Invalid, Rejection::Unlinkable] {
+            assert!(!r.matches(&internal));
+        }
+        assert!(Rejection::Invalid.matches(&SpecFailure::Invalid("type mismatch".into())));
+        assert!(!Rejection::Invalid.matches(&SpecFailure::Malformed("x".into())));
+    }
+
     #[test]
     fn values_show_as_wat() {
         assert_eq!(show_values(&[Value::I32(-1), Value::ExternRef(None)]), "(i32.const -1) (ref.null extern)");
