@@ -30,6 +30,17 @@ fn every_spec_directive_passes_through_the_bootloader() {
     assert!(r["total"].as_u64().unwrap() >= 47_257, "{}", r["total"]);
     assert_eq!(r["passed"], r["total"]);
     assert_eq!(r["skipped"], 0);
+    // `assert_malformed (module quote …)` that the text parser rejects count apart, under `text/`.
+    let groups = r["by_group"].as_object().unwrap();
+    let text: u64 =
+        groups.iter().filter(|(g, _)| g.starts_with("text/")).map(|(_, c)| c["total"].as_u64().unwrap()).sum();
+    assert!(text > 900 && text < 2_000, "{text} text-format checks");
+    let quote = case(&r, "text/wasm-v1/int_literals.wast::L83::assert_malformed");
+    assert_eq!(quote["verdict"], "pass", "{quote}");
+    assert!(quote["gas_used"].is_null(), "a text-format check runs no transaction: {quote}");
+    let ee: u64 =
+        groups.iter().filter(|(g, _)| !g.starts_with("text/")).map(|(_, c)| c["total"].as_u64().unwrap()).sum();
+    eprintln!("wasm suite: {ee} EE checks, {text} text-format checks");
     assert!(r["by_group"]["wasm-v1/i32.wast"]["passed"].as_u64().unwrap() > 300);
     assert!(r["by_group"]["wasm-v2/memory_copy.wast"]["passed"].as_u64().unwrap() > 4000);
     let modules = case(&r, "wasm-v1/address.wast::L3::module");
@@ -58,6 +69,7 @@ fn wast_dir_reports_each_directive_and_survives_broken_scripts() {
 (assert_invalid (module (func (result i32) (i64.const 1))) "type mismatch")
 (assert_malformed (module binary "\00asm\02\00\00\00") "unknown binary version")
 (assert_unlinkable (module (import "m" "missing" (func))) "unknown import")
+(assert_malformed (module quote "(func (i32.const 0x))") "unknown operator")
 "#,
     )
     .unwrap();
@@ -76,8 +88,11 @@ fn wast_dir_reports_each_directive_and_survives_broken_scripts() {
     let out = common::run(dir.path(), &["wasm", "--wast-dir", scripts.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let r = report(dir.path());
-    assert_eq!(r["total"], 10 + 4 + 1, "{r}");
+    assert_eq!(r["total"], 11 + 4 + 1, "{r}");
     assert_eq!(r["by_group"]["mine/ok.wast"]["passed"], 10, "{r}");
+    // Decided by the text parser alone: counted apart.
+    assert_eq!(r["by_group"]["text/mine/ok.wast"]["passed"], 1, "{r}");
+    assert_eq!(case(&r, "text/mine/ok.wast::L16::assert_malformed")["verdict"], "pass");
     assert_eq!(r["by_group"]["mine/sub/wrong.wast"]["failed"], 3, "{r}");
 
     let wrong = case(&r, "mine/sub/wrong.wast::L2::assert_return");

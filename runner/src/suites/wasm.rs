@@ -10,6 +10,12 @@
 //! exhaustion. One directive is one case, with the id `<group>::L<line>::<directive>`;
 //! the group is the spec version and file (`wasm-v1/address.wast`) or, for
 //! `--wast-dir`, the file's path under the directory. Scripts run in parallel.
+//!
+//! **Text-format checks are counted apart.** An `assert_malformed (module quote …)` whose
+//! text the `wast` crate rejects never reaches the EE: it checks the text parser, not the
+//! VM. Its id and group get the prefix `text/` (`text/wasm-v1/binary.wast::L12::assert_malformed`),
+//! so `by_group` and the console's folders show these checks apart from what the EE proved
+//! (EE checks = total − the `text/` groups).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -29,6 +35,9 @@ use wast::{QuoteWat, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 use crate::panics;
 use crate::report::{CaseRecord, SuiteReport, Verdict};
 use crate::suites::RunOptions;
+
+/// The id and group prefix of checks the text parser decides alone.
+const TEXT_PREFIX: &str = "text/";
 
 /// Gas (= fuel) of one directive's transaction: far above what any spec directive needs.
 const GAS_LIMIT: u64 = 1 << 34;
@@ -157,8 +166,13 @@ fn run_directives(
             Ok(Outcome::Unsupported(why)) => (Verdict::Skip, Some(why)),
             Err(panic) => (Verdict::Crash, Some(panic)),
         };
+        let (id, group) = if std::mem::take(&mut runner.text_only) {
+            (format!("{TEXT_PREFIX}{id}"), format!("{TEXT_PREFIX}{}", script.group))
+        } else {
+            (id, script.group.clone())
+        };
         if selected(&id) {
-            let mut rec = CaseRecord::new(id, Some(script.group.clone()), verdict, error);
+            let mut rec = CaseRecord::new(id, Some(group), verdict, error);
             rec.gas_used = runner.last_gas.take();
             rec.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             records.push(rec);
@@ -212,6 +226,8 @@ struct ScriptRunner<'o> {
     current: Option<Address>,
     /// Gas used by the last directive's transaction, for its record.
     last_gas: Option<u64>,
+    /// The last directive was decided by the text parser alone (see the module docs).
+    text_only: bool,
 }
 
 impl<'o> ScriptRunner<'o> {
@@ -232,6 +248,7 @@ impl<'o> ScriptRunner<'o> {
             named: HashMap::new(),
             current: None,
             last_gas: None,
+            text_only: false,
         }
     }
 
@@ -402,7 +419,11 @@ impl<'o> ScriptRunner<'o> {
         let text = matches!(module, QuoteWat::QuoteModule(..));
         let bytes = match module.encode() {
             Ok(b) => b,
-            Err(_) if text && expected == Rejection::Malformed => return Outcome::Pass,
+            Err(_) if text && expected == Rejection::Malformed => {
+                // The `wast` crate's verdict: nothing reached the EE.
+                self.text_only = true;
+                return Outcome::Pass;
+            }
             Err(e) => return Outcome::Fail(format!("cannot encode the module: {e}")),
         };
         match self.deploy(&bytes) {

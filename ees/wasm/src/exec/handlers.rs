@@ -558,7 +558,7 @@ macro_rules! charge_bulk {
 /// `u64` (a 32-bit start plus a 32-bit count cannot overflow it), so it cannot wrap on a
 /// 32-bit host, where `usize` could.
 #[inline(always)]
-fn in_bounds(start: u64, n: u64, len: usize) -> bool {
+pub(super) fn in_bounds(start: u64, n: u64, len: usize) -> bool {
     start + n <= len as u64
 }
 

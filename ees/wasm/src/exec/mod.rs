@@ -430,6 +430,33 @@ mod tests {
         assert_eq!((r, fuel), (Ok(vec![Value::I32(1)]), 0));
     }
 
+    /// Bounds are computed in `u64`: the largest effective address (a 32-bit address plus
+    /// a 32-bit offset) plus an access size, or a bulk op's 32-bit start plus count, would
+    /// wrap a 32-bit `usize` to a small in-bounds value. (This 64-bit host cannot show the
+    /// wrap itself; the same accesses run end to end below.)
+    #[test]
+    fn bounds_are_computed_without_wrapping() {
+        let max = u32::MAX as u64;
+        let len = 1usize << 20;
+        assert!(!handlers::in_bounds(max + max, 8, len));
+        assert!(!handlers::in_bounds(max, max, len));
+        assert!(!handlers::in_bounds(max, 1, len));
+        assert!(handlers::in_bounds(len as u64 - 4, 4, len));
+        assert!(!handlers::in_bounds(len as u64 - 3, 4, len));
+        assert!(handlers::in_bounds(len as u64, 0, len));
+        let text = r#"(module (memory 1)
+            (func (export "load") (result i64) (i64.load offset=0xFFFFFFFF (i32.const -1)))
+            (func (export "store") (i32.store16 offset=0xFFFFFFFF (i32.const -1) (i32.const 7)))
+            (func (export "fill") (memory.fill (i32.const -1) (i32.const 0) (i32.const -1)))
+            (func (export "copy") (memory.copy (i32.const 0) (i32.const -1) (i32.const 2))))"#;
+        for name in ["load", "store", "fill", "copy"] {
+            let (mut store, f) = setup(text, name);
+            let mut fuel = 100;
+            let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+            assert_eq!(r, Err(Trap::MemoryOutOfBounds), "{name}");
+        }
+    }
+
     #[test]
     fn rotated_loops_cost_what_their_instructions_cost() {
         let text = r#"(module (func (export "f") (param $n i32) (result i32)
