@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use crate::code::{FuncCode, Op, StepHow};
 use crate::decode::{FuncBody, ModuleDesc, Operator};
 use crate::error::Error;
-use crate::exec::{sets_acc, Inst};
+use crate::exec::{handler_key, sets_acc, Inst};
 use crate::types::{RefType, ValType};
 use crate::validate::{invalid, Context, FrameKind, TypeStack};
 
@@ -85,17 +85,29 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
 /// leaves its result in the interpreter's accumulator gets the handler that reads that
 /// operand from there (see `exec/handlers.rs`).
 fn thread(ops: &[Op], funcs: &[FuncCode]) -> Box<[Inst]> {
+    ops.iter().zip(accumulators(ops, funcs)).map(|(op, acc)| Inst::new(*op, acc)).collect()
+}
+
+/// Per op, the slot whose value is in the accumulator when it runs, if it is only reached
+/// by falling through from an op that [`sets_acc`].
+fn accumulators(ops: &[Op], funcs: &[FuncCode]) -> Vec<Option<u32>> {
     let mut entered = entered(ops, 0);
     for f in funcs {
         entered[f.start as usize] = true;
     }
     let mut acc = None;
-    let mut insts = Vec::with_capacity(ops.len());
+    let mut accs = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
-        insts.push(Inst::new(*op, if entered[i] { None } else { acc }));
+        accs.push(if entered[i] { None } else { acc });
         acc = sets_acc(op);
     }
-    insts.into_boxed_slice()
+    accs
+}
+
+/// The name of the handler every op of `code` runs with (`exec::handler_key`).
+pub(crate) fn handler_keys(code: &CompiledCode) -> Vec<String> {
+    let ops: Vec<Op> = code.insts.iter().map(|i| i.op).collect();
+    ops.iter().zip(accumulators(&ops, &code.funcs)).map(|(op, acc)| handler_key(*op, acc)).collect()
 }
 
 /// Which ops (of `ops`, the code from position `start` on) can be entered other than by

@@ -1066,8 +1066,8 @@ macro_rules! accumulator_form {
     ($op:expr, $acc:expr; $($name:ident($a:ident $(, $b:ident)?))*) => {
         match $op {
             $(
-                Op::$name { $a, .. } if $a as u32 == $acc => Some(from_a::$name as Handler),
-                $(Op::$name { $b, .. } if $b as u32 == $acc => Some(from_b::$name as Handler),)?
+                Op::$name { $a, .. } if $a as u32 == $acc => Some((from_a::$name as Handler, "/acc_a")),
+                $(Op::$name { $b, .. } if $b as u32 == $acc => Some((from_b::$name as Handler, "/acc_b")),)?
             )*
             _ => None,
         }
@@ -1076,14 +1076,20 @@ macro_rules! accumulator_form {
 
 macro_rules! define_threading {
     ($($num:ident $code:literal ($($p:ident)*) $r:ident;)*) => {
-        for_each_memop!(define_threading [$($num)*]);
+        for_each_memop!(define_threading [$($num ($($p)*))*]);
     };
-    ([$($num:ident)*] $($mem:ident $mcode:literal $align:literal $ty:ident $kind:ident;)*) => {
+    ([$($num:ident ($($p:ident)*))*] $($mem:ident $mcode:literal $align:literal $ty:ident $kind:ident;)*) => {
         impl Inst {
             /// Pairs `op` with its handler. `acc` is the slot whose value is in the
             /// accumulator when `op` runs, if it is only ever reached from an op that
             /// [`sets_acc`].
             pub(crate) fn new(op: Op, acc: Option<u32>) -> Inst {
+                Inst { op, handler: Inst::select(op, acc).0 }
+            }
+
+            /// The handler of `op` and its form: `""` (every operand from its slot), or
+            /// `"/acc_a"`/`"/acc_b"` (that operand from the accumulator).
+            fn select(op: Op, acc: Option<u32>) -> (Handler, &'static str) {
                 let from_acc = acc.and_then(|s| accumulator_form!(op, s;
                     Copy(src)
                     JumpIfZero32(c) JumpIfNonZero32(c) JumpIfZero64(c) JumpIfNonZero64(c)
@@ -1096,7 +1102,10 @@ macro_rules! define_threading {
                     $($num(a, b))*
                     $($mem(addr, r))*
                 ));
-                let handler: Handler = if let Some(h) = from_acc { h } else { match op {
+                if let Some(h) = from_acc {
+                    return h;
+                }
+                let handler: Handler = match op {
                     Op::Unreachable => Unreachable,
                     Op::Fuel(_) => Fuel,
                     Op::Jump { .. } => Jump,
@@ -1156,11 +1165,115 @@ macro_rules! define_threading {
                     Op::RefFunc { .. } => RefFunc,
                     $(Op::$num { .. } => plain::$num,)*
                     $(Op::$mem { .. } => plain::$mem,)*
-                } };
-                Inst { op, handler }
+                };
+                (handler, "")
             }
         }
+
+        /// The names of every handler [`Inst::new`] can pick ([`handler_key`]): each op's
+        /// plain form and every accumulator form it has. The ops without accumulator forms
+        /// are [`OTHER_HANDLERS`]; the numeric ops and loads and stores come from their tables.
+        pub(crate) fn all_handler_keys() -> Vec<String> {
+            let mut keys: Vec<String> = OTHER_HANDLERS.iter().map(|k| k.to_string()).collect();
+            for form in ["", "/acc_a"] {
+                for t in ["JumpIfZero32", "JumpIfNonZero32", "JumpIfZero64", "JumpIfNonZero64", "Copy"] {
+                    keys.push(format!("{t}{form}"));
+                }
+            }
+            for w in ["32", "64"] {
+                for c in ["Eq", "Ne", "LtS", "LtU", "GtS", "GtU", "LeS", "LeU", "GeS", "GeU"] {
+                    for form in ["", "/acc_a", "/acc_b"] {
+                        keys.push(format!("JumpI{w}{c}{form}"));
+                    }
+                }
+                for how in 0..StepHow::CODES {
+                    keys.push(format!("StepJump{w}/{how}"));
+                }
+            }
+            $(for form in handler_forms!($($p)*) {
+                if !NOT_EMITTED.contains(&stringify!($num)) {
+                    keys.push(format!("{}{form}", stringify!($num)));
+                }
+            })*
+            $(for form in handler_forms!($kind) {
+                keys.push(format!("{}{form}", stringify!($mem)));
+            })*
+            keys
+        }
     };
+}
+
+/// The forms a numeric op (by its operand types) or a load or store has.
+macro_rules! handler_forms {
+    ($p:ident) => {
+        ["", "/acc_a"].as_slice()
+    };
+    ($p:ident $q:ident) => {
+        ["", "/acc_a", "/acc_b"].as_slice()
+    };
+    (load) => {
+        ["", "/acc_a"].as_slice()
+    };
+    (store) => {
+        ["", "/acc_a", "/acc_b"].as_slice()
+    };
+}
+
+/// The handlers of ops that have no accumulator form, by name. Keep in step with the
+/// `match` of [`Inst::select`]: `tests/native_stack.rs` runs a case for each of these.
+const OTHER_HANDLERS: &[&str] = &[
+    "Unreachable",
+    "Fuel",
+    "Jump",
+    "BrTable",
+    "Return0",
+    "Return1",
+    "ReturnN",
+    "Call",
+    "CallImport",
+    "CallIndirect",
+    "Const",
+    "Select",
+    "GlobalGet",
+    "GlobalSet",
+    "TableGet",
+    "TableSet",
+    "TableSize",
+    "TableGrow",
+    "TableFill",
+    "TableCopy",
+    "TableInit",
+    "ElemDrop",
+    "MemorySize",
+    "MemoryGrow",
+    "MemoryFill",
+    "MemoryCopy",
+    "MemoryInit",
+    "DataDrop",
+    "RefIsNull",
+    "RefFunc",
+];
+
+/// Numeric ops the translator never emits: the bit-preserving conversions, whose result
+/// is already in the operand's slot (`compile.rs`). Their handlers are unreachable.
+const NOT_EMITTED: &[&str] =
+    &["I64ExtendI32U", "I32ReinterpretF32", "I64ReinterpretF64", "F32ReinterpretI32", "F64ReinterpretI64"];
+
+/// The name of the handler [`Inst::new`] picks for `op` with `acc` in the accumulator:
+/// the op's variant, then the `Return` arity class or the `StepJump` test code, then the
+/// accumulator form.
+pub(crate) fn handler_key(op: Op, acc: Option<u32>) -> String {
+    let (_, form) = Inst::select(op, acc);
+    let debug = format!("{op:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or_default();
+    let detail = match op {
+        Op::Return { n: 0, .. } => "0".to_string(),
+        Op::Return { n: 1, .. } => "1".to_string(),
+        Op::Return { .. } => "N".to_string(),
+        Op::StepJump32 { how, .. } | Op::StepJump64 { how, .. } => format!("/{how}"),
+        _ => String::new(),
+    };
+    format!("{name}{detail}{form}")
 }
 for_each_numeric!(define_threading);
 

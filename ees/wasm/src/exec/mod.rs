@@ -24,7 +24,7 @@ use crate::values::Value;
 
 mod handlers;
 
-pub(crate) use handlers::{sets_acc, Inst};
+pub(crate) use handlers::{all_handler_keys, handler_key, sets_acc, Inst};
 use handlers::{Cx, Exit};
 
 /// Bulk instructions (`memory.fill/copy/init/grow`, `table.*`) cost one extra fuel unit per
