@@ -1578,7 +1578,7 @@ mod tests {
                 continue;
             }
             accepted += 1;
-            let funcs: Vec<FuncCode> = code.funcs.iter().map(|c| c.clone()).collect();
+            let funcs: Vec<FuncCode> = code.funcs.to_vec();
             let compiled = CompiledCode { insts: thread(&bad, &funcs), funcs };
             let module = Module { inner: Arc::new(ModuleInner { desc: desc.clone(), code: compiled }) };
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

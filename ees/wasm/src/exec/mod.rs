@@ -400,7 +400,8 @@ mod tests {
             (func (export "tc") (table.copy (i32.const 1) (i32.const 0) (i32.const -1)))
             (func (export "ti") (table.init 0 (i32.const 1) (i32.const 0) (i32.const -1))))"#;
         // (export, expected result, instructions: operands + the op + the final `end`)
-        let cases: [(&str, Result<Vec<Value>, Trap>, u64); 9] = [
+        type Case = (&'static str, Result<Vec<Value>, Trap>, u64);
+        let cases: [Case; 9] = [
             ("mg", Ok(vec![Value::I32(-1)]), 3),
             ("mg4", Ok(vec![Value::I32(-1)]), 3),
             ("tg", Ok(vec![Value::I32(-1)]), 4),
