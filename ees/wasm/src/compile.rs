@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use crate::code::{FuncCode, Op, StepHow};
 use crate::decode::{FuncBody, ModuleDesc, Operator};
 use crate::error::Error;
-use crate::exec::{sets_acc, Inst};
+use crate::exec::{handler_key, sets_acc, Inst};
 use crate::types::{RefType, ValType};
 use crate::validate::{invalid, Context, FrameKind, TypeStack};
 
@@ -69,7 +69,7 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
         charge_on_jumps(&mut ops[start as usize..], start);
         rotate_loops(&mut ops[start as usize..], start);
         fuse_steps(&mut ops[start as usize..], start);
-        verify(ctx, start as usize, &ops[start as usize..], max_height)?;
+        verify(ctx, m.code.len(), start as usize, &ops[start as usize..], max_height)?;
         funcs.push(FuncCode {
             start,
             num_params: ft.params.len() as u32,
@@ -85,17 +85,29 @@ pub(crate) fn compile_module(m: &ModuleDesc, ctx: &Context) -> Result<CompiledCo
 /// leaves its result in the interpreter's accumulator gets the handler that reads that
 /// operand from there (see `exec/handlers.rs`).
 fn thread(ops: &[Op], funcs: &[FuncCode]) -> Box<[Inst]> {
+    ops.iter().zip(accumulators(ops, funcs)).map(|(op, acc)| Inst::new(*op, acc)).collect()
+}
+
+/// Per op, the slot whose value is in the accumulator when it runs, if it is only reached
+/// by falling through from an op that [`sets_acc`].
+fn accumulators(ops: &[Op], funcs: &[FuncCode]) -> Vec<Option<u32>> {
     let mut entered = entered(ops, 0);
     for f in funcs {
         entered[f.start as usize] = true;
     }
     let mut acc = None;
-    let mut insts = Vec::with_capacity(ops.len());
+    let mut accs = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
-        insts.push(Inst::new(*op, if entered[i] { None } else { acc }));
+        accs.push(if entered[i] { None } else { acc });
         acc = sets_acc(op);
     }
-    insts.into_boxed_slice()
+    accs
+}
+
+/// The name of the handler every op of `code` runs with (`exec::handler_key`).
+pub(crate) fn handler_keys(code: &CompiledCode) -> Vec<String> {
+    let ops: Vec<Op> = code.insts.iter().map(|i| i.op).collect();
+    ops.iter().zip(accumulators(&ops, &code.funcs)).map(|(op, acc)| handler_key(*op, acc)).collect()
 }
 
 /// Which ops (of `ops`, the code from position `start` on) can be entered other than by
@@ -172,11 +184,17 @@ fn rotate_loops(ops: &mut [Op], start: u32) {
 /// Checks the invariant the interpreter's unchecked slot accesses rely on: no op of a
 /// function touches a slot at or above the function's `max_height`.
 ///
-/// And the invariant its unchecked code fetches rely on: control never leaves the
+/// And the invariants its unchecked code fetches rely on: control never leaves the
 /// function's code (`start..start + ops.len()` in the module's array): every jump target
-/// and `br_table` entry is inside, and the last op does not fall through.
-fn verify(ctx: &Context, start: usize, ops: &[Op], max_height: u32) -> Result<()> {
-    let bug = |what: String| Err(Error::Invalid(format!("internal error: {what}")));
+/// and `br_table` entry is inside, a `StepJump` (which skips the op after it when not
+/// taken) has two ops after it, and the last op does not fall through; and every `Call`
+/// names one of the module's `num_funcs` defined functions (the handler looks its callee
+/// up without a bounds check).
+///
+/// A failure is a translator bug, reported as [`Error::Internal`], never as `Invalid`: it
+/// says nothing about the module.
+fn verify(ctx: &Context, num_funcs: usize, start: usize, ops: &[Op], max_height: u32) -> Result<()> {
+    let bug = |what: String| Err(Error::Internal(format!("translator: {what}")));
     let params = |ty: u32| ctx.types.get(ty as usize).map_or(u32::MAX, |t| t.params.len() as u32);
     let range = start..start + ops.len();
     for (i, op) in ops.iter().enumerate() {
@@ -189,10 +207,19 @@ fn verify(ctx: &Context, start: usize, ops: &[Op], max_height: u32) -> Result<()
                 return bug(format!("{op:?} jumps out of its function"));
             }
         }
-        if let Op::BrTable { len, .. } = op {
-            if i + len as usize + 1 >= ops.len() {
+        match op {
+            Op::BrTable { len, .. } if i as u64 + len as u64 + 1 >= ops.len() as u64 => {
                 return bug("br_table entries out of the function".into());
             }
+            Op::StepJump32 { how, .. } | Op::StepJump64 { how, .. }
+                if i + 2 >= ops.len() || how as usize >= StepHow::CODES =>
+            {
+                return bug(format!("{op:?} at {i} of {}", ops.len()));
+            }
+            Op::Call { func, .. } if func as usize >= num_funcs => {
+                return bug(format!("{op:?} calls beyond the module's {num_funcs} functions"));
+            }
+            _ => {}
         }
     }
     match ops.last() {
@@ -1331,5 +1358,242 @@ impl<'a> Translator<'a> {
             self.ts.pop_expect(ValType::I32)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! `verify` is the one guard of the interpreter's unchecked accesses: these tests
+    //! hand-corrupt translated code and require it to reject each kind of corruption (as
+    //! an internal error), and run random corruptions it accepts (run them under valgrind:
+    //! see the crate README).
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::decode::decode;
+    use crate::module::{Module, ModuleInner};
+    use crate::validate::validate_module;
+
+    /// Two functions: a callee and one with a counted loop (a `StepJump`), a call, a
+    /// store, `br_table` and `call_indirect`.
+    const TEXT: &str = r#"(module (memory 1) (table 2 funcref) (elem (i32.const 0) $sq)
+      (type $t (func (param i32) (result i32)))
+      (func $sq (type $t) (i32.mul (local.get 0) (local.get 0)))
+      (func (export "f") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+        (block $out (loop $l
+          (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $acc (i32.add (local.get $acc) (call $sq (local.get $i))))
+          (i32.store (i32.const 0) (local.get $acc))
+          (local.set $acc (i32.add (local.get $acc) (i32.load (i32.const 0))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+        (block $a (block $b (block $c
+          (br_table $a $b $c (local.get $n)))
+          (local.set $acc (i32.const 1)))
+          (local.set $acc (call_indirect (type $t) (local.get $acc) (i32.const 0))))
+        (local.get $acc)))"#;
+
+    fn translated() -> (ModuleDesc, Context, CompiledCode, Vec<Op>) {
+        let buf = wast::parser::ParseBuffer::new(TEXT).expect("lex");
+        let bytes = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse").encode().expect("encode");
+        let desc = decode(&bytes).expect("decode");
+        let ctx = validate_module(&desc).expect("validate");
+        let code = compile_module(&desc, &ctx).expect("compile");
+        let ops = code.insts.iter().map(|i| i.op).collect();
+        (desc, ctx, code, ops)
+    }
+
+    /// Verifies function `f` of the (possibly corrupted) `ops`.
+    fn check(ctx: &Context, code: &CompiledCode, ops: &[Op], f: usize) -> Result<()> {
+        let fc = &code.funcs[f];
+        let end = code.funcs.get(f + 1).map_or(ops.len(), |n| n.start as usize);
+        verify(ctx, code.funcs.len(), fc.start as usize, &ops[fc.start as usize..end], fc.max_height)
+    }
+
+    /// Points one slot operand of `op` at `slot`, for the op kinds that have one.
+    fn set_slot(op: &mut Op, slot: u32) -> bool {
+        if let Some(r) = op.result_slot() {
+            *r = slot;
+            return true;
+        }
+        let s16 = slot.min(u16::MAX as u32) as u16;
+        match op {
+            Op::Return { src, n } if *n > 0 => *src = slot,
+            Op::Call { base, .. } | Op::CallIndirect { base, .. } | Op::Select { base } => *base = slot,
+            Op::Copy { src, .. } | Op::GlobalSet { src, .. } => *src = slot,
+            Op::BrTable { idx, .. } => *idx = slot,
+            Op::JumpIfZero32 { c, .. } | Op::JumpIfNonZero32 { c, .. } => *c = slot,
+            Op::StepJump32 { limit, .. } | Op::StepJump64 { limit, .. } => *limit = s16,
+            Op::JumpI32GeU { a, .. } | Op::JumpI32LtU { a, .. } | Op::JumpI32LtS { a, .. } => *a = s16,
+            Op::I32Store { r, .. } => *r = slot,
+            _ => return false,
+        }
+        true
+    }
+
+    fn rejected(r: Result<()>, what: &str, op: &Op) -> String {
+        match r {
+            Err(Error::Internal(m)) => m,
+            other => panic!("{what} of {op:?} not rejected as internal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn verify_accepts_the_translation_and_rejects_each_kind_of_corruption() {
+        let (_, ctx, code, ops) = translated();
+        assert!(code.funcs.len() == 2 && code.funcs[1].start > 0);
+        for f in 0..2 {
+            check(&ctx, &code, &ops, f).expect("the translator's own code verifies");
+        }
+        let f = 1;
+        let fc = &code.funcs[1];
+        let (start, end, h) = (fc.start as usize, ops.len(), fc.max_height);
+        let body = &ops[start..end];
+        for kind in ["StepJump", "Call {", "BrTable", "CallIndirect", "I32Store", "Return"] {
+            assert!(body.iter().any(|op| format!("{op:?}").starts_with(kind)), "no {kind} in\n{body:#?}");
+        }
+        let mut kinds = 0;
+        for i in start..end {
+            // A slot at or past the frame.
+            let mut bad = ops.clone();
+            if set_slot(&mut bad[i], h.max(u16::MAX as u32 + 1)) || set_slot(&mut bad[i], h) {
+                // (A `StepJump`'s 16-bit slots are corrupted to 65535, still past this frame.)
+                let m = rejected(check(&ctx, &code, &bad, f), "a slot out of the frame", &ops[i]);
+                assert!(m.contains("exceeds the frame"), "{m}");
+                kinds += 1;
+            }
+            // A jump out of the function, either way.
+            for t in [start as u32 - 1, end as u32, u32::MAX] {
+                let mut bad = ops.clone();
+                if let Some(target) = target_mut(&mut bad[i]) {
+                    *target = t;
+                    let m = rejected(check(&ctx, &code, &bad, f), "a jump out", &ops[i]);
+                    assert!(m.contains("jumps out of its function"), "{m}");
+                    kinds += 1;
+                }
+            }
+            let mut bad = ops.clone();
+            match ops[i] {
+                Op::BrTable { idx, .. } => {
+                    for l in [(end - i) as u32 - 1, u32::MAX] {
+                        bad[i] = Op::BrTable { idx, len: l };
+                        let m = rejected(check(&ctx, &code, &bad, f), "br_table entries out", &ops[i]);
+                        assert!(m.contains("br_table entries"), "{m}");
+                        kinds += 1;
+                    }
+                }
+                Op::Call { base, .. } => {
+                    bad[i] = Op::Call { func: code.funcs.len() as u32, base };
+                    let m = rejected(check(&ctx, &code, &bad, f), "a call beyond the functions", &ops[i]);
+                    assert!(m.contains("calls beyond"), "{m}");
+                    kinds += 1;
+                }
+                Op::StepJump32 { .. } | Op::StepJump64 { .. } => {
+                    if let Op::StepJump32 { how, .. } | Op::StepJump64 { how, .. } = &mut bad[i] {
+                        *how = StepHow::CODES as u8;
+                    }
+                    let m = rejected(check(&ctx, &code, &bad, f), "an unknown step test", &ops[i]);
+                    assert!(m.contains("StepJump"), "{m}");
+                    // Not taken, it skips the op after it: two must follow. Cut the function
+                    // to end right after the step's test, with a return in its place.
+                    // (Jumps past the cut go to the function's start instead.)
+                    let mut cut: Vec<Op> = ops[..=i + 1].to_vec();
+                    cut[i + 1] = Op::Return { src: 0, n: 0 };
+                    for op in &mut cut {
+                        if let Some(t) = target_mut(op).filter(|t| **t as usize > i + 1) {
+                            *t = start as u32;
+                        }
+                    }
+                    let r = verify(&ctx, 2, start, &cut[start..], h);
+                    let m = rejected(r, "a step jump that can run off the end", &ops[i]);
+                    assert!(m.contains("StepJump"), "{m}");
+                    kinds += 2;
+                }
+                _ => {}
+            }
+        }
+        // Falling off the end: the last op replaced by one that falls through.
+        for last in [Op::Fuel(1), Op::Copy { dst: 0, src: 0 }, Op::BrTable { idx: 0, len: 0 }] {
+            let mut bad = ops.clone();
+            bad[end - 1] = last;
+            let m = rejected(check(&ctx, &code, &bad, f), "falling off the end", &last);
+            assert!(m.contains("function ends with") || m.contains("br_table entries"), "{m}");
+            kinds += 1;
+        }
+        assert!(kinds >= 40, "only {kinds} corruptions tried");
+    }
+
+    /// Random corruptions of the translated code: each one `verify` accepts must run
+    /// without touching memory outside the interpreter's buffers (which only a memory
+    /// checker sees: run under valgrind, see the README). `WASM_CODE_MUTANTS` sets the count.
+    #[test]
+    fn corrupted_code_that_verify_accepts_runs_safely() {
+        let (desc, ctx, code, ops) = translated();
+        let n: u64 = std::env::var("WASM_CODE_MUTANTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |m: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % m.max(1)
+        };
+        let (mut accepted, mut rejected) = (0, 0);
+        for _ in 0..n {
+            let mut bad = ops.clone();
+            let len = bad.len() as u64;
+            for _ in 0..1 + next(3) {
+                let i = next(len) as usize;
+                let h = code.funcs.iter().map(|f| f.max_height).max().unwrap_or(0) as u64;
+                match next(6) {
+                    0 => {
+                        set_slot(&mut bad[i], next(h + 3) as u32);
+                    }
+                    1 => {
+                        if let Some(t) = target_mut(&mut bad[i]) {
+                            *t = next(len + 3) as u32;
+                        }
+                    }
+                    2 => bad[i] = ops[next(len) as usize],
+                    3 => bad.swap(i, next(len) as usize),
+                    4 => match &mut bad[i] {
+                        Op::Call { func, .. } => *func = next(4) as u32,
+                        Op::BrTable { len: l, .. } => *l = next(6) as u32,
+                        Op::Return { n, .. } => *n = next(3) as u32,
+                        _ => {}
+                    },
+                    _ => {
+                        let j = next(len) as usize;
+                        bad[i] = bad[j];
+                    }
+                }
+            }
+            // Every jump pays at least 1, so that corrupted control flow cannot loop unmetered.
+            for op in &mut bad {
+                if let Some((_, fuel)) = jump_parts(op) {
+                    *fuel = (*fuel).max(1);
+                }
+            }
+            if (0..code.funcs.len()).any(|f| check(&ctx, &code, &bad, f).is_err()) {
+                rejected += 1;
+                continue;
+            }
+            accepted += 1;
+            let funcs: Vec<FuncCode> = code.funcs.to_vec();
+            let compiled = CompiledCode { insts: thread(&bad, &funcs), funcs };
+            let module = Module { inner: Arc::new(ModuleInner { desc: desc.clone(), code: compiled }) };
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut store = crate::Store::default();
+                let inst = crate::Linker::new().instantiate(&mut store, &module).expect("instantiate");
+                let Some(crate::Extern::Func(func)) = store.export(inst.instance, "f") else { panic!("no export") };
+                let limits = crate::StackLimits { max_value_stack: 1 << 12, max_call_depth: 64 };
+                let mut fuel = 10_000;
+                // Any result or trap will do: the point is what the run touches.
+                let _ = crate::invoke(&mut store, func, &[crate::Value::I32(5)], &mut fuel, limits, &mut |_, _, _| {
+                    Ok(vec![])
+                });
+            }));
+            drop(run);
+        }
+        assert!(accepted > 0 && rejected > 0, "accepted {accepted}, rejected {rejected}");
     }
 }

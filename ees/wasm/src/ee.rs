@@ -222,7 +222,8 @@ impl GuestMemory for InstanceMemory<'_> {
     }
 
     fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), HaltReason> {
-        let range = self.range(ptr, bytes.len() as u32)?;
+        let len = u32::try_from(bytes.len()).map_err(|_| HaltReason::Trap)?;
+        let range = self.range(ptr, len)?;
         self.0.as_deref_mut().expect("checked by range")[range].copy_from_slice(bytes);
         Ok(())
     }

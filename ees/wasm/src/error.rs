@@ -15,6 +15,9 @@ pub enum Error {
     Trap(Trap),
     /// An implementation limit of this VM was exceeded.
     Limit(String),
+    /// A bug of this VM: the translator produced code that `compile::verify` rejects. Never
+    /// a property of the module (a conformance check must not count it as "invalid").
+    Internal(String),
 }
 
 impl fmt::Display for Error {
@@ -25,6 +28,7 @@ impl fmt::Display for Error {
             Error::Unlinkable(m) => write!(f, "unlinkable: {m}"),
             Error::Trap(t) => write!(f, "trap: {t}"),
             Error::Limit(m) => write!(f, "implementation limit: {m}"),
+            Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }
 }

@@ -35,6 +35,13 @@ pub use ee::{code_error, contract_code, contract_init_code, WasmEe, MODE_CONTRAC
 pub use error::{Error, Trap};
 pub use exec::{invoke, Execution, HostFn, RunOutcome, StackLimits, BULK_UNIT};
 pub use linker::Linker;
+
+/// The names of every interpreter handler (see [`Module::handler_keys`]). Not a stable
+/// interface: for tests that must reach every handler.
+#[doc(hidden)]
+pub fn all_handler_keys() -> Vec<String> {
+    exec::all_handler_keys()
+}
 pub use module::Module;
 pub use store::{
     Extern, FuncAddr, GlobalAddr, InstanceId, Instantiated, MemAddr, Store, StoreLimits, TableAddr, PAGE_SIZE,

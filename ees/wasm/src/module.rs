@@ -53,6 +53,13 @@ impl Module {
         self.inner.desc.types.get(idx as usize)
     }
 
+    /// The name of the interpreter handler each internal op runs with (for tests that must
+    /// reach every handler, with `ee_wasm::all_handler_keys`). Not a stable interface.
+    #[doc(hidden)]
+    pub fn handler_keys(&self) -> Vec<String> {
+        crate::compile::handler_keys(&self.inner.code)
+    }
+
     /// Number of internal ops (a size measure for metering or caching decisions).
     pub fn code_len(&self) -> usize {
         self.inner.code.insts.len()

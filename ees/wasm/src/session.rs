@@ -198,6 +198,8 @@ pub enum SpecFailure {
     Limit(String),
     /// The request itself was wrong (no such export, bad arguments).
     Request(String),
+    /// A bug of the VM ([`Error::Internal`]): never an expected outcome.
+    Internal(String),
 }
 
 impl std::fmt::Display for SpecFailure {
@@ -209,6 +211,7 @@ impl std::fmt::Display for SpecFailure {
             SpecFailure::Trap(m) => write!(f, "trap: {m}"),
             SpecFailure::Limit(m) => write!(f, "implementation limit: {m}"),
             SpecFailure::Request(m) => write!(f, "bad request: {m}"),
+            SpecFailure::Internal(m) => write!(f, "internal error: {m}"),
         }
     }
 }
@@ -221,6 +224,7 @@ impl From<Error> for SpecFailure {
             Error::Unlinkable(m) => SpecFailure::Unlinkable(m),
             Error::Trap(t) => SpecFailure::Trap(t.to_string()),
             Error::Limit(m) => SpecFailure::Limit(m),
+            Error::Internal(m) => SpecFailure::Internal(m),
         }
     }
 }
@@ -240,6 +244,7 @@ pub fn encode_failure(f: &SpecFailure) -> Vec<u8> {
         SpecFailure::Trap(m) => (4, m),
         SpecFailure::Limit(m) => (5, m),
         SpecFailure::Request(m) => (6, m),
+        SpecFailure::Internal(m) => (7, m),
     };
     let mut out = vec![tag];
     out.extend_from_slice(m.as_bytes());
@@ -256,6 +261,7 @@ pub fn decode_failure(data: &[u8]) -> Option<SpecFailure> {
         4 => SpecFailure::Trap(m),
         5 => SpecFailure::Limit(m),
         6 => SpecFailure::Request(m),
+        7 => SpecFailure::Internal(m),
         _ => return None,
     })
 }

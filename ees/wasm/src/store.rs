@@ -131,9 +131,23 @@ impl Default for StoreLimits {
     }
 }
 
+/// A store's identity, unique in the process: an [`crate::Execution`] remembers the id of
+/// the store it was created on and refuses to run on any other (its saved registers are
+/// positions in that store's code and stack).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StoreId(u64);
+
+impl Default for StoreId {
+    fn default() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        StoreId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// All runtime entities. Instances refer to each other's entities by address.
 #[derive(Debug, Default)]
 pub struct Store {
+    pub(crate) id: StoreId,
     pub(crate) limits: StoreLimits,
     pub(crate) types: Vec<FuncType>,
     type_ids: HashMap<FuncType, u32>,

