@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, &bytes).unwrap();
     // Bytes 1 of the mode: a filter that keeps every member, or only every other one by name.
     let picky = mode & 2 != 0;
-    let wanted = move |rel: &str| !picky || rel.len() % 2 == 0;
+    let wanted = move |rel: &str| !picky || rel.len().is_multiple_of(2);
     let (tx, rx) = sync_channel(2);
     let items = std::thread::scope(|s| {
         let (path, wanted) = (&path, &wanted);

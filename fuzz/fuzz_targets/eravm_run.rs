@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
     let (calldata, code) = rest.split_at((n as usize % 65).min(rest.len()));
     let mut code = code.to_vec();
     code.resize(code.len().div_ceil(32).max(1) * 32, 0);
-    if (code.len() / 32) % 2 == 0 {
+    if (code.len() / 32).is_multiple_of(2) {
         code.extend_from_slice(&[0; 32]);
     }
     let Ok(program) = Program::new(&code) else { return };

@@ -39,16 +39,18 @@ fn world(code: &[u8]) -> WorldState {
 }
 
 /// An account as comparable values: balance, nonce, code, non-zero storage in key order.
-fn view(a: &Account) -> (U256, u64, Vec<u8>, Vec<(U256, U256)>) {
+type View = (U256, u64, Vec<u8>, Vec<(U256, U256)>);
+
+fn view(a: &Account) -> View {
     let mut storage: Vec<(U256, U256)> =
         a.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect();
     storage.sort();
     (a.balance, a.nonce, a.code.bytes.to_vec(), storage)
 }
 
-fn views(s: &WorldState) -> Vec<(Address, (U256, u64, Vec<u8>, Vec<(U256, U256)>))> {
+fn views(s: &WorldState) -> Vec<(Address, View)> {
     let mut v: Vec<_> = s.accounts.iter().map(|(a, acc)| (*a, view(acc))).collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.sort_by_key(|(address, _)| *address);
     v
 }
 
