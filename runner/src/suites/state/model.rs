@@ -299,11 +299,14 @@ pub fn decode_hex(s: &str) -> Result<Vec<u8>, String> {
     hex::decode(t).map_err(|e| format!("bad hex {:?}: {e}", truncate(s, 40)))
 }
 
+/// `s` cut to at most `n` bytes for a message, at a character boundary (a vector's text may
+/// hold any UTF-8).
 fn truncate(s: &str, n: usize) -> String {
     if s.len() <= n {
         s.to_string()
     } else {
-        format!("{}...", &s[..n])
+        let end = (0..=n).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        format!("{}...", &s[..end])
     }
 }
 
@@ -394,6 +397,17 @@ mod tests {
         let max = format!("0x{}", "f".repeat(64));
         assert_eq!(parse_u256(&max), Ok(U256::MAX));
         assert_eq!(parse_u256(&format!("0x0000{}", "f".repeat(64))), Ok(U256::MAX), "leading zeros are fine");
+    }
+
+    /// Found by fuzz/state_json: a bad hex string with a multi-byte character across the
+    /// 40-byte cut of its message panicked instead of being an error.
+    #[test]
+    fn bad_hex_with_multibyte_text_is_an_error() {
+        let s = format!("0x{}c\u{35e}1a3d", "cd".repeat(18));
+        assert!(!s.is_char_boundary(40));
+        let e = decode_hex(&s).unwrap_err();
+        assert!(e.starts_with("bad hex \"0xcdcd") && e.contains("..."), "{e}");
+        assert!(serde_json::from_str::<HexBytes>(&format!("{s:?}")).is_err());
     }
 
     #[test]
