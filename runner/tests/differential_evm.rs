@@ -77,10 +77,9 @@ fn replay_runs_saved_vectors() {
 }
 
 #[test]
-fn a_planted_difference_is_a_divergence_saved_as_a_vector() {
-    // A regression vector whose pre-state account has a storage-only twin of a CREATE target is
-    // fine; here a vector is altered so that ours and revm must differ: a Paris case whose block
-    // has no currentRandom (our PREVRANDAO falls back to the difficulty, revm reads zero).
+fn replay_reports_a_real_difference() {
+    // A Paris vector without currentRandom: our PREVRANDAO falls back to the difficulty, revm
+    // reads zero, so the stored slot differs. Replay says so and exits 1.
     let vector = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference/noRandom.json");
     let out = Command::new(BIN).args(["differential", "evm", "--replay"]).arg(&vector).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
