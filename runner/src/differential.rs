@@ -387,21 +387,22 @@ Examples:
         fn eest_exception(revm: &str) -> String {
             let m = revm.to_ascii_lowercase();
             let name = [
-                ("nonce too high", "NONCE_MISMATCH_TOO_HIGH"),
-                ("nonce too low", "NONCE_MISMATCH_TOO_LOW"),
-                ("overflow", "NONCE_IS_MAX"),
+                ("too high, expected", "NONCE_MISMATCH_TOO_HIGH"),
+                ("too low, expected", "NONCE_MISMATCH_TOO_LOW"),
+                ("nonce overflow", "NONCE_IS_MAX"),
+                ("overflow payment", "INSUFFICIENT_ACCOUNT_FUNDS"),
                 ("lack of funds", "INSUFFICIENT_ACCOUNT_FUNDS"),
                 ("call gas cost", "INTRINSIC_GAS_TOO_LOW"),
-                ("floor", "INTRINSIC_GAS_BELOW_FLOOR_GAS_COST"),
-                ("cap", "GAS_LIMIT_EXCEEDS_MAXIMUM"),
+                ("gas floor", "INTRINSIC_GAS_BELOW_FLOOR_GAS_COST"),
+                ("greater than the cap", "GAS_LIMIT_EXCEEDS_MAXIMUM"),
                 ("block gas limit", "GAS_ALLOWANCE_EXCEEDED"),
-                ("priority fee", "PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS"),
-                ("base fee", "INSUFFICIENT_MAX_FEE_PER_GAS"),
-                ("blob gas", "INSUFFICIENT_MAX_FEE_PER_BLOB_GAS"),
-                ("versioned hash", "TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH"),
+                ("priority fee is greater", "PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS"),
+                ("less than basefee", "INSUFFICIENT_MAX_FEE_PER_GAS"),
+                ("max fee per blob gas (", "INSUFFICIENT_MAX_FEE_PER_BLOB_GAS"),
+                ("blob version not supported", "TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH"),
                 ("empty blobs", "TYPE_3_TX_ZERO_BLOBS"),
-                ("too many blobs", "TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED"),
-                ("authorization list", "TYPE_4_EMPTY_AUTHORIZATION_LIST"),
+                ("too many blobs", "TYPE_3_TX_BLOB_COUNT_EXCEEDED"),
+                ("empty authorization list", "TYPE_4_EMPTY_AUTHORIZATION_LIST"),
                 ("deployed code", "SENDER_NOT_EOA"),
             ]
             .iter()
