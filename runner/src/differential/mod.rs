@@ -3,6 +3,7 @@
 //! saved as a replayable vector. One file per EE; the oracles live in `oracles/*-differential`.
 
 mod eravm;
+mod evm;
 mod riscv;
 mod wasm;
 
@@ -26,6 +27,9 @@ pub enum Vm {
     /// ee-eravm against zksync_vm2 0.5.0, step by step.
     #[command(after_help = eravm::HELP)]
     Eravm(eravm::EravmArgs),
+    /// Our bootloader and EVM against revm 43 on generated state tests.
+    #[command(after_help = evm::HELP)]
+    Evm(evm::EvmArgs),
     /// ee-riscv against qemu-user (qemu-riscv32) on generated RV32IM ELF programs.
     #[command(after_help = riscv::HELP)]
     Riscv(riscv::RiscvArgs),
@@ -38,6 +42,7 @@ pub enum Vm {
 pub fn run(vm: Vm, report_dir: &Path, quiet: bool) -> anyhow::Result<ExitCode> {
     match vm {
         Vm::Eravm(args) => eravm::run(args, report_dir, quiet),
+        Vm::Evm(args) => evm::run(args, report_dir, progress(quiet)),
         Vm::Riscv(args) => riscv::run(args, report_dir, quiet),
         Vm::Wasm(args) => wasm::run(args, report_dir, quiet),
     }

@@ -219,6 +219,10 @@ pub(crate) struct Side {
     pub outcome: Outcome,
     /// The world after the transaction and the block's coinbase touch.
     pub post: PostState,
+    /// Its state root and the logs' hash, as a vector's post entry states them (a saved
+    /// `differential evm` vector takes revm's).
+    pub root: B256,
+    pub logs_hash: B256,
     pub trace: Trace,
 }
 
@@ -428,6 +432,18 @@ impl<CTX: ContextTr> Inspector<CTX> for Recorder {
     }
 }
 
+/// keccak256 of the RLP of the outcome's logs (none for a rejection).
+fn outcome_logs_hash(outcome: &Outcome) -> B256 {
+    let logs: Vec<ee_api::Log> = match outcome {
+        Outcome::Included { logs, .. } => logs
+            .iter()
+            .map(|l| ee_api::Log { address: l.address, topics: l.topics.clone(), data: l.data.clone().into() })
+            .collect(),
+        Outcome::Rejected(_) => Vec::new(),
+    };
+    bootloader::logs_hash(&logs)
+}
+
 fn out_of_time(who: &str) -> String {
     format!("{who} run did not finish within the case time bound")
 }
@@ -461,7 +477,8 @@ fn run_ours(inp: &Inputs<'_>, mut rec: Recorder) -> Result<(Side, Vec<StepDetail
     };
     inp.after(&mut state, matches!(outcome, Outcome::Included { .. }));
     let (trace, details) = rec.finish();
-    Ok((Side { outcome, post: post_state(&state), trace }, details))
+    let (root, logs_hash) = (bootloader::state_root(&state), outcome_logs_hash(&outcome));
+    Ok((Side { outcome, post: post_state(&state), root, logs_hash, trace }, details))
 }
 
 // ---------------------------------------------------------------------------
@@ -567,11 +584,17 @@ fn revm_tx(tx: &Transaction, chain_id: u64) -> Result<TxEnv, String> {
     Ok(env)
 }
 
-/// revm's cache holding the pre-state, every account loaded as it is.
-fn revm_pre_state(pre: &WorldState) -> CacheState {
+/// revm's cache holding the pre-state, every account loaded as it is. From Prague an EIP-7702
+/// delegation designator is revm's `Eip7702` bytecode (as revme loads it), so revm follows it and
+/// lets a delegated sender send; before Prague, and for any other code, the bytes are legacy code.
+fn revm_pre_state(pre: &WorldState, fork: Fork) -> CacheState {
     let mut cache = CacheState::new();
     for (address, a) in &pre.accounts {
-        let code = RevmBytecode::new_legacy(revm::primitives::Bytes::copy_from_slice(&a.code.bytes));
+        let bytes = revm::primitives::Bytes::copy_from_slice(&a.code.bytes);
+        let code = match fork >= Fork::Prague {
+            true => RevmBytecode::new_raw_checked(bytes.clone()).unwrap_or_else(|_| RevmBytecode::new_legacy(bytes)),
+            false => RevmBytecode::new_legacy(bytes),
+        };
         let code_hash = code.hash_slow();
         cache.contracts.insert(code_hash, code.clone());
         let info =
@@ -587,7 +610,7 @@ fn revm_pre_state(pre: &WorldState) -> CacheState {
 fn run_revm(inp: &Inputs<'_>, spec: SpecId, mut rec: Recorder) -> Result<(Side, Vec<StepDetail>), String> {
     let cfg = revm_cfg(spec, inp);
     let block = revm_block(inp, &cfg);
-    let mut db = State::builder().with_cached_prestate(revm_pre_state(inp.pre)).build();
+    let mut db = State::builder().with_cached_prestate(revm_pre_state(inp.pre, inp.fork)).build();
     let outcome = match revm_tx(&inp.tx, cfg.chain_id) {
         Err(why) => Outcome::Rejected(format!("revm cannot take the transaction: {why}")),
         Ok(tx) => {
@@ -645,7 +668,8 @@ fn run_revm(inp: &Inputs<'_>, spec: SpecId, mut rec: Recorder) -> Result<(Side, 
     }
     inp.after(&mut world, matches!(outcome, Outcome::Included { .. }));
     let (trace, details) = rec.finish();
-    Ok((Side { outcome, post: post_state(&world), trace }, details))
+    let (root, logs_hash) = (bootloader::state_root(&world), outcome_logs_hash(&outcome));
+    Ok((Side { outcome, post: post_state(&world), root, logs_hash, trace }, details))
 }
 
 // ---------------------------------------------------------------------------
@@ -792,7 +816,7 @@ pub(crate) fn first_divergence(ours: &Trace, revm: &Trace) -> Option<Divergence>
 // Rendering
 // ---------------------------------------------------------------------------
 
-fn outcome_text(o: &Outcome) -> String {
+pub(crate) fn outcome_text(o: &Outcome) -> String {
     match o {
         Outcome::Rejected(why) => format!("rejected ({why})"),
         Outcome::Included { status: Status::Success, .. } => "included, success".to_string(),
@@ -1075,7 +1099,7 @@ mod tests {
 
     fn side(post: PostState, steps: Vec<StepRec>) -> Side {
         let outcome = Outcome::Included { status: Status::Success, gas_used: 43_000, logs: Vec::new() };
-        Side { outcome, post, trace: Trace { total: steps.len(), steps } }
+        Side { outcome, post, root: B256::ZERO, logs_hash: B256::ZERO, trace: Trace { total: steps.len(), steps } }
     }
 
     #[test]
