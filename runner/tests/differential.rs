@@ -12,18 +12,11 @@ use common::BIN;
 fn a_small_campaign_agrees_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
-    let out = Command::new(BIN)
-        .args(["differential", "eravm", "--seed", "5", "--count", "300", "--threads", "2", "--report-dir"])
-        .arg(&reports)
-        .env("CONFORMANCE_PROGRESS_MS", "50")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = common::differential(&["eravm", "--seed", "5", "--count", "300"], &reports);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("300 programs") && stderr.contains("0 divergences"), "{stderr}");
     assert!(stderr.contains("differential-eravm: "), "progress lines: {stderr}");
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("differential-eravm.json")).unwrap()).unwrap();
+    let report: Value = common::differential_report(&reports, "eravm");
     assert_eq!(report["ee"], "eravm");
     assert_eq!(report["seed"], 5);
     assert_eq!(report["total"], 300);
@@ -37,8 +30,7 @@ fn a_small_campaign_agrees_and_reports() {
         .output()
         .unwrap();
     assert!(again.status.success());
-    let second: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("differential-eravm.json")).unwrap()).unwrap();
+    let second: Value = common::differential_report(&reports, "eravm");
     assert_eq!(second["instructions"], report["instructions"]);
     assert_eq!(second["endings"], report["endings"]);
 }

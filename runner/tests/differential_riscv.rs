@@ -29,18 +29,11 @@ fn a_small_campaign_agrees_and_reports() {
     }
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
-    let out = Command::new(BIN)
-        .args(["differential", "riscv", "--seed", "5", "--count", "400", "--threads", "2", "--report-dir"])
-        .arg(&reports)
-        .env("CONFORMANCE_PROGRESS_MS", "50")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = common::differential(&["riscv", "--seed", "5", "--count", "400"], &reports);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("400 programs") && stderr.contains("0 divergences"), "{stderr}");
     assert!(stderr.contains("differential-riscv: "), "progress lines: {stderr}");
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("differential-riscv.json")).unwrap()).unwrap();
+    let report: Value = common::differential_report(&reports, "riscv");
     assert_eq!(report["ee"], "riscv");
     assert!(report["oracle"].as_str().unwrap().contains("qemu-riscv32"), "{report}");
     assert_eq!((report["seed"].as_u64(), report["total"].as_u64()), (Some(5), Some(400)));
@@ -57,8 +50,7 @@ fn a_small_campaign_agrees_and_reports() {
         .output()
         .unwrap();
     assert!(again.status.success());
-    let second: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("differential-riscv.json")).unwrap()).unwrap();
+    let second: Value = common::differential_report(&reports, "riscv");
     assert_eq!(second["instructions"], report["instructions"]);
     assert_eq!(second["outcomes"], report["outcomes"]);
 }

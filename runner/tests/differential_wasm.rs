@@ -11,20 +11,14 @@ mod common;
 use common::BIN;
 
 fn report(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("differential-wasm.json")).unwrap()).unwrap()
+    common::differential_report(dir, "wasm")
 }
 
 #[test]
 fn a_small_campaign_agrees_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
-    let out = Command::new(BIN)
-        .args(["differential", "wasm", "--seed", "5", "--count", "400", "--threads", "2", "--report-dir"])
-        .arg(&reports)
-        .env("CONFORMANCE_PROGRESS_MS", "50")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = common::differential(&["wasm", "--seed", "5", "--count", "400"], &reports);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("400 modules") && stderr.contains("0 divergences"), "{stderr}");
     assert!(stderr.contains("differential-wasm: "), "progress lines: {stderr}");

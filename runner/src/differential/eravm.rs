@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Args;
+use super::CampaignArgs;
 
 pub const HELP: &str = "\
 What is compared: ee-eravm (run_stack over a MemoryWorld) against Matter Labs' zksync_vm2 0.5.0
@@ -36,21 +36,8 @@ Examples:
   conformance differential eravm --seed 7 --count 2000 --report-dir /tmp/r
   conformance differential eravm --replay reports/differential-eravm/00ab12cd34ef5678.json";
 
-#[derive(Debug, Args)]
-pub struct EravmArgs {
-    /// The campaign's seed; program i's own seed is derived from it and i.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
-    /// How many programs to generate and compare.
-    #[arg(long, value_name = "N", default_value_t = 1_000)]
-    pub count: u64,
-    /// Instead of generating, replay these saved vectors (files or directories of *.json).
-    #[arg(long, value_name = "FILE")]
-    pub replay: Vec<PathBuf>,
-}
-
 /// Runs `differential eravm`; the exit status.
-pub fn run(args: EravmArgs, report_dir: &Path, quiet: bool) -> anyhow::Result<ExitCode> {
+pub fn run(args: CampaignArgs, report_dir: &Path, quiet: bool) -> anyhow::Result<ExitCode> {
     // A machine's panic is a divergence with its message; no backtrace on stderr.
     eravm_differential::compare::install_quiet_hook();
     if !args.replay.is_empty() {

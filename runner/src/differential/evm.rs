@@ -3,11 +3,11 @@
 //! (`suites/state/reference.rs`: outcome, gas used, logs, post-state account by account and
 //! slot by slot, first diverging trace step).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Args;
+use super::CampaignArgs;
 
 use crate::progress::Progress;
 
@@ -48,21 +48,8 @@ Examples:
   conformance differential evm --seed 7 --count 2000 --report-dir /tmp/r
   conformance differential evm --replay oracles/evm-differential/regressions";
 
-#[derive(Debug, Args)]
-pub struct EvmArgs {
-    /// The campaign's seed; case i's own seed is derived from it and i.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
-    /// How many cases to generate and compare.
-    #[arg(long, value_name = "N", default_value_t = 1_000)]
-    pub count: u64,
-    /// Instead of generating, replay these saved vectors (state-test files or directories of *.json).
-    #[arg(long, value_name = "FILE")]
-    pub replay: Vec<PathBuf>,
-}
-
 #[cfg(not(feature = "reference-revm"))]
-pub fn run(_: EvmArgs, _: &Path, _: Arc<dyn Progress>) -> anyhow::Result<ExitCode> {
+pub fn run(_: CampaignArgs, _: &Path, _: Arc<dyn Progress>) -> anyhow::Result<ExitCode> {
     anyhow::bail!("differential evm needs the runner's feature reference-revm (on by default)")
 }
 
@@ -72,6 +59,7 @@ pub use imp::run;
 #[cfg(feature = "reference-revm")]
 mod imp {
     use std::collections::BTreeMap;
+    use std::path::PathBuf;
     use std::time::{Duration, Instant};
 
     use serde_json::{json, Value};
@@ -374,7 +362,7 @@ mod imp {
         }
     }
 
-    pub fn run(args: EvmArgs, report_dir: &Path, progress: Arc<dyn Progress>) -> anyhow::Result<ExitCode> {
+    pub fn run(args: CampaignArgs, report_dir: &Path, progress: Arc<dyn Progress>) -> anyhow::Result<ExitCode> {
         panics::install_quiet_hook();
         if !args.replay.is_empty() {
             return replay(&args.replay);

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Args;
+use super::CampaignArgs;
 
 pub const HELP: &str = "\
 What is compared: ee-riscv (RV32IM, machine mode, Config::riscv_tests: the bootloader's hart) against
@@ -45,21 +45,8 @@ Examples:
   conformance differential riscv --seed 7 --count 2000 --report-dir /tmp/r
   conformance differential riscv --replay oracles/riscv-differential/regressions";
 
-#[derive(Debug, Args)]
-pub struct RiscvArgs {
-    /// The campaign's seed; program i's own seed is derived from it and i.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
-    /// How many programs to generate and compare.
-    #[arg(long, value_name = "N", default_value_t = 1_000)]
-    pub count: u64,
-    /// Instead of generating, replay these saved vectors (ELF files or directories of *.elf).
-    #[arg(long, value_name = "FILE")]
-    pub replay: Vec<PathBuf>,
-}
-
 /// `differential riscv`: a campaign or a replay; qemu-riscv32 missing is a setup error.
-pub fn run(args: RiscvArgs, report_dir: &Path, quiet: bool) -> anyhow::Result<ExitCode> {
+pub fn run(args: CampaignArgs, report_dir: &Path, quiet: bool) -> anyhow::Result<ExitCode> {
     let oracle = riscv_differential::qemu::check().map_err(anyhow::Error::msg)?;
     if !args.replay.is_empty() {
         return replay(&args.replay);

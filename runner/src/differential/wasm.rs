@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Args;
+use super::CampaignArgs;
 
 pub const HELP: &str = "\
 What is generated: modules from wasm-smith 0.263 (driven by a byte buffer filled from the case's
@@ -48,21 +48,8 @@ Examples:
   conformance differential wasm --seed 7 --count 2000 --report-dir /tmp/r
   conformance differential wasm --replay reports/differential-wasm/00ab12cd34ef5678.wast";
 
-#[derive(Debug, Args)]
-pub struct WasmArgs {
-    /// The campaign's seed; case i's own seed is derived from it and i.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
-    /// How many modules to generate and compare.
-    #[arg(long, value_name = "N", default_value_t = 1_000)]
-    pub count: u64,
-    /// Instead of generating, replay these saved vectors (files or directories of *.wast).
-    #[arg(long, value_name = "FILE")]
-    pub replay: Vec<PathBuf>,
-}
-
 /// Runs `differential wasm`; the exit status.
-pub fn run(args: WasmArgs, report_dir: &Path, quiet: bool) -> anyhow::Result<ExitCode> {
+pub fn run(args: CampaignArgs, report_dir: &Path, quiet: bool) -> anyhow::Result<ExitCode> {
     wasm_differential::compare::install_quiet_hook();
     if !args.replay.is_empty() {
         return replay(&args.replay);

@@ -38,3 +38,25 @@ pub fn run_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output 
     }
     cmd.output().expect("run conformance")
 }
+
+/// Runs `conformance differential <args…>` with `--threads 2`, its report in `reports` and
+/// plain progress lines every 50 ms; the output and its stderr as text.
+pub fn differential(args: &[&str], reports: &Path) -> (Output, String) {
+    let out = Command::new(BIN)
+        .arg("differential")
+        .args(args)
+        .args(["--threads", "2", "--report-dir"])
+        .arg(reports)
+        .env("CONFORMANCE_PROGRESS_MS", "50")
+        .output()
+        .expect("run conformance differential");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stderr)
+}
+
+/// The report `differential <ee>` wrote in `reports`.
+pub fn differential_report(reports: &Path, ee: &str) -> serde_json::Value {
+    let path = reports.join(format!("differential-{ee}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("the report is JSON")
+}
