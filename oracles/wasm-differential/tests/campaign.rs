@@ -159,3 +159,56 @@ fn the_known_wasmi_select_bug_is_a_select_of_i32_eqz() {
         (select (i32.const 1) (i32.const 2) (i32.add (i32.eqz (local.get 0)) (i32.const 0)))))"#);
     assert!(!compare::has_select_of_i32_eqz(&apart));
 }
+
+/// `local.get 0` under an `if (param i32)` whose then-arm holds a nested `block` (`$nested`), its
+/// condition read from a global so that wasmi translates both arms.
+fn if_params_over_local_get(nested: &str) -> Vec<u8> {
+    wat(&format!(
+        r#"(module (global $g (export "g") (mut i64) (i64.const 0)) (global $c (mut i32) (i32.const 0))
+        (func (export "f") (param i64)
+            local.get 0 i32.const 7 global.get $c
+            if (param i32) {nested} drop else drop end
+            global.set $g))"#
+    ))
+}
+
+#[test]
+fn the_known_wasmi_if_bug_loses_a_local_get_below_an_if_with_params() {
+    compare::install_quiet_hook();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("known-wasmi");
+    let known = dir.join("if-params-over-local-get.wast");
+    let script = vector::load(&known).unwrap();
+    assert!(compare::has_if_with_params_over_local_get(&script.module));
+    // ee-wasm keeps the parameter (the spec's value, the script's expectation); wasmi does not.
+    let value = Val::I64(0x0123_4567_89ab_cdef);
+    let mut ours = Ours::new(&script.module).unwrap();
+    assert_eq!(ours.call("f", std::slice::from_ref(&value)), Ok(vec![]));
+    assert_eq!(ours.global("g"), Some(value));
+    let mut theirs = wasm_differential::engines::Theirs::new(&script.module).unwrap();
+    assert_eq!(theirs.call("f", std::slice::from_ref(&value)), Ok(vec![]));
+    assert_ne!(theirs.global("g"), Some(value));
+    let c = campaign::replay(&known, None).unwrap().expect("allowed");
+    assert_eq!(c.stop.unwrap().rule, Some("wasmi-if-params-over-local-get"));
+    // The three modules of campaign seed 7 have the pattern and stop at the rule.
+    let mut found = 0;
+    for entry in std::fs::read_dir(dir.join("if-params-over-local-get")).unwrap() {
+        let path = entry.unwrap().path();
+        assert!(compare::has_if_with_params_over_local_get(&vector::load(&path).unwrap().module), "{path:?}");
+        let c = campaign::replay(&path, None).unwrap().expect("allowed");
+        assert_eq!(c.stop.unwrap().rule, Some("wasmi-if-params-over-local-get"), "{path:?}");
+        found += 1;
+    }
+    assert_eq!(found, 3);
+    // The rule needs the whole pattern: a nested block in the then-arm, a parameter, a local below.
+    assert!(compare::has_if_with_params_over_local_get(&if_params_over_local_get("block end")));
+    assert!(!compare::has_if_with_params_over_local_get(&if_params_over_local_get("")));
+    let mut theirs = wasm_differential::engines::Theirs::new(&if_params_over_local_get("")).unwrap();
+    assert_eq!(theirs.call("f", &[Val::I64(5)]), Ok(vec![]));
+    assert_eq!(theirs.global("g"), Some(Val::I64(5)), "without the nested block wasmi agrees");
+    let no_param = wat(r#"(module (func (param i64) (result i64)
+        local.get 0 i32.const 0 if block end end))"#);
+    assert!(!compare::has_if_with_params_over_local_get(&no_param));
+    let no_local = wat(r#"(module (func (result i64)
+        i64.const 3 i32.const 7 i32.const 0 if (param i32) block end drop else drop end))"#);
+    assert!(!compare::has_if_with_params_over_local_get(&no_local));
+}

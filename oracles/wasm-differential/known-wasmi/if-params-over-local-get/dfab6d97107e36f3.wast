@@ -1,8 +1,9 @@
-;; NOT ALLOW-LISTED, NOT ISOLATED. Campaign seed 7 (100,000 modules) diverges here: an exported mutable global
-;; differs after the invocation, the results agree. wasmtime (PyPI wasmtime 51.0.0, a third engine) agrees
-;; with ee-wasm on the global, so this looks like another wasmi 2.0.0 bug; the expectations below are
-;; wasmi's. Replay: conformance differential wasm --replay FILE (exits 1 until wasmi is ruled out).
-;; wasm-differential: case seed 16117096187059648243 (dfab6d97107e36f3); expected values are wasmi 2.0.0's
+;; wasmi 2.0.0's lost `local.get` under an `if` with parameters (allow-list rule
+;; `wasmi-if-params-over-local-get`; isolated in ../if-params-over-local-get.wast). Found by
+;; campaign seed 7 (100,000 modules). The expectation of the global below is the spec's: ee-wasm
+;; and wasmtime 51.0.0 (PyPI, a third engine) agree on it; wasmi's differing value is in the
+;; divergence lines. Replay: conformance differential wasm --replay FILE stops with the rule.
+;; wasm-differential: case seed 16117096187059648243 (dfab6d97107e36f3); expected values are the spec's
 ;; divergence (state): after invoke "4" (f64.const -5.0660926899185856e-5): global "13" differs
 ;; ee-wasm: Some(I64(2532436689531383157))
 ;; wasmi:   Some(I64(-7192377967744935907))
@@ -22,4 +23,4 @@
   "#\02\85$\02\1a\d0p\d0o\0b\03\00\00\0b\03\00\00\0b\03\00\00\0b\03\00\00\0b\03\00\00\0b\03"
   "\00\00\0b")
 (assert_return (invoke "4" (f64.const -5.0660926899185856e-5)) (ref.null func) (ref.null extern))
-(assert_return (get "13") (i64.const -7192377967744935907))
+(assert_return (get "13") (i64.const 2532436689531383157))
