@@ -808,10 +808,20 @@ pub fn precompile_input(rng: &mut Rng, p: u16) -> Vec<u8> {
             v
         }
         0x0a => {
-            let mut v = rng.bytes(192);
-            v[0] = 0x01;
-            if rng.chance(1, 4) {
-                v.truncate(191);
+            let mut v = rng.pick(crypto::point_evaluation_inputs()).clone();
+            match rng.below(8) {
+                // A valid opening with z or y changed: a well-formed proof that does not verify.
+                0 => v[32 + rng.below(64) as usize] ^= 1,
+                // A commitment that does not match the versioned hash.
+                1 => v[1] ^= 1,
+                // A proof with a changed coordinate byte (off the curve or the subgroup), a wrong length.
+                2 => v[150] ^= 0x80,
+                3 => v.truncate(191),
+                4 => {
+                    v = rng.bytes(192);
+                    v[0] = 0x01;
+                }
+                _ => {}
             }
             v
         }

@@ -133,6 +133,49 @@ pub fn sign_authorization(signer: usize, chain_id: u64, address: &[u8; 20], nonc
     sign(&key(signer).0, &keccak(&msg))
 }
 
+/// Valid KZG point-evaluation (0x0a) inputs — versioned hash, z, y, commitment, proof — for two
+/// blobs, each opened at three points with c-kzg and Ethereum's trusted setup, so that the
+/// precompile's success path is compared too, not only its rejections.
+pub fn point_evaluation_inputs() -> &'static [Vec<u8>] {
+    use c_kzg::{Blob, Bytes32, BYTES_PER_BLOB};
+    use sha2::{Digest as _, Sha256};
+    static TABLE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let settings = c_kzg::ethereum_kzg_settings(0);
+        // Field elements below the BLS12-381 scalar modulus: a zero top byte.
+        let below_modulus = |seed: &str| {
+            let mut w = keccak(seed.as_bytes());
+            w[0] = 0;
+            w
+        };
+        let mut inputs = Vec::new();
+        for b in 0..2 {
+            let mut bytes = vec![0u8; BYTES_PER_BLOB];
+            for (i, chunk) in bytes.chunks_mut(32).enumerate() {
+                let element = if b == 0 {
+                    let mut w = [0u8; 32];
+                    w[28..].copy_from_slice(&(i as u32 * 7 + 1).to_be_bytes());
+                    w
+                } else {
+                    below_modulus(&format!("evm-differential blob {b} element {i}"))
+                };
+                chunk.copy_from_slice(&element);
+            }
+            let blob = Blob::from_bytes(&bytes).expect("elements below the modulus");
+            let commitment = settings.blob_to_kzg_commitment(&blob).expect("a commitment").to_bytes().into_inner();
+            let mut versioned: [u8; 32] = Sha256::digest(commitment).into();
+            versioned[0] = 0x01;
+            for z in [[0u8; 32], below_modulus("z 1"), below_modulus(&format!("z blob {b}"))] {
+                let (proof, y) = settings.compute_kzg_proof(&blob, &Bytes32::new(z)).expect("a proof");
+                let y: [u8; 32] = *y;
+                let input = [&versioned[..], &z, &y, &commitment, &proof.to_bytes().into_inner()].concat();
+                inputs.push(input);
+            }
+        }
+        inputs
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +206,26 @@ mod tests {
         assert_eq!(&h[12..], key(1).1.as_slice());
         assert_eq!(ecrecover_inputs()[0].len(), 128);
         assert_eq!(p256_inputs()[0].len(), 160);
+    }
+
+    #[test]
+    fn point_evaluation_inputs_verify_with_c_kzg() {
+        use c_kzg::{Bytes32, Bytes48};
+        let settings = c_kzg::ethereum_kzg_settings(0);
+        let inputs = point_evaluation_inputs();
+        assert_eq!(inputs.len(), 6);
+        for v in inputs {
+            assert_eq!(v.len(), 192);
+            let (z, y) = (Bytes32::from_bytes(&v[32..64]).unwrap(), Bytes32::from_bytes(&v[64..96]).unwrap());
+            let (c, proof) = (Bytes48::from_bytes(&v[96..144]).unwrap(), Bytes48::from_bytes(&v[144..]).unwrap());
+            assert!(settings.verify_kzg_proof(&c, &z, &y, &proof).unwrap());
+            let mut hash: [u8; 32] = sha2::Sha256::digest(&v[96..144]).into();
+            hash[0] = 1;
+            assert_eq!(&v[..32], &hash);
+            let mut wrong_y = v[64..96].to_vec();
+            wrong_y[31] ^= 1;
+            let wrong_y = Bytes32::from_bytes(&wrong_y).unwrap();
+            assert!(!settings.verify_kzg_proof(&c, &z, &wrong_y, &proof).unwrap());
+        }
     }
 }

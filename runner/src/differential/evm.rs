@@ -80,7 +80,7 @@ mod imp {
     struct Rule {
         name: &'static str,
         reason: &'static str,
-        applies: fn(&StateTest, &Prepared, &PostEntry, Fork) -> bool,
+        applies: fn(&StateTest, &Prepared, &PostEntry, Fork, Option<Tamper>) -> bool,
     }
 
     const RULES: [Rule; 1] = [Rule {
@@ -93,7 +93,7 @@ mod imp {
         applies: eip7610,
     }];
 
-    fn eip7610(test: &StateTest, prep: &Prepared, entry: &PostEntry, fork: Fork) -> bool {
+    fn eip7610(test: &StateTest, prep: &Prepared, entry: &PostEntry, fork: Fork, tamper: Option<Tamper>) -> bool {
         let Ok(pre) = &prep.pre else { return false };
         let mut without = (**pre).clone();
         let mut any = false;
@@ -108,7 +108,20 @@ mod imp {
         }
         let other = Prepared { pre: Ok(Arc::new(without)), sender: prep.sender.clone(), format: prep.format };
         let deadline = Some(Instant::now() + CASE_TIMEOUT);
-        matches!(reference::run_both(test, &other, entry, fork, deadline), Ok(b) if b.comparison.is_empty())
+        reference::run_both(test, &other, entry, fork, deadline).is_ok_and(|b| planted(b, tamper).comparison.is_empty())
+    }
+
+    /// A planted difference on our side, for tests: proves that a difference is found, minimized,
+    /// saved and replayed (the real runs always pass `None`).
+    type Tamper = fn(&mut reference::Side);
+
+    /// `both` with the planted difference, if any, made on our side and compared again.
+    fn planted(mut both: reference::Both, tamper: Option<Tamper>) -> reference::Both {
+        if let Some(plant) = tamper {
+            plant(&mut both.ours);
+            both.comparison = reference::compare(&both.ours, &both.revm);
+        }
+        both
     }
 
     /// What one case's comparison came to.
@@ -148,7 +161,7 @@ mod imp {
     }
 
     /// Compares one post entry of one test.
-    fn check_entry(test: &StateTest, fork_name: &str, entry: &PostEntry) -> Verdict {
+    fn check_entry(test: &StateTest, fork_name: &str, entry: &PostEntry, tamper: Option<Tamper>) -> Verdict {
         let diverge = |what: String, ours: String| {
             Verdict::Diverge(Found { what, ours, theirs: String::new(), detail: String::new(), expect: None })
         };
@@ -160,7 +173,7 @@ mod imp {
         let both = match panics::catch(|| reference::run_both(test, &prep, entry, fork, deadline)) {
             Err(panic) => return diverge("a side panicked".into(), panic),
             Ok(Err(why)) => return diverge(format!("no comparison: {why}"), why),
-            Ok(Ok(both)) => both,
+            Ok(Ok(both)) => planted(both, tamper),
         };
         let figures = Figures {
             fork: fork_name.to_string(),
@@ -196,7 +209,7 @@ mod imp {
             }
         }
         let what = format!("{} differ ({fork_name})", parts.join(", "));
-        if let Some(rule) = RULES.iter().find(|r| (r.applies)(test, &prep, entry, fork)) {
+        if let Some(rule) = RULES.iter().find(|r| (r.applies)(test, &prep, entry, fork, tamper)) {
             return Verdict::Allowed { rule, what, figures };
         }
         let expect = Some((
@@ -245,12 +258,12 @@ mod imp {
     }
 
     /// Checks every post entry of a state-test file; the first divergence, else the last verdict.
-    fn check_file(file: &StateFile) -> Verdict {
+    fn check_file(file: &StateFile, tamper: Option<Tamper>) -> Verdict {
         let mut last = None;
         for test in file.values() {
             for (fork_name, entries) in &test.post {
                 for entry in entries {
-                    let v = check_entry(test, fork_name, entry);
+                    let v = check_entry(test, fork_name, entry, tamper);
                     if matches!(v, Verdict::Diverge(_)) {
                         return v;
                     }
@@ -269,9 +282,9 @@ mod imp {
         })
     }
 
-    fn check_value(case: &Value) -> Verdict {
+    fn check_value(case: &Value, tamper: Option<Tamper>) -> Verdict {
         match serde_json::from_value::<StateFile>(case.clone()) {
-            Ok(file) => check_file(&file),
+            Ok(file) => check_file(&file, tamper),
             Err(e) => Verdict::Diverge(Found {
                 what: format!("the generated case does not parse: {e}"),
                 ours: String::new(),
@@ -367,6 +380,17 @@ mod imp {
         if !args.replay.is_empty() {
             return replay(&args.replay);
         }
+        let divergences = campaign(&args, report_dir, progress, None)?;
+        Ok(super::super::exit_status(divergences))
+    }
+
+    /// Generates, compares, minimizes and saves; writes the report; the number of divergences.
+    fn campaign(
+        args: &CampaignArgs,
+        report_dir: &Path,
+        progress: Arc<dyn Progress>,
+        tamper: Option<Tamper>,
+    ) -> anyhow::Result<usize> {
         crate::check_report_dir(report_dir)?;
         let start = Instant::now();
         progress.begin("differential-evm", args.count as usize);
@@ -375,7 +399,7 @@ mod imp {
             .fold(Acc::default, |acc, index| {
                 let s = case_seed(args.seed, index);
                 let token = progress.case_started("");
-                let v = check_value(&case(s));
+                let v = check_value(&case(s), tamper);
                 progress.case_finished(token);
                 progress.file_done();
                 acc.add(index, s, v)
@@ -387,9 +411,9 @@ mod imp {
         let vectors = report_dir.join("differential-evm");
         let mut listed = Vec::new();
         for (index, s, first) in divergences {
-            let holds = |c: &Value| matches!(check_value(c), Verdict::Diverge(_));
+            let holds = |c: &Value| matches!(check_value(c, tamper), Verdict::Diverge(_));
             let small = minimize::minimize(&case(s), &holds);
-            let found = match check_value(&small) {
+            let found = match check_value(&small, tamper) {
                 Verdict::Diverge(f) => f,
                 _ => first,
             };
@@ -461,7 +485,7 @@ mod imp {
             seconds,
             path.display()
         );
-        Ok(super::super::exit_status(n_div))
+        Ok(n_div)
     }
 
     /// Replays saved vectors (state-test files); exit 1 if any still diverges.
@@ -475,7 +499,7 @@ mod imp {
             if file.is_empty() {
                 anyhow::bail!("{}: no test in the file", f.display());
             }
-            match check_file(&file) {
+            match check_file(&file, None) {
                 Verdict::Agree(fig) => {
                     eprintln!("{}: agrees ({} steps, {})", f.display(), fig.steps, fig.outcome)
                 }
@@ -500,12 +524,56 @@ mod imp {
         fn generated_cases_parse_and_compare() {
             let mut agreed = 0;
             for i in 0..40 {
-                match check_value(&case(case_seed(3, i))) {
+                match check_value(&case(case_seed(3, i)), None) {
                     Verdict::Agree(_) | Verdict::Allowed { .. } => agreed += 1,
                     Verdict::Diverge(f) => panic!("case {i}: {}\n{}", f.what, f.detail),
                 }
             }
             assert_eq!(agreed, 40);
+        }
+
+        /// Our side charging one gas more than it did: every included case diverges.
+        fn one_more_gas(ours: &mut reference::Side) {
+            if let Outcome::Included { gas_used, .. } = &mut ours.outcome {
+                *gas_used += 1;
+            }
+        }
+
+        #[test]
+        fn a_planted_difference_is_found_minimized_saved_and_replayed() {
+            let dir = tempfile::tempdir().unwrap();
+            let args = CampaignArgs { seed: 3, count: 24, replay: Vec::new() };
+            let found = campaign(&args, dir.path(), Arc::new(crate::progress::Silent), Some(one_more_gas)).unwrap();
+            let included = (0..24)
+                .filter(|&i| match check_value(&case(case_seed(3, i)), None) {
+                    Verdict::Agree(f) | Verdict::Allowed { figures: f, .. } => f.outcome != "rejected",
+                    Verdict::Diverge(_) => unreachable!("the untampered campaign agrees"),
+                })
+                .count();
+            assert!(included > 5, "{included}");
+            assert_eq!(found, included, "every included case and nothing else");
+            let report: Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.path().join("differential-evm.json")).unwrap())
+                    .unwrap();
+            let listed = report["divergences"].as_array().unwrap();
+            assert_eq!(listed.len(), found);
+            let mut shrunk = 0;
+            for d in listed {
+                assert!(d["what"].as_str().unwrap().starts_with("gas used differ"), "{d}");
+                let path = PathBuf::from(d["vector"].as_str().unwrap());
+                let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let seed = u64::from_str_radix(d["seed"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+                let original = case(seed);
+                let size = |v: &Value| serde_json::to_string(v).unwrap().len();
+                if size(&saved) < size(&original) {
+                    shrunk += 1;
+                }
+                // The vector holds revm's expectations: it diverges again only with the plant.
+                let file: StateFile = serde_json::from_value(saved).unwrap();
+                assert!(matches!(check_file(&file, Some(one_more_gas)), Verdict::Diverge(_)), "{path:?}");
+                assert!(!matches!(check_file(&file, None), Verdict::Diverge(_)), "{path:?}");
+            }
+            assert!(shrunk * 2 > found, "most vectors are minimized: {shrunk} of {found}");
         }
 
         #[test]
