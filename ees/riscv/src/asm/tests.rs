@@ -92,3 +92,15 @@ fn missing_operands_are_errors() {
     }
     assert!(assemble("sw", 0).unwrap_err().contains("operand 1 is missing"));
 }
+
+#[test]
+fn elf_images_are_packed() {
+    // Contract code is stored and paid for per byte: the headers and the code, nothing more.
+    let code = assemble("li a0, 0x12345678\necall", 0x1_0000).unwrap();
+    let elf = elf_image(&code, 0x1_0000);
+    assert_eq!(elf.len(), 52 + 32 + code.len());
+    assert_eq!(&elf[84..], &code[..]);
+    let program = crate::elf::parse(&elf).unwrap();
+    assert_eq!((program.entry, program.segments.len()), (0x1_0000, 1));
+    assert_eq!(program.segments[0].data, code);
+}

@@ -82,19 +82,47 @@ fn string_table<'a>(names: impl Iterator<Item = &'a str>) -> (Vec<u8>, Vec<u32>)
 
 /// Serializes `image`. Sections with no bytes in memory get no segment.
 pub fn write(image: &Image) -> Vec<u8> {
-    let loadable: Vec<usize> = (0..image.sections.len()).filter(|&i| image.sections[i].size() > 0).collect();
+    write_with(image, false)
+}
+
+/// The smallest file for `image`: its headers (a PT_LOAD per section), then the section
+/// bytes back to back (4-aligned), without section headers or symbols. What contract code stores (every byte
+/// of code costs gas); our loader reads it, qemu-user may not (offsets are not
+/// page-congruent).
+pub fn write_packed(image: &Image) -> Vec<u8> {
+    write_with(image, true)
+}
+
+fn write_with(image: &Image, packed: bool) -> Vec<u8> {
+    // Packed, an empty section still gets its (empty) segment, as contract code always had.
+    let loadable: Vec<usize> = (0..image.sections.len()).filter(|&i| packed || image.sections[i].size() > 0).collect();
     let phnum = loadable.len();
-    // Section data: each at an offset congruent to its address modulo the page size.
+    // Section data: each at an offset congruent to its address modulo the page size
+    // (packed: just 4-aligned).
     let mut offset = EHDR + phnum * PHDR;
     let mut offsets = Vec::with_capacity(image.sections.len());
     for s in &image.sections {
-        let want = s.address as usize % PAGE;
-        let page_start = offset - offset % PAGE;
-        let at = if page_start + want >= offset { page_start + want } else { page_start + PAGE + want };
+        let at = if packed {
+            offset.next_multiple_of(4)
+        } else {
+            let want = s.address as usize % PAGE;
+            let page_start = offset - offset % PAGE;
+            if page_start + want >= offset {
+                page_start + want
+            } else {
+                page_start + PAGE + want
+            }
+        };
         offsets.push(at);
         if !s.nobits {
             offset = at + s.data.len();
         }
+    }
+    if packed {
+        let mut f = vec![0u8; offset];
+        header(&mut f, image, phnum, 0, 0, 0);
+        segments(&mut f, image, &loadable, &offsets, 4);
+        return f;
     }
     // Symbols: the null symbol, locals, then globals (sh_info is the first global's index).
     let mut symbols: Vec<&Symbol> = image.symbols.iter().filter(|s| !s.global).collect();
@@ -111,43 +139,8 @@ pub fn write(image: &Image) -> Vec<u8> {
     let shoff = (shstrtab_off + shstrtab.len()).next_multiple_of(4);
     let shnum = image.sections.len() + 4;
     let mut f = vec![0u8; shoff + shnum * SHDR];
-
-    f[..4].copy_from_slice(b"\x7fELF");
-    f[4] = 1; // ELFCLASS32
-    f[5] = 1; // little-endian
-    f[6] = 1; // EV_CURRENT
-    put16(&mut f, 16, 2); // ET_EXEC
-    put16(&mut f, 18, 243); // EM_RISCV
-    put32(&mut f, 20, 1);
-    put32(&mut f, 24, image.entry);
-    put32(&mut f, 28, if phnum > 0 { EHDR as u32 } else { 0 });
-    put32(&mut f, 32, shoff as u32);
-    put32(&mut f, 36, 0); // e_flags: no RVC, soft float
-    put16(&mut f, 40, EHDR as u16);
-    put16(&mut f, 42, PHDR as u16);
-    put16(&mut f, 44, phnum as u16);
-    put16(&mut f, 46, SHDR as u16);
-    put16(&mut f, 48, shnum as u16);
-    put16(&mut f, 50, (shnum - 1) as u16); // .shstrtab
-
-    for (k, &i) in loadable.iter().enumerate() {
-        let s = &image.sections[i];
-        let ph = EHDR + k * PHDR;
-        let flags = 4 | if s.writable { 2 } else { 0 } | if s.executable { 1 } else { 0 };
-        put32(&mut f, ph, 1); // PT_LOAD
-        put32(&mut f, ph + 4, offsets[i] as u32);
-        put32(&mut f, ph + 8, s.address);
-        put32(&mut f, ph + 12, s.address);
-        put32(&mut f, ph + 16, if s.nobits { 0 } else { s.size() });
-        put32(&mut f, ph + 20, s.size());
-        put32(&mut f, ph + 24, flags);
-        put32(&mut f, ph + 28, PAGE as u32);
-    }
-    for (i, s) in image.sections.iter().enumerate() {
-        if !s.nobits {
-            f[offsets[i]..offsets[i] + s.data.len()].copy_from_slice(&s.data);
-        }
-    }
+    header(&mut f, image, phnum, shoff, shnum, shnum - 1); // .shstrtab last
+    segments(&mut f, image, &loadable, &offsets, PAGE as u32);
     for (k, s) in symbols.iter().enumerate() {
         let at = symtab_off + (k + 1) * SYM;
         put32(&mut f, at, name_offsets[k]);
@@ -180,6 +173,49 @@ pub fn write(image: &Image) -> Vec<u8> {
     header(&mut f, n + 2, [shname[n + 1], 3, 0, 0, strtab_off as u32, strtab_len, 0, 0, 1, 0]);
     header(&mut f, n + 3, [shname[n + 2], 3, 0, 0, shstrtab_off as u32, shstrtab_len, 0, 0, 1, 0]);
     f
+}
+
+/// The ELF header.
+fn header(f: &mut [u8], image: &Image, phnum: usize, shoff: usize, shnum: usize, shstrndx: usize) {
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 1; // ELFCLASS32
+    f[5] = 1; // little-endian
+    f[6] = 1; // EV_CURRENT
+    put16(f, 16, 2); // ET_EXEC
+    put16(f, 18, 243); // EM_RISCV
+    put32(f, 20, 1);
+    put32(f, 24, image.entry);
+    put32(f, 28, if phnum > 0 { EHDR as u32 } else { 0 });
+    put32(f, 32, shoff as u32);
+    put32(f, 36, 0); // e_flags: no RVC, soft float
+    put16(f, 40, EHDR as u16);
+    put16(f, 42, PHDR as u16);
+    put16(f, 44, phnum as u16);
+    put16(f, 46, SHDR as u16);
+    put16(f, 48, shnum as u16);
+    put16(f, 50, shstrndx as u16);
+}
+
+/// A PT_LOAD per loadable section, and the sections' bytes.
+fn segments(f: &mut [u8], image: &Image, loadable: &[usize], offsets: &[usize], align: u32) {
+    for (k, &i) in loadable.iter().enumerate() {
+        let s = &image.sections[i];
+        let ph = EHDR + k * PHDR;
+        let flags = 4 | if s.writable { 2 } else { 0 } | if s.executable { 1 } else { 0 };
+        put32(f, ph, 1); // PT_LOAD
+        put32(f, ph + 4, offsets[i] as u32);
+        put32(f, ph + 8, s.address);
+        put32(f, ph + 12, s.address);
+        put32(f, ph + 16, if s.nobits { 0 } else { s.size() });
+        put32(f, ph + 20, s.size());
+        put32(f, ph + 24, flags);
+        put32(f, ph + 28, align);
+    }
+    for (i, s) in image.sections.iter().enumerate() {
+        if !s.nobits {
+            f[offsets[i]..offsets[i] + s.data.len()].copy_from_slice(&s.data);
+        }
+    }
 }
 
 #[cfg(test)]
