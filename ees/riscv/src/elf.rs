@@ -5,6 +5,9 @@
 
 use std::fmt;
 
+pub mod writer;
+pub use writer::{write, Image};
+
 const EM_RISCV: u16 = 243;
 const ET_EXEC: u16 = 2;
 const PT_LOAD: u32 = 1;

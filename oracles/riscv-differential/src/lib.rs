@@ -2,14 +2,13 @@
 //!
 //! The project's RISC-V execution environment (`ee-riscv`) against Debian's `qemu-riscv32`
 //! (qemu-user): seeded RV32IM programs ([`generate`], [`program`]) written as static ELF
-//! files ([`elf`], with our own encoder [`encode`]), run on both machines and compared
+//! files (our own encoder [`encode`], `ee_riscv::elf::write`), run on both machines and compared
 //! ([`compare`]: registers and memory after the run, or the fault class), divergences
 //! minimized ([`minimize`]) and saved as replayable vectors, campaigns with their report
 //! ([`campaign`], what `conformance differential riscv` runs). See README.md.
 
 pub mod campaign;
 pub mod compare;
-pub mod elf;
 pub mod encode;
 pub mod generate;
 pub mod minimize;

@@ -17,8 +17,8 @@
 //! stops at the first `ecall` (machine mode, no `mtvec`: an unhandled environment call);
 //! qemu-user performs the system calls.
 
-use crate::elf;
 use crate::encode::{self, addi, auipc, b, jal, jalr, li, s, ECALL};
+use ee_riscv::elf::writer::{Image, Section};
 
 pub const TEXT_BASE: u32 = 0x8000_0000;
 pub const DATA_BASE: u32 = 0x8010_0000;
@@ -193,7 +193,7 @@ impl Program {
         let text: Vec<u8> = self.text(None).iter().flat_map(|w| w.to_le_bytes()).collect();
         let mut data = self.data.clone();
         data.resize(DATA_SEGMENT as usize, 0);
-        elf::write(self.text_base(), &text, self.data_base(), &data)
+        write_elf(self.text_base(), text, self.data_base(), data)
     }
 
     /// One ELF running `programs` (in distinct, increasing slots) one after the other: each
@@ -211,7 +211,7 @@ impl Program {
             data.resize((p.data_base() - first.data_base() + DATA_SEGMENT) as usize, 0);
         }
         let text: Vec<u8> = text.iter().flat_map(|w| w.to_le_bytes()).collect();
-        elf::write(first.text_base(), &text, first.data_base(), &data)
+        write_elf(first.text_base(), text, first.data_base(), data)
     }
 
     /// Instructions in the items (the part minimization shrinks).
@@ -245,4 +245,17 @@ fn epilogue(base: u8, slot: u32, next: Option<u32>) -> Vec<u32> {
         }
     }
     out
+}
+
+/// A static executable as qemu-user and `ee_riscv::elf` load it: `text` (R+X) at
+/// `text_addr`, entered there, and `data` (R+W) at `data_addr`.
+fn write_elf(text_addr: u32, text: Vec<u8>, data_addr: u32, data: Vec<u8>) -> Vec<u8> {
+    ee_riscv::elf::write(&Image {
+        entry: text_addr,
+        sections: vec![
+            Section::progbits(".text", text_addr, text, true, false),
+            Section::progbits(".data", data_addr, data, false, true),
+        ],
+        symbols: Vec::new(),
+    })
 }
