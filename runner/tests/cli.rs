@@ -186,6 +186,8 @@ fn require_all_fails_when_a_suite_is_missing() {
         .arg(dir.path().join("reports"))
         .env("ETHEREUM_TESTS_DIR", &nowhere)
         .env_remove("EEST_FIXTURES")
+        .env("CONFORMANCE_OFFLINE", "1")
+        .env("CONFORMANCE_CACHE_DIR", dir.path().join("cache"))
         .env("CI", "true")
         .output()
         .unwrap();
