@@ -61,6 +61,12 @@ fn help_explains_the_options() {
     {
         assert!(text.contains(word), "--help lacks {word}:\n{text}");
     }
+    // The cache of fetched vectors: where it is, what is pinned, how to stay offline.
+    for word in
+        ["--cache-dir", "--offline", "CONFORMANCE_OFFLINE=1", "XDG_CACHE_HOME", "v13.3", "v5.4.0", "1.0.post218"]
+    {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
     let out = Command::new(BIN).args(["state", "--help"]).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("PATHS"));
