@@ -10,6 +10,7 @@
 mod archive;
 mod baseline;
 mod differential;
+mod fetch;
 mod minimums;
 mod panics;
 mod progress;
@@ -70,6 +71,7 @@ Examples:
 Vectors: suite `state` reads the `ethereum-tests` submodule of the repository, else
 $ETHEREUM_TESTS_DIR (a checkout of ethereum/tests); suite `eest` reads $EEST_FIXTURES (an EEST
 release's state-test tarball, e.g. eest-state-v5.4.0.tar.gz, or a directory holding state_tests/).
+Without them, the pinned sets are fetched once into the cache (see Cache below).
 Case ids look like
   stExample/add11.json::add11::Cancun::d0:g0:v0   (file::test::fork::dDATA:gGAS:vVALUE)
   state_tests/prague/eip7702_set_code_tx/test_set_code_txs.json::<test>::Prague::d0:g0:v0
@@ -85,7 +87,18 @@ Output: a progress bar on a terminal, plain periodic lines otherwise; colour onl
 and never when NO_COLOR is set.
 
 Baseline file: {\"entries\":[{\"suite\":\"state\",\"id\":\"<case id>\",\"reason\":\"...\"}]}
-Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error."
+Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error.
+
+Cache: missing default vectors are fetched on first use, pinned, verified and kept in
+--cache-dir (else $CONFORMANCE_CACHE_DIR, $XDG_CACHE_HOME/conformance, ~/.cache/conformance):
+ethereum/tests v13.3 (in a git checkout as the ethereum-tests submodule, else the tag's archive,
+GeneralStateTests/ and its fillers kept), EEST v5.4.0 fixtures_develop.tar.gz (read in place), and
+the riscv-tests bodies of PyPI's pythondata-cpu-picorv32 1.0.post218 (sha256-pinned).
+`conformance fetch [state|eest|riscv-bodies]` fills it ahead of time. --offline or
+CONFORMANCE_OFFLINE=1: never touch the network. For tests and mirrors:
+CONFORMANCE_{ETHEREUM_TESTS,EEST,RISCV_WHEEL}_URL and ..._SHA256 replace a pin's address and hash
+(an overridden download needs only one vector member), CONFORMANCE_NO_GIT=1 fetches the archive
+instead of the submodule."
 );
 
 /// Runs spec conformance vectors through the bootloader and reports.
@@ -178,6 +191,13 @@ enum Command {
         #[arg(value_name = "PATHS")]
         paths: Vec<PathBuf>,
     },
+    /// Fetch the pinned vector sets the default runs use into the cache ahead of an offline run
+    /// (see Cache in `conformance --help`), and print where each set is.
+    Fetch {
+        /// Which sets; default: all.
+        #[arg(value_enum)]
+        sets: Vec<fetch::Set>,
+    },
     #[command(about = differential::ABOUT)]
     Differential {
         #[command(subcommand)]
@@ -269,6 +289,14 @@ struct CommonOpts {
     #[arg(long, global = true)]
     require_all: bool,
 
+    /// Where fetched vectors are kept, e.g. --cache-dir /data/conformance (see Cache below).
+    #[arg(long, value_name = "DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+
+    /// Never touch the network (also CONFORMANCE_OFFLINE=1): missing vectors are not fetched.
+    #[arg(long, global = true)]
+    offline: bool,
+
     /// The committed minimum case count of each suite, checked by --require-all.
     #[arg(long, value_name = "FILE", global = true, default_value_os_t = default_report_dir().join("minimums.json"))]
     minimums: PathBuf,
@@ -334,10 +362,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build_global()
         .map_err(|e| anyhow::anyhow!("starting the thread pool: {e}"))?;
     panics::install_quiet_hook();
+    let fetch = fetch::Options::new(opts.cache_dir.clone(), opts.offline, opts.quiet);
     let command = match cli.command {
         Some(Command::Differential { vm }) => return differential::run(vm, &opts.report_dir, opts.quiet),
+        Some(Command::Fetch { sets }) => return fetch::run(&sets, &fetch).map(|()| ExitCode::SUCCESS),
         command => command,
     };
+    // The suites' default vectors, fetched into the cache where missing (`defaults` below).
+    let defaults = |suites: &[SuiteKind], ee, require_all| defaults(suites, ee, require_all, &fetch);
 
     // `--require-all`, or any CI run.
     let require_all = opts.require_all || std::env::var("CI").is_ok_and(|v| v == "true");
@@ -369,7 +401,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vec![Planned { suite: SuiteKind::Eravm, paths, defaults: false }]
         }
         Some(Command::Eravm { .. }) => defaults(&[SuiteKind::Eravm], opts.ee, require_all)?,
-        Some(Command::Differential { .. }) => unreachable!("run above"),
+        Some(Command::Differential { .. } | Command::Fetch { .. }) => unreachable!("run above"),
         // Every suite whose vectors are there; the others are named, with how to get them.
         None => defaults(&SuiteKind::ALL, opts.ee, require_all)?,
     };
@@ -497,11 +529,16 @@ fn runs_on(suite: SuiteKind, ee: Option<EeName>) -> bool {
 /// The default vectors of those `suites` that run on `ee`. Missing vectors skip their suite
 /// with a warning, or, with `require_all`, are a setup error naming every missing suite and how
 /// to get its vectors.
-fn defaults(suites: &[SuiteKind], ee: Option<EeName>, require_all: bool) -> anyhow::Result<Vec<Planned>> {
+fn defaults(
+    suites: &[SuiteKind],
+    ee: Option<EeName>,
+    require_all: bool,
+    fetch: &fetch::Options,
+) -> anyhow::Result<Vec<Planned>> {
     let mut plan = Vec::new();
     let mut missing = Vec::new();
     for &suite in suites.iter().filter(|s| runs_on(**s, ee)) {
-        match suite.default_paths() {
+        match suite.default_paths(fetch) {
             Ok(paths) => plan.push(Planned { suite, paths, defaults: true }),
             Err(e) => missing.push(format!("{}: {e:#}", suite.name())),
         }

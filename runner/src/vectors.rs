@@ -25,9 +25,10 @@ fn non_empty_dir(p: &Path) -> bool {
     std::fs::read_dir(p).map(|mut d| d.next().is_some()).unwrap_or(false)
 }
 
-/// Where a suite's vectors live when no path is given: the `ethereum-tests`
-/// submodule if it is checked out, else `$ETHEREUM_TESTS_DIR/<subdir>`.
-pub fn default_root(subdir: &str) -> anyhow::Result<PathBuf> {
+/// Where a suite's vectors live when no path is given: the `ethereum-tests` submodule if it is
+/// checked out, else `$ETHEREUM_TESTS_DIR/<subdir>` when that is set (a set but empty one is an
+/// error, not a reason to download), else the cache, fetched into on first use (`fetch`).
+pub fn default_root(subdir: &str, fetch: &crate::fetch::Options) -> anyhow::Result<PathBuf> {
     let submodule = repo_root().join("ethereum-tests").join(subdir);
     if non_empty_dir(&submodule) {
         return Ok(submodule);
@@ -44,12 +45,17 @@ pub fn default_root(subdir: &str) -> anyhow::Result<PathBuf> {
             p.display()
         );
     }
-    bail!(
+    let not_found = format!(
         "no vectors: {} is missing or empty and ETHEREUM_TESTS_DIR is not set; \
          run `git submodule update --init ethereum-tests`, set ETHEREUM_TESTS_DIR to a checkout of ethereum/tests, \
          or pass a directory of vectors",
         submodule.display()
-    )
+    );
+    let dir = crate::fetch::state_tests(fetch, subdir, &not_found)?;
+    if !non_empty_dir(&dir) {
+        bail!("{not_found}; the fetched copy at {} is empty", dir.display());
+    }
+    Ok(dir)
 }
 
 /// The environment variable naming the EEST fixtures: a directory or a `.tar.gz` holding `state_tests/`.
@@ -58,12 +64,13 @@ pub const EEST_ENV: &str = "EEST_FIXTURES";
 /// The directory EEST fixtures keep their state tests in.
 pub const EEST_DIR: &str = "state_tests";
 
-/// Where the EEST fixtures are when no path is given: `$EEST_FIXTURES`, a tarball or a directory.
-pub fn default_eest() -> anyhow::Result<PathBuf> {
+/// Where the EEST fixtures are when no path is given: `$EEST_FIXTURES`, a tarball or a directory;
+/// when it is not set, the release tarball in the cache, fetched into on first use (`fetch`).
+pub fn default_eest(fetch: &crate::fetch::Options) -> anyhow::Result<PathBuf> {
     let how = "set EEST_FIXTURES to an EEST release's state-test fixtures: the tarball \
                (e.g. ../shared/eest/eest-state-v5.4.0.tar.gz) or a directory holding state_tests/";
     let Some(p) = std::env::var_os(EEST_ENV).filter(|d| !d.is_empty()).map(PathBuf::from) else {
-        bail!("no EEST fixtures: EEST_FIXTURES is not set; {how}");
+        return crate::fetch::eest_fixtures(fetch, &format!("no EEST fixtures: EEST_FIXTURES is not set; {how}"));
     };
     let usable = if crate::archive::is_archive(&p) { p.is_file() } else { non_empty_dir(&p) };
     if !usable {

@@ -61,6 +61,12 @@ fn help_explains_the_options() {
     {
         assert!(text.contains(word), "--help lacks {word}:\n{text}");
     }
+    // The cache of fetched vectors: where it is, what is pinned, how to stay offline.
+    for word in
+        ["--cache-dir", "--offline", "CONFORMANCE_OFFLINE=1", "XDG_CACHE_HOME", "v13.3", "v5.4.0", "1.0.post218"]
+    {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
     let out = Command::new(BIN).args(["state", "--help"]).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("PATHS"));
@@ -186,6 +192,8 @@ fn require_all_fails_when_a_suite_is_missing() {
         .arg(dir.path().join("reports"))
         .env("ETHEREUM_TESTS_DIR", &nowhere)
         .env_remove("EEST_FIXTURES")
+        .env("CONFORMANCE_OFFLINE", "1")
+        .env("CONFORMANCE_CACHE_DIR", dir.path().join("cache"))
         .env("CI", "true")
         .output()
         .unwrap();

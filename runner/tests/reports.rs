@@ -224,6 +224,8 @@ fn no_subcommand_runs_every_available_suite_into_one_table() {
         .env("ETHEREUM_TESTS_DIR", &root)
         // Not the whole EEST set, and no --require-all (CI=true): this run has only add11 as `state`.
         .env_remove("EEST_FIXTURES")
+        .env("CONFORMANCE_OFFLINE", "1")
+        .env("CONFORMANCE_CACHE_DIR", dir.path().join("cache"))
         .env_remove("CI")
         .output()
         .unwrap();

@@ -126,11 +126,12 @@ impl SuiteKind {
     }
 
     /// Where the suite's vectors are when no path is given (none: the `wasm` suite's
-    /// scripts are built in).
-    pub fn default_paths(self) -> anyhow::Result<Vec<PathBuf>> {
+    /// scripts are built in); the state suites' pinned vectors are fetched into the cache
+    /// when missing, as `fetch` allows.
+    pub fn default_paths(self, fetch: &crate::fetch::Options) -> anyhow::Result<Vec<PathBuf>> {
         match self {
-            SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR)?]),
-            SuiteKind::Eest => Ok(vec![crate::vectors::default_eest()?]),
+            SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR, fetch)?]),
+            SuiteKind::Eest => Ok(vec![crate::vectors::default_eest(fetch)?]),
             SuiteKind::Riscv => Ok(vec![riscv::default_dir()?]),
             SuiteKind::Wasm => Ok(Vec::new()),
             SuiteKind::Cross => Ok(vec![cross::default_dir()?]),

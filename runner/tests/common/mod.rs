@@ -31,6 +31,9 @@ pub fn run_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output 
         .arg("2")
         .env_remove("ETHEREUM_TESTS_DIR")
         .env_remove("EEST_FIXTURES")
+        // Missing default vectors are not fetched (tests/fetch.rs tests that), nor cached outside `dir`.
+        .env("CONFORMANCE_OFFLINE", "1")
+        .env("CONFORMANCE_CACHE_DIR", dir.join("cache"))
         // CI=true turns --require-all on; each test asks for it itself.
         .env_remove("CI");
     for (k, v) in env {
