@@ -1,12 +1,11 @@
 //! The test bodies out of the `pythondata-cpu-picorv32` wheel (a zip file), as
 //! `build.sh` extracts them: the `*.S` files directly in `pythondata_cpu_picorv32/verilog/tests/`
 //! (not the wheel's own `riscv_test.h`/`test_macros.h`, which must not shadow our env).
-//! A minimal zip reader: the central directory, stored and deflated members, CRC-32 checked.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 
 /// Where the bodies are inside the wheel.
 pub const BODIES_PREFIX: &str = "pythondata_cpu_picorv32/verilog/tests/";
@@ -14,64 +13,19 @@ pub const BODIES_PREFIX: &str = "pythondata_cpu_picorv32/verilog/tests/";
 /// The wheel `build.sh` downloads (`pip download --no-deps`); kept in step with it.
 pub const WHEEL_SPEC: &str = "pythondata-cpu-picorv32==1.0.post218";
 
-fn u16_at(b: &[u8], at: usize) -> Result<u16> {
-    let s = b.get(at..at + 2).context("truncated zip structure")?;
-    Ok(u16::from_le_bytes([s[0], s[1]]))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Result<u32> {
-    let s = b.get(at..at + 4).context("truncated zip structure")?;
-    Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-/// Each member of `zip` whose name `want` accepts, with its bytes.
+/// Each member of `zip` whose name `want` accepts, with its bytes (the `zip` crate reads it;
+/// each member's CRC-32 is checked as it is read).
 pub fn members(zip: &[u8], want: impl Fn(&str) -> bool) -> Result<Vec<(String, Vec<u8>)>> {
-    // End of central directory: the last signature within the last 64 KiB + 22 bytes.
-    let search_from = zip.len().saturating_sub(22 + 0xffff);
-    let eocd = (search_from..zip.len().saturating_sub(21))
-        .rev()
-        .find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
-        .context("not a zip file (no end of central directory)")?;
-    let count = usize::from(u16_at(zip, eocd + 10)?);
-    let mut at = u32_at(zip, eocd + 16)? as usize;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).context("not a readable zip file")?;
     let mut out = Vec::new();
-    for _ in 0..count {
-        ensure!(u32_at(zip, at)? == 0x0201_4b50, "bad central directory entry at {at}");
-        let method = u16_at(zip, at + 10)?;
-        let crc = u32_at(zip, at + 16)?;
-        let packed = u32_at(zip, at + 20)? as usize;
-        let size = u32_at(zip, at + 24)? as usize;
-        let (name_len, extra_len, comment_len) = (
-            usize::from(u16_at(zip, at + 28)?),
-            usize::from(u16_at(zip, at + 30)?),
-            usize::from(u16_at(zip, at + 32)?),
-        );
-        let local = u32_at(zip, at + 42)? as usize;
-        let name = zip.get(at + 46..at + 46 + name_len).context("truncated member name")?;
-        let name = String::from_utf8_lossy(name).into_owned();
-        at += 46 + name_len + extra_len + comment_len;
+    for i in 0..archive.len() {
+        let mut member = archive.by_index(i).with_context(|| format!("member {i}"))?;
+        let Some(name) = member.name().ok().map(|n| n.into_owned()) else { continue };
         if !want(&name) {
             continue;
         }
-        ensure!(u32_at(zip, local)? == 0x0403_4b50, "{name}: bad local header");
-        let start = local + 30 + usize::from(u16_at(zip, local + 26)?) + usize::from(u16_at(zip, local + 28)?);
-        let raw = zip.get(start..start.saturating_add(packed)).with_context(|| format!("{name}: truncated data"))?;
-        let data = match method {
-            0 => raw.to_vec(),
-            8 => {
-                let mut data = Vec::with_capacity(size.min(1 << 20));
-                flate2::read::DeflateDecoder::new(raw)
-                    .take(size as u64 + 1)
-                    .read_to_end(&mut data)
-                    .with_context(|| format!("{name}: bad deflate data"))?;
-                data
-            }
-            m => bail!("{name}: unsupported compression method {m}"),
-        };
-        ensure!(data.len() == size, "{name}: {} bytes, the directory says {size}", data.len());
-        let mut check = flate2::Crc::new();
-        check.update(&data);
-        ensure!(check.sum() == crc, "{name}: CRC-32 mismatch");
+        let mut data = Vec::new();
+        member.read_to_end(&mut data).with_context(|| format!("{name}: corrupt member"))?;
         out.push((name, data));
     }
     Ok(out)

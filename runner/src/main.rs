@@ -93,7 +93,8 @@ Cache: missing default vectors are fetched on first use, pinned, verified and ke
 --cache-dir (else $CONFORMANCE_CACHE_DIR, $XDG_CACHE_HOME/conformance, ~/.cache/conformance):
 ethereum/tests v13.3 (in a git checkout as the ethereum-tests submodule, else the tag's archive,
 GeneralStateTests/ and its fillers kept), EEST v5.4.0 fixtures_develop.tar.gz (read in place), and
-the riscv-tests bodies of PyPI's pythondata-cpu-picorv32 1.0.post218 (sha256-pinned).
+the riscv-tests bodies of PyPI's pythondata-cpu-picorv32 1.0.post218 (sha256-pinned), which the
+riscv suite assembles with the project's own assembler (host cpp) into <cache>/riscv-tests-elf.
 `conformance fetch [state|eest|riscv-bodies]` fills it ahead of time. --offline or
 CONFORMANCE_OFFLINE=1: never touch the network. For tests and mirrors:
 CONFORMANCE_{ETHEREUM_TESTS,EEST,RISCV_WHEEL}_URL and ..._SHA256 replace a pin's address and hash
@@ -134,13 +135,17 @@ enum Command {
     },
     /// Run riscv-tests programs (rv32ui, rv32um ELFs) through the bootloader and the RISC-V EE;
     /// one case per program, its verdict from `tohost`.
-    #[command(after_help = "Examples:\n  riscv-tests/build.sh && conformance riscv      \
-                            build the rv32ui/rv32um ELFs, then run them\n  \
+    #[command(after_help = "Examples:\n  conformance riscv      \
+                            rv32ui/rv32um from build.sh, else built by our own assembler\n  \
+                            riscv-tests/build.sh && conformance riscv      \
+                            the same ELFs built with GNU binutils\n  \
                             conformance riscv --elf-dir ~/riscv-tests/isa --filter '^rv32u[im]-p-'   \
                             upstream-built p-env ELFs, unchanged")]
     Riscv {
         /// A directory of riscv-tests ELFs, e.g. as upstream builds them (rv32ui-p-add, ...), or
-        /// single files. Default: <repo>/target/riscv-tests/elf, built by riscv-tests/build.sh.
+        /// single files. Default: <repo>/target/riscv-tests/elf, built by riscv-tests/build.sh;
+        /// without it, rv32ui/rv32um built with the project's own assembler from the pinned
+        /// wheel's bodies (fetched into the cache when missing; needs the host cpp).
         #[arg(long = "elf-dir", value_name = "DIR")]
         elf_dir: Vec<PathBuf>,
     },

@@ -113,39 +113,15 @@ pub fn check_state_tests(archive: &Path, min: usize) -> anyhow::Result<Contents>
     Ok(Contents { members, commit })
 }
 
-/// Where the wheel keeps the test bodies; only `.S` files directly in it are taken (its
-/// `riscv_test.h`/`test_macros.h` are not: the project's own env replaces them).
-const WHEEL_TESTS: &str = "pythondata_cpu_picorv32/verilog/tests/";
-
-/// Extracts the wheel's top-level `.S` test bodies into `dest`, as riscv-tests/build.sh does;
-/// at least `min` of them. Each member's CRC-32 is checked as it is read.
+/// Extracts the wheel's top-level `.S` test bodies into `dest`, as riscv-tests/build.sh does
+/// (riscv-tests-build reads the wheel; the runner builds the ELFs with it too); at least `min`.
 pub fn extract_bodies(wheel: &Path, dest: &Path, min: usize) -> anyhow::Result<usize> {
-    let file = std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .with_context(|| format!("{} is not a readable wheel (zip)", wheel.display()))?;
-    std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
-    let mut count = 0;
-    for i in 0..zip.len() {
-        let mut member = zip.by_index(i).with_context(|| format!("{}: member {i}", wheel.display()))?;
-        let name = member
-            .name()
-            .with_context(|| format!("{}: member {i} has no readable name", wheel.display()))?
-            .into_owned();
-        let Some(base) = name.strip_prefix(WHEEL_TESTS).filter(|b| b.ends_with(".S") && !b.contains('/')) else {
-            continue;
-        };
-        if !Path::new(base).components().all(|c| matches!(c, Component::Normal(_))) {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        member.read_to_end(&mut bytes).with_context(|| format!("{}: member {name} is corrupt", wheel.display()))?;
-        std::fs::write(dest.join(base), bytes).with_context(|| format!("writing {}", dest.join(base).display()))?;
-        count += 1;
-    }
+    let count = riscv_tests_build::wheel::extract_bodies(wheel, dest)?.len();
     if count < min {
         bail!(
-            "{} holds {count} test bodies ({WHEEL_TESTS}*.S), fewer than the {min} expected; it is not the pinned wheel",
-            wheel.display()
+            "{} holds {count} test bodies ({}*.S), fewer than the {min} expected; it is not the pinned wheel",
+            wheel.display(),
+            riscv_tests_build::wheel::BODIES_PREFIX
         );
     }
     Ok(count)

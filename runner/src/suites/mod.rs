@@ -132,7 +132,7 @@ impl SuiteKind {
         match self {
             SuiteKind::State => Ok(vec![crate::vectors::default_root(state::VECTORS_DIR, fetch)?]),
             SuiteKind::Eest => Ok(vec![crate::vectors::default_eest(fetch)?]),
-            SuiteKind::Riscv => Ok(vec![riscv::default_dir()?]),
+            SuiteKind::Riscv => Ok(vec![riscv::default_dir(fetch)?]),
             SuiteKind::Wasm => Ok(Vec::new()),
             SuiteKind::Cross => Ok(vec![cross::default_dir()?]),
             SuiteKind::Eravm => Ok(vec![eravm::default_dir()?]),

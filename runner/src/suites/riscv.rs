@@ -29,18 +29,43 @@ const GAS_LIMIT: u64 = 50_000_000;
 const PROGRAM: Address = Address([0xc0; 20]);
 const SENDER: Address = Address([0x5e; 20]);
 
-/// The default ELF directory, or a setup error saying how to build it.
-pub fn default_dir() -> anyhow::Result<PathBuf> {
+/// Where the project's own assembler puts the riscv-tests ELFs it builds, in the cache.
+pub const OWN_BUILD_DIR: &str = "riscv-tests-elf";
+
+/// The default ELF directory: `riscv-tests/build.sh`'s output if it is there, else the
+/// programs built by the project's own assembler; or a setup error saying how to get them.
+pub fn default_dir(fetch: &crate::fetch::Options) -> anyhow::Result<PathBuf> {
     let dir = crate::vectors::repo_root().join(DEFAULT_ELF_DIR);
     if dir.is_dir() {
-        Ok(dir)
-    } else {
-        anyhow::bail!(
-            "no riscv-tests ELFs at {}: build them with riscv-tests/build.sh (needs Debian's \
-             binutils-riscv64-unknown-elf), or pass a directory of ELFs with --elf-dir DIR",
+        return Ok(dir);
+    }
+    own_build(fetch).map_err(|e| {
+        anyhow::anyhow!(
+            "no riscv-tests ELFs at {} (riscv-tests/build.sh builds them with Debian's \
+             binutils-riscv64-unknown-elf; --elf-dir DIR takes a directory of ELFs), and the project's \
+             own assembler could not build them: {e:#}",
             dir.display()
         )
+    })
+}
+
+/// rv32ui/rv32um built by ee_riscv's assembler (`riscv-tests-build`, with the host `cpp`) from
+/// the pinned wheel's bodies (fetched into the cache when missing) and the repository's env.
+/// Rebuilt on every run (well under a second) so they always come from this build's assembler.
+fn own_build(fetch: &crate::fetch::Options) -> anyhow::Result<PathBuf> {
+    let bodies = crate::fetch::riscv_bodies(fetch)?;
+    let env = crate::vectors::repo_root().join("riscv-tests/env");
+    let out = fetch.cache_dir.join(OWN_BUILD_DIR);
+    let summary = riscv_tests_build::build(&bodies, &env, &out)?;
+    for (name, why) in &summary.failed {
+        eprintln!("warning: riscv-tests {name} did not build with the project's assembler: {why}");
     }
+    eprintln!(
+        "riscv: {} riscv-tests programs built with the project's assembler into {}",
+        summary.built.len(),
+        out.display()
+    );
+    Ok(out)
 }
 
 /// Every regular, non-hidden file under `paths`, links followed (a program that is not a
