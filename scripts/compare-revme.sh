@@ -31,25 +31,41 @@ revme_skips='/(RevertInCreateInInit_Paris|RevertInCreateInInit|dynamicAccountOve
 mapfile -t same_files < <(find "$vectors" -name '*.json' | grep -vE "$revme_skips" | sort)
 ours_same=(./target/release/conformance state "${same_files[@]}" --quiet --report-dir "$(mktemp -d)")
 
-# Runs a command under GNU time; prints "seconds peak_kib".
+# Runs a command under GNU time; prints "seconds peak_kib". A failed or aborted run is
+# never timed: both sides exit 0 only when every vector they ran passed (ours: every case
+# passed or is a known failure of the baseline; revme statetest: exit 1 on the first
+# failing test, its main returning an error), so any other status stops the comparison,
+# with the end of that run's output.
 measure() {
-    local log
+    local log out status=0
     log=$(mktemp)
-    /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null 2>&1 || true
+    out=$(mktemp)
+    /usr/bin/time -f '%e %M' -o "$log" "$@" >"$out" 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        {
+            echo "error: run failed with exit status $status, not timed: $*"
+            tail -n 20 "$out"
+        } >&2
+        rm -f "$log" "$out"
+        return 1
+    fi
     tail -n 1 "$log"
-    rm -f "$log"
+    rm -f "$log" "$out"
 }
 
 printf '%-6s %-20s %10s %12s\n' round runner wall_s peak_MiB
 declare -a ours_t theirs_t ours_m theirs_m same_t same_m
 for i in $(seq 1 "$rounds"); do
-    read -r t m < <(measure "${theirs[@]}")
+    r=$(measure "${theirs[@]}") || exit 1
+    read -r t m <<<"$r"
     theirs_t+=("$t"); theirs_m+=("$m")
     printf '%-6s %-20s %10s %12d\n' "$i" "revme" "$t" $((m / 1024))
-    read -r t m < <(measure "${ours[@]}")
+    r=$(measure "${ours[@]}") || exit 1
+    read -r t m <<<"$r"
     ours_t+=("$t"); ours_m+=("$m")
     printf '%-6s %-20s %10s %12d\n' "$i" "conformance (all)" "$t" $((m / 1024))
-    read -r t m < <(measure "${ours_same[@]}")
+    r=$(measure "${ours_same[@]}") || exit 1
+    read -r t m <<<"$r"
     same_t+=("$t"); same_m+=("$m")
     printf '%-6s %-20s %10s %12d\n' "$i" "conformance (same)" "$t" $((m / 1024))
 done

@@ -238,7 +238,9 @@ struct CommonOpts {
     baseline: PathBuf,
 
     /// Per-case time bound in seconds; a case that runs longer fails as timed out. 0 disables it.
-    /// The slowest vector (CALLBlake2f_MaxRounds, 2^32 blake2f rounds) needs about 50 s.
+    /// State and EEST cases get more when their transaction declares more work: the bound is
+    /// max(SECS, gas limit (capped by the block's) x 50 ns), at most 20 x SECS. So
+    /// CALLBlake2f_MaxRounds (10^10 gas, ~50 s with AVX2, ~90 s scalar) runs under 500 s.
     #[arg(long, value_name = "SECS", global = true, default_value_t = 180)]
     case_timeout: u64,
 

@@ -177,7 +177,7 @@ mod imp {
         };
         let figures = Figures {
             fork: fork_name.to_string(),
-            tx_type: crate::suites::state::case::tx_type(&test.transaction, entry.indexes.data),
+            tx_type: crate::suites::state::inputs::tx_type(&test.transaction, entry.indexes.data),
             outcome: match &both.ours.outcome {
                 Outcome::Rejected(_) => "rejected".into(),
                 Outcome::Included { status: Status::Success, .. } => "success".into(),

@@ -6,18 +6,16 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bootloader::{
-    blob_base_fee, execute_transaction_traced, logs_hash, state_root, Account, ExecutionLimits, Transaction, TxError,
-    WorldState,
-};
-use ee_api::{Address, BlobSchedule, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Tracer, B256, U256};
+use bootloader::{execute_transaction_traced, logs_hash, state_root, ExecutionLimits, TxError, WorldState};
+use ee_api::{ExitStatus, Fork, HaltReason, Tracer, B256};
 
-use super::exceptions::{self, Check, Field, Reason};
+use super::exceptions::{self, Check, Reason};
 use super::filler::{self, ExpectedAccount, ExpectedPost};
-use super::model::{Addr, Config, Env, Format, Indexes, NumError, PostEntry, PreAccount, StateTest, TxTemplate};
+// The case's inputs (pre-state, block, transaction) live in inputs.rs; re-exported for the suite's other users.
+pub use super::inputs::{block_env, build_transaction, touch_coinbase, BuildError, Prepared};
+use super::model::{Addr, Format, Indexes, NumError, PostEntry, PreAccount, StateTest};
 use crate::panics;
 use crate::report::{CaseRecord, Verdict};
 use crate::suites::RunOptions;
@@ -58,217 +56,6 @@ pub fn expand<'t>(file: &str, name: &str, test: &'t StateTest, forks: &[Fork]) -
     out
 }
 
-/// What the test provides to all its cases, built once and shared read-only.
-pub struct Prepared {
-    pub pre: Result<Arc<WorldState>, String>,
-    pub sender: Result<Address, String>,
-    /// ethereum/tests v13.3 or EEST conventions ([`StateTest::format`]).
-    pub format: Format,
-}
-
-impl Prepared {
-    pub fn new(test: &StateTest) -> Prepared {
-        Prepared {
-            pre: build_pre_state(test).map(Arc::new),
-            sender: sender_of(&test.transaction),
-            format: test.format(),
-        }
-    }
-}
-
-fn build_pre_state(test: &StateTest) -> Result<WorldState, String> {
-    let mut state = WorldState::new();
-    for (addr, acc) in &test.pre {
-        let err = |what: &str, e: NumError| format!("pre-state {what} of {}: {e}", addr.0);
-        let mut storage = bootloader::Map::default();
-        for (k, v) in &acc.storage {
-            let v = v.to_u256().map_err(|e| err("storage value", e))?;
-            if !v.is_zero() {
-                storage.insert(k.to_u256().map_err(|e| err("storage key", e))?, v);
-            }
-        }
-        let account = Account {
-            balance: acc.balance.to_u256().map_err(|e| err("balance", e))?,
-            nonce: acc.nonce.to_u64().map_err(|e| err("nonce", e))?,
-            code: Arc::new(Bytecode::new(Arc::from(acc.code.0.as_slice()))),
-            storage,
-        };
-        state.insert_account(addr.0, account);
-    }
-    Ok(state)
-}
-
-/// The `sender` field, or the address of `secretKey` when it is absent.
-fn sender_of(tx: &TxTemplate) -> Result<Address, String> {
-    match (&tx.sender, &tx.secret_key) {
-        (Some(a), _) => Ok(a.0),
-        (None, Some(key)) => address_of_secret(&key.0 .0),
-        (None, None) => Err("transaction has neither sender nor secretKey".to_string()),
-    }
-}
-
-/// The Ethereum address of a secp256k1 secret key: the last 20 bytes of the
-/// keccak256 of the uncompressed public key without its 0x04 prefix.
-pub fn address_of_secret(key: &[u8; 32]) -> Result<Address, String> {
-    use sha3::{Digest, Keccak256};
-    let sk = k256::ecdsa::SigningKey::from_slice(key).map_err(|e| format!("invalid secretKey: {e}"))?;
-    let point = sk.verifying_key().to_encoded_point(false);
-    let hash = Keccak256::digest(&point.as_bytes()[1..]);
-    let mut a = [0u8; 20];
-    a.copy_from_slice(&hash[12..]);
-    Ok(Address(a))
-}
-
-/// 4 with an authorization list (even empty), 3 with blob hashes, 2 with a
-/// fee cap, 1 with an access list for this data index, else legacy.
-pub fn tx_type(tx: &TxTemplate, data_index: usize) -> u8 {
-    if tx.authorization_list.is_some() {
-        4
-    } else if tx.blob_versioned_hashes.is_some() {
-        3
-    } else if tx.max_fee_per_gas.is_some() {
-        2
-    } else if tx.access_lists.as_ref().and_then(|l| l.get(data_index)).is_some_and(Option::is_some) {
-        1
-    } else {
-        0
-    }
-}
-
-/// Why a case's transaction could not be built.
-#[derive(Debug, PartialEq, Eq)]
-pub enum BuildError {
-    /// A value of `field` cannot be encoded (above 2^256): no valid
-    /// transaction exists, so it counts as rejected, for [`Reason::Unencodable`].
-    Unencodable(Field, String),
-    /// The vector itself is inconsistent (index out of range, missing field).
-    BadVector(String),
-}
-
-/// The transaction of one case.
-pub fn build_transaction(tx: &TxTemplate, idx: &Indexes, sender: Address) -> Result<Transaction, BuildError> {
-    fn pick<'a, T>(list: &'a [T], i: usize, what: &str) -> Result<&'a T, BuildError> {
-        list.get(i).ok_or_else(|| BuildError::BadVector(format!("{what} index {i} out of range ({})", list.len())))
-    }
-    let num = |n: &super::model::Num, field: Field| {
-        n.to_u256().map_err(|e| BuildError::Unencodable(field, format!("transaction {}: {e}", field.name())))
-    };
-    let opt = |n: &Option<super::model::Num>, field: Field| n.as_ref().map(|n| num(n, field)).transpose();
-    let tx_type = tx_type(tx, idx.data);
-    let data = pick(&tx.data, idx.data, "data")?;
-    let gas_limit = num(pick(&tx.gas_limit, idx.gas, "gasLimit")?, Field::GasLimit)?;
-    let value = num(pick(&tx.value, idx.value, "value")?, Field::Value)?;
-    let access_list = match (tx_type, &tx.access_lists) {
-        (1.., Some(lists)) => lists
-            .get(idx.data)
-            .and_then(Option::as_ref)
-            .map(|items| items.iter().map(|i| (i.address.0, i.storage_keys.iter().map(|k| k.0).collect())).collect())
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    let gas_price = opt(&tx.gas_price, Field::GasPrice)?;
-    if tx_type < 2 && gas_price.is_none() {
-        return Err(BuildError::BadVector("legacy transaction without gasPrice".into()));
-    }
-    Ok(Transaction {
-        tx_type,
-        sender,
-        to: tx.to.map(|a| a.0),
-        nonce: num(&tx.nonce, Field::Nonce)?,
-        gas_limit,
-        gas_price: if tx_type < 2 { gas_price } else { None },
-        max_fee_per_gas: opt(&tx.max_fee_per_gas, Field::MaxFeePerGas)?,
-        max_priority_fee_per_gas: opt(&tx.max_priority_fee_per_gas, Field::MaxPriorityFeePerGas)?,
-        value,
-        data: Arc::from(data.0.as_slice()),
-        access_list,
-        blob_hashes: tx.blob_versioned_hashes.iter().flatten().map(|h| h.0).collect(),
-        max_fee_per_blob_gas: opt(&tx.max_fee_per_blob_gas, Field::MaxFeePerBlobGas)?,
-        authorization_list: authorizations(tx)?,
-        factory_deps: Vec::new(),
-    })
-}
-
-/// The EIP-7702 authorization list: `yParity`, else `v`, as the signature's parity. A value above
-/// 2^256 cannot be encoded, so the transaction counts as rejected; anything that fits is passed on
-/// for the bootloader to judge (it skips invalid tuples, as the EIP says).
-fn authorizations(tx: &TxTemplate) -> Result<Vec<bootloader::Authorization>, BuildError> {
-    let Some(list) = &tx.authorization_list else { return Ok(Vec::new()) };
-    let field = Field::AuthorizationList;
-    let num = |i: usize, n: &super::model::Num, what: &str| {
-        n.to_u256().map_err(|e| BuildError::Unencodable(field, format!("authorizationList[{i}].{what}: {e}")))
-    };
-    list.iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let parity = match (&a.y_parity, &a.v) {
-                (Some(p), _) => num(i, p, "yParity")?,
-                (None, Some(v)) => num(i, v, "v")?,
-                (None, None) => {
-                    return Err(BuildError::BadVector(format!("authorizationList[{i}] has neither yParity nor v")))
-                }
-            };
-            Ok(bootloader::Authorization {
-                chain_id: num(i, &a.chain_id, "chainId")?,
-                address: a.address.0,
-                nonce: num(i, &a.nonce, "nonce")?,
-                y_parity: parity,
-                r: num(i, &a.r, "r")?,
-                s: num(i, &a.s, "s")?,
-            })
-        })
-        .collect()
-}
-
-/// The blob parameters of `fork` from an EEST `config.blobSchedule`, when it lists the fork.
-pub fn blob_schedule(config: Option<&Config>, fork: Fork) -> Result<Option<BlobSchedule>, String> {
-    let Some(schedule) = config.and_then(|c| c.blob_schedule.as_ref()) else { return Ok(None) };
-    let Some((name, p)) = schedule.iter().find(|(name, _)| Fork::from_name(name) == Some(fork)) else {
-        return Ok(None);
-    };
-    let num =
-        |n: &super::model::Num, what: &str| n.to_u64().map_err(|e| format!("config.blobSchedule.{name}.{what}: {e}"));
-    Ok(Some(BlobSchedule {
-        target: num(&p.target, "target")?,
-        max: num(&p.max, "max")?,
-        base_fee_update_fraction: num(&p.base_fee_update_fraction, "baseFeeUpdateFraction")?,
-    }))
-}
-
-/// The block of a case. Absent base fee, difficulty and excess blob gas
-/// (vectors for forks before they existed) are zero. Chain id and blob
-/// parameters come from an EEST `config` when it gives them, else chain id 1
-/// and the fork's blob defaults.
-pub fn block_env(env: &Env, config: Option<&Config>, fork: Fork) -> Result<BlockEnv, String> {
-    let num = |n: &super::model::Num, what: &str| n.to_u256().map_err(|e| format!("env {what}: {e}"));
-    let opt = |n: &Option<super::model::Num>, what: &str| n.as_ref().map_or(Ok(U256::ZERO), |n| num(n, what));
-    let excess = match &env.current_excess_blob_gas {
-        Some(n) => n.to_u64().map_err(|e| format!("env currentExcessBlobGas: {e}"))?,
-        None => 0,
-    };
-    let schedule = blob_schedule(config, fork)?;
-    let fraction = schedule.or_else(|| BlobSchedule::of(fork)).map_or(1, |b| b.base_fee_update_fraction);
-    if fraction == 0 {
-        return Err("config.blobSchedule: baseFeeUpdateFraction is 0".to_string());
-    }
-    let chain_id = match config.and_then(|c| c.chainid.as_ref()) {
-        Some(n) => num(n, "config.chainid")?,
-        None => U256::from(1),
-    };
-    Ok(BlockEnv {
-        number: num(&env.current_number, "currentNumber")?,
-        coinbase: env.current_coinbase.0,
-        timestamp: num(&env.current_timestamp, "currentTimestamp")?,
-        gas_limit: num(&env.current_gas_limit, "currentGasLimit")?,
-        base_fee: opt(&env.current_base_fee, "currentBaseFee")?,
-        difficulty: opt(&env.current_difficulty, "currentDifficulty")?,
-        prevrandao: if fork.is_at_least(Fork::Paris) { env.current_random.map(|h| h.0) } else { None },
-        blob_base_fee: blob_base_fee(excess, fraction),
-        chain_id,
-        blob_schedule: schedule,
-    })
-}
-
 /// How the transaction fared.
 enum Inclusion {
     Included {
@@ -298,6 +85,27 @@ struct Executed {
     logs: B256,
     /// The post-state, kept to explain a failure.
     state: WorldState,
+    /// The time bound the transaction ran under ([`time_bound`]).
+    time_bound: Duration,
+}
+
+/// Time allowed per unit of gas the case declares: about five times the slowest rate known
+/// (CALLBlake2f_MaxRounds: 10^10 gas of blake2f rounds in ~50 s with AVX2, ~90 s scalar,
+/// i.e. 5-9 ns per gas), so a slow or loaded machine does not turn a pass into a time-out.
+pub const TIME_PER_GAS: Duration = Duration::from_nanos(50);
+/// A declared gas limit (up to 2^63 in some vectors) raises the bound to at most this many
+/// times `--case-timeout`, so that a hung case still ends.
+pub const MAX_TIME_BOUND_FACTOR: u32 = 20;
+
+/// The time bound of a case whose transaction may use `gas` (its gas limit, capped by the
+/// block's): `base` (`--case-timeout`), raised to `gas` x [`TIME_PER_GAS`] for a case that
+/// declares more work, up to [`MAX_TIME_BOUND_FACTOR`] x `base`. Zero (no bound) stays zero.
+pub fn time_bound(base: Duration, gas: u64) -> Duration {
+    if base.is_zero() {
+        return Duration::ZERO;
+    }
+    let scaled = Duration::from_nanos(gas.saturating_mul(TIME_PER_GAS.as_nanos() as u64));
+    scaled.clamp(base, base.saturating_mul(MAX_TIME_BOUND_FACTOR))
 }
 
 /// Where to find the filler that explains a failing case of one test.
@@ -349,13 +157,15 @@ fn execute(
     let sender = prep.sender.clone()?;
     let block = block_env(&test.env, test.config.as_ref(), fork)?;
     let mut state = WorldState::clone(pre);
+    let mut bound = time_bound(timeout, 0);
     let inclusion = match build_transaction(&test.transaction, &entry.indexes, sender) {
         Err(BuildError::BadVector(e)) => return Err(e),
         Err(BuildError::Unencodable(field, message)) => {
             Inclusion::Rejected { why: Some(Reason::Unencodable(field)), message, interrupted: false }
         }
         Ok(tx) => {
-            let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+            bound = time_bound(timeout, tx.gas_limit.min(block.gas_limit).saturating_to());
+            let deadline = (!bound.is_zero()).then(|| Instant::now() + bound);
             let limits = ExecutionLimits { deadline };
             match execute_transaction_traced(&mut state, &block, &tx, fork, limits, tracer) {
                 Ok(out) => {
@@ -364,7 +174,7 @@ fn execute(
                     let logs = logs_hash(&out.logs);
                     let interrupted = out.status == ExitStatus::Halt(HaltReason::Interrupted);
                     let inclusion = Inclusion::Included { gas_used: out.gas_used, interrupted };
-                    return Ok(Executed { inclusion, root, logs, state });
+                    return Ok(Executed { inclusion, root, logs, state, time_bound: bound });
                 }
                 Err(e) => Inclusion::Rejected {
                     why: Reason::of(&e),
@@ -379,22 +189,7 @@ fn execute(
     if prep.format == Format::EthereumTests {
         touch_coinbase(&mut state, block.coinbase, fork);
     }
-    Ok(Executed { inclusion, root: state_root(&state), logs: logs_hash(&[]), state })
-}
-
-/// The block's zero-value reward to the coinbase, which the vectors' filler
-/// applies after the transaction whether or not it was included: before
-/// EIP-158 (Spurious Dragon) it creates the coinbase account if absent;
-/// from EIP-158 on it touches it, so an empty coinbase is removed. This is a
-/// block step of the state-test procedure, not part of the transaction.
-pub(crate) fn touch_coinbase(state: &mut WorldState, coinbase: Address, fork: Fork) {
-    if fork.is_at_least(Fork::SpuriousDragon) {
-        if state.get(&coinbase).is_some_and(Account::is_empty) {
-            state.accounts.remove(&coinbase);
-        }
-    } else {
-        state.accounts.entry(coinbase).or_default();
-    }
+    Ok(Executed { inclusion, root: state_root(&state), logs: logs_hash(&[]), state, time_bound: bound })
 }
 
 /// Runs one case, traced when `tracer` is set. Never panics: a panic below becomes a `crash` verdict.
@@ -434,7 +229,7 @@ pub fn run(
         Ok(Ok(ex)) => {
             rec.actual_root = Some(ex.root.to_string());
             rec.actual_logs = Some(ex.logs.to_string());
-            let failure = judge(&ex, entry, prep.format, opts.case_timeout);
+            let failure = judge(&ex, entry, prep.format, ex.time_bound);
             if let Inclusion::Included { gas_used, .. } = ex.inclusion {
                 rec.gas_used = Some(gas_used);
             }
@@ -552,6 +347,11 @@ fn judge(ex: &Executed, entry: &PostEntry, format: Format, timeout: Duration) ->
 
 #[cfg(test)]
 mod tests {
+    use bootloader::{blob_base_fee, Account};
+    use ee_api::{Address, BlobSchedule, U256};
+
+    use super::super::exceptions::Field;
+    use super::super::inputs::{build_pre_state, sender_of, tx_type};
     use super::super::model::StateFile;
     use super::*;
 
@@ -670,7 +470,22 @@ mod tests {
             root: B256::from_word(U256::from(root)),
             logs: B256::from_word(U256::from(logs)),
             state: WorldState::new(),
+            time_bound: Duration::ZERO,
         }
+    }
+
+    #[test]
+    fn time_bound_scales_with_declared_gas() {
+        let base = Duration::from_secs(180);
+        // Ordinary cases keep the base bound.
+        assert_eq!(time_bound(base, 0), base);
+        assert_eq!(time_bound(base, 30_000_000), base);
+        // CALLBlake2f_MaxRounds declares 10^10 gas: 500 s, room for its ~90 s scalar run.
+        assert_eq!(time_bound(base, 10_000_000_000), Duration::from_secs(500));
+        // A gas limit of 2^63 is capped, so a hung case still ends.
+        assert_eq!(time_bound(base, i64::MAX as u64), base * MAX_TIME_BOUND_FACTOR);
+        // No bound stays no bound.
+        assert_eq!(time_bound(Duration::ZERO, 10_000_000_000), Duration::ZERO);
     }
 
     #[test]

@@ -11,9 +11,12 @@
 pub mod case;
 pub mod exceptions;
 pub mod filler;
+pub mod inputs;
 pub mod model;
 #[cfg(feature = "reference-revm")]
 pub(crate) mod reference;
+#[cfg(feature = "reference-revm")]
+pub mod revm_env;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -20,25 +20,23 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bootloader::{execute_transaction_traced, Account, ExecutionLimits, Transaction, TxError, WorldState};
-use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, HaltReason, Step, Tracer, B256, U256};
-use revm::bytecode::{Bytecode as RevmBytecode, OpCode};
-use revm::context::{block::BlockEnv as RevmBlockEnv, cfg::CfgEnv, tx::TxEnv};
+use bootloader::{execute_transaction_traced, ExecutionLimits, TxError, WorldState};
+use ee_api::{Address, ExitStatus, Fork, HaltReason, Step, Tracer, B256, U256};
+use revm::bytecode::OpCode;
 use revm::context_interface::result::ExecutionResult;
-use revm::context_interface::transaction::{AccessList, AccessListItem, Authorization, SignedAuthorization};
 use revm::context_interface::{ContextTr, JournalTr};
-use revm::database::{CacheState, State};
+use revm::database::State;
 use revm::interpreter::interpreter_types::Jumps;
 use revm::interpreter::Interpreter;
-use revm::primitives::{hardfork::SpecId, TxKind, KECCAK_EMPTY};
-use revm::state::AccountInfo;
+use revm::primitives::hardfork::SpecId;
 use revm::{Context, InspectCommitEvm, Inspector, MainBuilder, MainContext};
 
-use super::case::{block_env, build_transaction, touch_coinbase, BuildError, Prepared};
-use super::model::{Format, PostEntry, StateTest};
+use super::case::Prepared;
+use super::inputs::{inputs, Inputs};
+use super::model::{PostEntry, StateTest};
+use super::revm_env::{revm_block, revm_cfg, revm_log, revm_pre_state, revm_tx, revm_world, spec_id};
 use crate::panics;
 use crate::report::{CaseRecord, Verdict};
 use crate::suites::RunOptions;
@@ -87,33 +85,14 @@ pub(crate) fn compare_case(
     fork: Fork,
     timeout: Duration,
 ) -> String {
-    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+    // The case's own time bound: it scales with the gas the transaction declares (case::time_bound).
+    let gas = |n: Option<&super::model::Num>| n.and_then(|n| n.to_u256().ok()).map_or(0, |v| v.saturating_to::<u64>());
+    let declared = gas(test.transaction.gas_limit.get(entry.indexes.gas)).min(gas(Some(&test.env.current_gas_limit)));
+    let bound = super::case::time_bound(timeout, declared);
+    let deadline = (!bound.is_zero()).then(|| Instant::now() + bound);
     match run_both(test, prep, entry, fork, deadline) {
         Ok(both) => render(&both),
         Err(why) => format!("revm reference: no comparison: {why}"),
-    }
-}
-
-/// Everything a run starts from, shared by both sides.
-struct Inputs<'a> {
-    pre: &'a WorldState,
-    block: BlockEnv,
-    tx: Transaction,
-    fork: Fork,
-    /// The vector's `currentExcessBlobGas`: revm derives the blob base fee itself.
-    excess_blob_gas: u64,
-    deadline: Option<Instant>,
-    /// Whether a rejected transaction still gets the coinbase touch (v13.3) or not (EEST).
-    format: Format,
-}
-
-impl Inputs<'_> {
-    /// The state-test procedure's step after the transaction, on either side's post-state:
-    /// the coinbase touch, except after a rejection in an EEST vector (see `case::execute`).
-    fn after(&self, state: &mut WorldState, included: bool) {
-        if included || self.format == Format::EthereumTests {
-            touch_coinbase(state, self.block.coinbase, self.fork);
-        }
     }
 }
 
@@ -125,26 +104,6 @@ pub(crate) struct Both {
     pub comparison: Comparison,
     /// Known reasons why revm may differ from ours on this case, shown with any difference.
     pub caveats: Vec<String>,
-}
-
-/// The case's inputs as both sides take them.
-fn inputs<'a>(
-    test: &StateTest,
-    prep: &'a Prepared,
-    entry: &PostEntry,
-    fork: Fork,
-    deadline: Option<Instant>,
-) -> Result<Inputs<'a>, String> {
-    let pre = prep.pre.as_deref().map_err(|e| format!("bad vector: {e}"))?;
-    let sender = prep.sender.clone().map_err(|e| format!("bad vector: {e}"))?;
-    let block = block_env(&test.env, test.config.as_ref(), fork).map_err(|e| format!("bad vector: {e}"))?;
-    let tx = match build_transaction(&test.transaction, &entry.indexes, sender) {
-        Ok(tx) => tx,
-        Err(BuildError::BadVector(e)) => return Err(format!("bad vector: {e}")),
-        Err(BuildError::Unencodable(_, e)) => return Err(format!("the transaction cannot be encoded ({e})")),
-    };
-    let excess_blob_gas = test.env.current_excess_blob_gas.as_ref().and_then(|n| n.to_u64().ok()).unwrap_or(0);
-    Ok(Inputs { pre, block, tx, fork, excess_blob_gas, deadline, format: prep.format })
 }
 
 /// Runs ours and revm; on a trace divergence, runs both again to capture the detail around it.
@@ -186,27 +145,6 @@ fn caveats(pre: &WorldState) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// revm's spec for our fork; `None` for Constantinople, which revm does not implement.
-fn spec_id(fork: Fork) -> Option<SpecId> {
-    Some(match fork {
-        Fork::Frontier => SpecId::FRONTIER,
-        Fork::Homestead => SpecId::HOMESTEAD,
-        Fork::Tangerine => SpecId::TANGERINE,
-        Fork::SpuriousDragon => SpecId::SPURIOUS_DRAGON,
-        Fork::Byzantium => SpecId::BYZANTIUM,
-        Fork::Constantinople => return None,
-        Fork::Petersburg => SpecId::PETERSBURG,
-        Fork::Istanbul => SpecId::ISTANBUL,
-        Fork::Berlin => SpecId::BERLIN,
-        Fork::London => SpecId::LONDON,
-        Fork::Paris => SpecId::MERGE,
-        Fork::Shanghai => SpecId::SHANGHAI,
-        Fork::Cancun => SpecId::CANCUN,
-        Fork::Prague => SpecId::PRAGUE,
-        Fork::Osaka => SpecId::OSAKA,
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -485,126 +423,6 @@ fn run_ours(inp: &Inputs<'_>, mut rec: Recorder) -> Result<(Side, Vec<StepDetail
 // revm's run
 // ---------------------------------------------------------------------------
 
-fn revm_address(a: Address) -> revm::primitives::Address {
-    revm::primitives::Address::from(a.0)
-}
-
-fn revm_b256(h: B256) -> revm::primitives::B256 {
-    revm::primitives::B256::from(h.0)
-}
-
-/// Values above revm's field widths saturate: such a transaction fails validation
-/// on both sides (fee or gas above any balance or block limit).
-fn saturate_u128(v: U256) -> u128 {
-    v.saturating_to()
-}
-
-/// The configuration revme uses for state tests: mainnet gas parameters, the block's chain id
-/// (1, or an EEST `config.chainid`), and its blob parameters: per transaction, 6 from Osaka on
-/// (EIP-7594), else the block's maximum (6 in Cancun, 9 from Prague on, or the vector's
-/// `config.blobSchedule`), whose update fraction also prices blob gas.
-fn revm_cfg(spec: SpecId, inp: &Inputs<'_>) -> CfgEnv {
-    let mut cfg = CfgEnv::new_with_spec(spec);
-    cfg.chain_id = inp.block.chain_id.saturating_to();
-    let schedule = inp.block.blob_schedule(inp.fork);
-    let per_block = schedule.map_or(6, |s| s.max);
-    cfg.set_max_blobs_per_tx(if inp.fork >= Fork::Osaka { per_block.min(6) } else { per_block });
-    if let Some(s) = inp.block.blob_schedule {
-        cfg.blob_base_fee_update_fraction = Some(s.base_fee_update_fraction);
-    }
-    cfg
-}
-
-fn revm_block(inp: &Inputs<'_>, cfg: &CfgEnv) -> RevmBlockEnv {
-    let b = &inp.block;
-    let mut block = RevmBlockEnv {
-        number: b.number,
-        beneficiary: revm_address(b.coinbase),
-        timestamp: b.timestamp,
-        gas_limit: b.gas_limit.saturating_to(),
-        basefee: b.base_fee.saturating_to(),
-        difficulty: b.difficulty,
-        prevrandao: b.prevrandao.map(revm_b256),
-        ..RevmBlockEnv::default()
-    };
-    block.set_blob_excess_gas_and_price(inp.excess_blob_gas, cfg.blob_base_fee_update_fraction());
-    if cfg.spec.is_enabled_in(SpecId::MERGE) && block.prevrandao.is_none() {
-        block.prevrandao = Some(revm::primitives::B256::ZERO);
-    }
-    block
-}
-
-/// An EIP-7702 authorization as revm takes it. Values revm cannot hold (a nonce of 2^64 or more,
-/// a parity above 255) make the tuple invalid in either EVM, so they become a parity revm
-/// rejects at recovery: the tuple still counts (and costs) in the list, and is skipped.
-fn revm_authorization(a: &bootloader::Authorization) -> SignedAuthorization {
-    const INVALID_PARITY: u8 = u8::MAX;
-    let (nonce, parity) = match (u64::try_from(a.nonce), u8::try_from(a.y_parity)) {
-        (Ok(n), Ok(p)) => (n, p),
-        _ => (0, INVALID_PARITY),
-    };
-    let inner = Authorization { chain_id: a.chain_id, address: revm_address(a.address), nonce };
-    SignedAuthorization::new_unchecked(inner, parity, a.r, a.s)
-}
-
-/// The transaction as revm takes it, or why revm cannot take it (its rejection).
-fn revm_tx(tx: &Transaction, chain_id: u64) -> Result<TxEnv, String> {
-    let nonce = u64::try_from(tx.nonce).map_err(|_| "nonce does not fit in 64 bits".to_string())?;
-    if tx.tx_type == 3 && tx.to.is_none() {
-        // revme cannot build one either: EIP-4844 has no contract-creating form.
-        return Err("a blob transaction needs a recipient".to_string());
-    }
-    let dynamic_fee = tx.tx_type >= 2;
-    let gas_price = if dynamic_fee { tx.max_fee_per_gas } else { tx.gas_price };
-    let access_list = tx
-        .access_list
-        .iter()
-        .map(|(address, keys)| AccessListItem {
-            address: revm_address(*address),
-            storage_keys: keys.iter().copied().map(revm_b256).collect(),
-        })
-        .collect();
-    let mut env = TxEnv {
-        tx_type: tx.tx_type,
-        caller: revm_address(tx.sender),
-        gas_limit: tx.gas_limit.saturating_to(),
-        gas_price: gas_price.map_or(0, saturate_u128),
-        kind: tx.to.map_or(TxKind::Create, |to| TxKind::Call(revm_address(to))),
-        value: tx.value,
-        data: revm::primitives::Bytes::copy_from_slice(&tx.data),
-        nonce,
-        chain_id: Some(chain_id),
-        access_list: AccessList(access_list),
-        gas_priority_fee: if dynamic_fee { tx.max_priority_fee_per_gas.map(saturate_u128) } else { None },
-        blob_hashes: tx.blob_hashes.iter().copied().map(revm_b256).collect(),
-        max_fee_per_blob_gas: tx.max_fee_per_blob_gas.map_or(u128::MAX, saturate_u128),
-        ..TxEnv::default()
-    };
-    env.set_signed_authorization(tx.authorization_list.iter().map(revm_authorization).collect());
-    Ok(env)
-}
-
-/// revm's cache holding the pre-state, every account loaded as it is. From Prague an EIP-7702
-/// delegation designator is revm's `Eip7702` bytecode (as revme loads it), so revm follows it and
-/// lets a delegated sender send; before Prague, and for any other code, the bytes are legacy code.
-fn revm_pre_state(pre: &WorldState, fork: Fork) -> CacheState {
-    let mut cache = CacheState::new();
-    for (address, a) in &pre.accounts {
-        let bytes = revm::primitives::Bytes::copy_from_slice(&a.code.bytes);
-        let code = match fork >= Fork::Prague {
-            true => RevmBytecode::new_raw_checked(bytes.clone()).unwrap_or_else(|_| RevmBytecode::new_legacy(bytes)),
-            false => RevmBytecode::new_legacy(bytes),
-        };
-        let code_hash = code.hash_slow();
-        cache.contracts.insert(code_hash, code.clone());
-        let info =
-            AccountInfo { balance: a.balance, nonce: a.nonce, code_hash, code: Some(code), ..Default::default() };
-        let storage = a.storage.iter().map(|(k, v)| (*k, *v)).collect();
-        cache.insert_account_with_storage(revm_address(*address), info, storage);
-    }
-    cache
-}
-
 /// revm's run, committed to its cache; the post-state is every account its cache
 /// holds as existing (as revme computes its state root), with the coinbase touch after.
 fn run_revm(inp: &Inputs<'_>, spec: SpecId, mut rec: Recorder) -> Result<(Side, Vec<StepDetail>), String> {
@@ -631,10 +449,9 @@ fn run_revm(inp: &Inputs<'_>, spec: SpecId, mut rec: Recorder) -> Result<(Side, 
                     let logs = r
                         .logs()
                         .iter()
-                        .map(|l| LogEntry {
-                            address: Address(l.address.into()),
-                            topics: l.data.topics().iter().map(|t| B256(t.0)).collect(),
-                            data: l.data.data.to_vec(),
+                        .map(|l| {
+                            let l = revm_log(l);
+                            LogEntry { address: l.address, topics: l.topics, data: l.data.to_vec() }
                         })
                         .collect();
                     let status = match &r {
@@ -647,25 +464,7 @@ fn run_revm(inp: &Inputs<'_>, spec: SpecId, mut rec: Recorder) -> Result<(Side, 
             }
         }
     };
-    let mut world = WorldState::new();
-    for (address, plain) in db.cache.trie_account() {
-        let info = &plain.info;
-        let code: &[u8] = match &info.code {
-            _ if info.code_hash == KECCAK_EMPTY => &[],
-            Some(code) => code.original_byte_slice(),
-            None => match db.cache.contracts.get(&info.code_hash) {
-                Some(code) => code.original_byte_slice(),
-                None => return Err(format!("revm's post-state lacks the code of {address} ({})", info.code_hash)),
-            },
-        };
-        let account = Account {
-            balance: info.balance,
-            nonce: info.nonce,
-            code: Arc::new(Bytecode::new(Arc::from(code))),
-            storage: plain.storage.iter().map(|(k, v)| (*k, *v)).collect(),
-        };
-        world.insert_account(Address(address.into()), account);
-    }
+    let mut world = revm_world(&db)?;
     inp.after(&mut world, matches!(outcome, Outcome::Included { .. }));
     let (trace, details) = rec.finish();
     let (root, logs_hash) = (bootloader::state_root(&world), outcome_logs_hash(&outcome));
