@@ -69,6 +69,8 @@ Examples:
   conformance state path/to/add11.json --fork Cancun --trace 2> trace.jsonl
                                                 EIP-3155 trace of the one selected case
   conformance state --case 'stExample/add11.json::add11::Cancun::d0:g0:v0' --trace --trace-out t.jsonl
+  conformance --shard 2/3 --report-dir shard-2   one of three CI jobs: its part of every suite
+  conformance merge shard-1 shard-2 shard-3      the three shards' reports and verdict as one run's
 
 Vectors: suite `state` reads the `ethereum-tests` submodule of the repository, else
 $ETHEREUM_TESTS_DIR (a checkout of ethereum/tests); suite `eest` reads $EEST_FIXTURES (an EEST
@@ -86,6 +88,13 @@ junit.xml (one test case per case), summary.md (tables, slowest cases, failures 
 index.html (a self-contained page with pass-rate bars and the failures).
 Output: a progress bar on a terminal, plain periodic lines otherwise; colour only on a terminal,
 and never when NO_COLOR is set.
+
+Sharding: --shard K/N runs part K of N of the selected cases, the same part on every machine,
+balanced by the committed expected durations (--durations, reports/durations.json; `conformance
+durations` regenerates it from a full run's reports; cases it does not list are spread by a hash of
+their id). Every run starts the cases expected to take longest first (listed seconds, then file
+size or gas limit). `conformance merge DIR...` joins the shards' report directories and applies
+--baseline (and --require-all's minimums) to the whole; see `conformance merge --help`.
 
 Baseline file: {\"entries\":[{\"suite\":\"state\",\"id\":\"<case id>\",\"reason\":\"...\"}]}
 Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error."
@@ -312,8 +321,9 @@ struct CommonOpts {
     shard: Option<shard::ShardSpec>,
 
     /// The committed expected seconds of the slow cases (`conformance durations` writes it):
-    /// --shard balances by it, and every run starts the longest cases first. A missing file
-    /// makes every case alike.
+    /// --shard balances by it, and every run starts the longest cases first. Cases it does not
+    /// list (all of them when the file is missing) are spread over the shards by a fixed hash of
+    /// their id, and ordered by a cheap predictor: their file's size, a state test's gas limit.
     #[arg(long, value_name = "FILE", global = true, default_value_os_t = default_report_dir().join("durations.json"))]
     durations: PathBuf,
 

@@ -333,7 +333,7 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
     opts.progress.begin("cross", files.len());
     let cases: Vec<CaseRecord> = crate::schedule::longest_first(
         &files,
-        |(rel, _)| opts.durations.file_secs(rel),
+        |(rel, path)| crate::schedule::Expected::file(&opts.durations, rel, path),
         |(rel, path)| {
             let records = run_file(rel, path, opts);
             opts.progress.file_done();

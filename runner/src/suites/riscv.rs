@@ -77,7 +77,7 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
     let name_of = |file: &PathBuf| file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let cases: Vec<CaseRecord> = crate::schedule::longest_first(
         &files,
-        |file| opts.durations.case_secs(&name_of(file)),
+        |file| crate::schedule::Expected::file(&opts.durations, &name_of(file), file),
         |file| {
             let name = name_of(file);
             let selected = opts.selects(&name) && opts.selects_case(&name);

@@ -96,7 +96,10 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
     opts.progress.begin("wasm", scripts.len());
     let cases: Vec<CaseRecord> = crate::schedule::longest_first(
         &scripts,
-        |script| opts.durations.file_secs(&script.group),
+        |script| crate::schedule::Expected {
+            secs: opts.durations.file_secs(&script.group),
+            predictor: script.text.as_ref().map_or(0, |t| t.len() as u64),
+        },
         |script| {
             let token = opts.progress.case_started(&script.group);
             let records = run_script(script, opts);

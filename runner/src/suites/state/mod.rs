@@ -55,7 +55,7 @@ impl Sources {
     fn map<T: Send>(&self, opts: &RunOptions, each: &(dyn Fn(&Vector, Bytes) -> Vec<T> + Sync)) -> Vec<T> {
         let mut out: Vec<T> = schedule::longest_first(
             &self.files,
-            |f| opts.durations.file_secs(&f.rel),
+            |f| schedule::Expected::file(&opts.durations, &f.rel, &f.path),
             |f| {
                 let bytes = match &f.unreachable {
                     Some(why) => Err(why.clone()),
@@ -149,7 +149,15 @@ fn run_vector(vector: &Vector, bytes: Result<Vec<u8>, String>, opts: &RunOptions
         let how = vector.checkout.as_deref().map(|root| case::Explain { ethereum_tests_root: root, test_name: name });
         let records: Vec<CaseRecord> = schedule::longest_first(
             &specs,
-            |spec| opts.durations.case_secs(&spec.id),
+            |spec| schedule::Expected {
+                secs: opts.durations.case_secs(&spec.id),
+                predictor: test
+                    .transaction
+                    .gas_limit
+                    .get(spec.entry.indexes.gas)
+                    .and_then(|g| g.to_u64().ok())
+                    .unwrap_or(0),
+            },
             |spec| {
                 let token = opts.progress.case_started(&spec.id);
                 let r = case::run(test, &prepared, spec, opts, None, how.as_ref());
