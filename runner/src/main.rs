@@ -564,6 +564,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// baseline applied to the whole, the minimums checked on suites every shard ran on its whole
 /// default vectors, the same reports written and the same exit status.
 fn merge(dirs: &[PathBuf], opts: &CommonOpts, require_all: bool) -> anyhow::Result<ExitCode> {
+    // Options that select or print cases belong to the shard runs; silently ignoring them here
+    // would give a merged verdict of something else than what was asked.
+    let run_only = [
+        ("--filter", opts.filter.is_some()),
+        ("--fork", !opts.forks.is_empty()),
+        ("--case", opts.case.is_some()),
+        ("--shard", opts.shard.is_some()),
+        ("--json", opts.json),
+        ("--trace", opts.trace),
+        ("--compare", opts.compare.is_some()),
+    ];
+    if let Some((name, _)) = run_only.iter().find(|(_, set)| *set) {
+        anyhow::bail!("{name} applies to the shard runs, not to `conformance merge`");
+    }
     let merged = report::merge::load(dirs)?;
     let minimums = (require_all && merged.iter().any(|m| m.whole_default_vectors))
         .then(|| minimums::Minimums::load(&opts.minimums))

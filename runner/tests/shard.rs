@@ -223,6 +223,12 @@ fn shards_that_do_not_fit_together_are_refused_naming_the_file() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("empty holds no suite report"), "{err}");
 
+    // A run-only option is refused rather than silently ignored.
+    let args = ["merge", s1.to_str().unwrap(), s2.to_str().unwrap(), s3.to_str().unwrap(), "--fork", "Cancun"];
+    let out = conformance(&args, &d.join("merged"), &d.join("none.json"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--fork applies to the shard runs"), "{}", stderr(&out));
+
     let unsharded = d.join("unsharded");
     conformance(&["state", &vectors], &unsharded, &d.join("none.json"));
     let (code, err) = merge(d, &[&s1, &s2, &unsharded]);
