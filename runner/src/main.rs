@@ -10,11 +10,14 @@
 mod archive;
 mod baseline;
 mod differential;
+mod durations;
 mod fetch;
 mod minimums;
 mod panics;
 mod progress;
 mod report;
+mod schedule;
+mod shard;
 mod suites;
 mod trace;
 mod vectors;
@@ -67,6 +70,8 @@ Examples:
   conformance state path/to/add11.json --fork Cancun --trace 2> trace.jsonl
                                                 EIP-3155 trace of the one selected case
   conformance state --case 'stExample/add11.json::add11::Cancun::d0:g0:v0' --trace --trace-out t.jsonl
+  conformance --shard 2/3 --report-dir shard-2   one of three CI jobs: its part of every suite
+  conformance merge shard-1 shard-2 shard-3      the three shards' reports and verdict as one run's
 
 Vectors: suite `state` reads the `ethereum-tests` submodule of the repository, else
 $ETHEREUM_TESTS_DIR (a checkout of ethereum/tests); suite `eest` reads $EEST_FIXTURES (an EEST
@@ -85,6 +90,13 @@ junit.xml (one test case per case), summary.md (tables, slowest cases, failures 
 index.html (a self-contained page with pass-rate bars and the failures).
 Output: a progress bar on a terminal, plain periodic lines otherwise; colour only on a terminal,
 and never when NO_COLOR is set.
+
+Sharding: --shard K/N runs part K of N of the selected cases, the same part on every machine,
+balanced by the committed expected durations (--durations, reports/durations.json; `conformance
+durations` regenerates it from a full run's reports; cases it does not list are spread by a hash of
+their id). Every run starts the cases expected to take longest first (listed seconds, then file
+size or gas limit). `conformance merge DIR...` joins the shards' report directories and applies
+--baseline (and --require-all's minimums) to the whole; see `conformance merge --help`.
 
 Baseline file: {\"entries\":[{\"suite\":\"state\",\"id\":\"<case id>\",\"reason\":\"...\"}]}
 Exit status: 0 all failures expected; 1 unexpected failure or stale baseline entry; 2 usage/setup error.
@@ -203,6 +215,38 @@ enum Command {
         #[arg(value_enum)]
         sets: Vec<fetch::Set>,
     },
+    /// Merge the report directories of the N shards of one run (`--shard K/N`, one directory
+    /// each, e.g. CI artifacts) into the reports of the whole in --report-dir: <suite>.json,
+    /// junit.xml, summary.md and index.html. The baseline (--baseline) is applied to the whole,
+    /// and with --require-all (or CI=true) the committed --minimums are checked when the shards
+    /// ran on whole default vectors, so the exit status is the one a single unsharded run gives.
+    #[command(after_help = "Example (three CI jobs, then one merge job):\n  \
+                            conformance --shard 1/3 --report-dir shard-1     (likewise 2/3 and 3/3)\n  \
+                            conformance merge shard-1 shard-2 shard-3 --report-dir reports\n\n\
+                            Exit status: 0 all failures expected; 1 an unexpected failure or a stale baseline \
+                            entry; 2 a shard missing, twice, of another N or of other suites, a case in two \
+                            shards, or too few cases for the minimums (each message names the file).")]
+    Merge {
+        /// The shards' report directories, one per shard, each holding their <suite>.json files.
+        #[arg(value_name = "DIR", required = true)]
+        dirs: Vec<PathBuf>,
+    },
+    /// Regenerate the committed case durations (reports/durations.json) that --shard balances by
+    /// and runs start the longest cases by: the cases of the reports in DIR... (a full run's, or
+    /// every shard's of one) that took at least --min-seconds.
+    #[command(after_help = "Example:\n  \
+                            conformance --report-dir /tmp/full && conformance durations /tmp/full --out reports/durations.json")]
+    Durations {
+        /// Report directories holding <suite>.json files.
+        #[arg(value_name = "DIR", required = true)]
+        dirs: Vec<PathBuf>,
+        /// The file to write.
+        #[arg(long, value_name = "FILE", default_value_os_t = default_report_dir().join("durations.json"))]
+        out: PathBuf,
+        /// List the cases that took at least this long, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 0.2)]
+        min_seconds: f64,
+    },
     #[command(about = differential::ABOUT)]
     Differential {
         #[command(subcommand)]
@@ -304,6 +348,20 @@ struct CommonOpts {
     #[arg(long, global = true)]
     offline: bool,
 
+    /// Run only shard K of N (1 <= K <= N), e.g. --shard 2/3: the selected cases of every suite
+    /// split in N parts of about equal expected time (by --durations), the same on every machine
+    /// and for any --threads. Each shard's reports hold only its cases; the --require-all minimum
+    /// counts are left to `conformance merge`, which joins the N report directories.
+    #[arg(long, value_name = "K/N", value_parser = shard::parse_shard, global = true, conflicts_with = "trace")]
+    shard: Option<shard::ShardSpec>,
+
+    /// The committed expected seconds of the slow cases (`conformance durations` writes it):
+    /// --shard balances by it, and every run starts the longest cases first. Cases it does not
+    /// list (all of them when the file is missing) are spread over the shards by a fixed hash of
+    /// their id, and ordered by a cheap predictor: their file's size, a state test's gas limit.
+    #[arg(long, value_name = "FILE", global = true, default_value_os_t = default_report_dir().join("durations.json"))]
+    durations: PathBuf,
+
     /// The committed minimum case count of each suite, checked by --require-all.
     #[arg(long, value_name = "FILE", global = true, default_value_os_t = default_report_dir().join("minimums.json"))]
     minimums: PathBuf,
@@ -370,16 +428,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("starting the thread pool: {e}"))?;
     panics::install_quiet_hook();
     let fetch = fetch::Options::new(opts.cache_dir.clone(), opts.offline, opts.quiet);
+    // `--require-all`, or any CI run.
+    let require_all = opts.require_all || std::env::var("CI").is_ok_and(|v| v == "true");
     let command = match cli.command {
         Some(Command::Differential { vm }) => return differential::run(vm, &opts.report_dir, opts.quiet),
         Some(Command::Fetch { sets }) => return fetch::run(&sets, &fetch).map(|()| ExitCode::SUCCESS),
+        Some(Command::Merge { dirs }) => return merge(&dirs, &opts, require_all),
+        Some(Command::Durations { dirs, out, min_seconds }) => {
+            let count = durations::regenerate(&dirs, &out, min_seconds)?;
+            eprintln!("{}: {count} cases of at least {min_seconds} s", out.display());
+            return Ok(ExitCode::SUCCESS);
+        }
         command => command,
     };
     // The suites' default vectors, fetched into the cache where missing (`defaults` below).
     let defaults = |suites: &[SuiteKind], ee, require_all| defaults(suites, ee, require_all, &fetch);
-
-    // `--require-all`, or any CI run.
-    let require_all = opts.require_all || std::env::var("CI").is_ok_and(|v| v == "true");
     // Resolve every suite's vectors before running anything, so a setup
     // error costs no time.
     let plan: Vec<Planned> = match command {
@@ -408,7 +471,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vec![Planned { suite: SuiteKind::Eravm, paths, defaults: false }]
         }
         Some(Command::Eravm { .. }) => defaults(&[SuiteKind::Eravm], opts.ee, require_all)?,
-        Some(Command::Differential { .. } | Command::Fetch { .. }) => unreachable!("run above"),
+        Some(
+            Command::Differential { .. } | Command::Fetch { .. } | Command::Merge { .. } | Command::Durations { .. },
+        ) => {
+            unreachable!("run above")
+        }
         // Every suite whose vectors are there; the others are named, with how to get them.
         None => defaults(&SuiteKind::ALL, opts.ee, require_all)?,
     };
@@ -420,12 +487,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             opts.ee.map_or(String::new(), |ee| format!("{ee:?}").to_lowercase())
         );
     }
-    // Counts are only comparable with the committed minimums on whole default vector sets.
+    // Counts are only comparable with the committed minimums on whole default vector sets (and
+    // a shard's only once merged: `conformance merge` checks them).
     let whole_selection = opts.filter.is_none() && opts.forks.is_empty() && opts.case.is_none();
-    let minimums = (require_all && whole_selection && plan.iter().any(|p| p.defaults))
+    let minimums = (require_all && whole_selection && opts.shard.is_none() && plan.iter().any(|p| p.defaults))
         .then(|| minimums::Minimums::load(&opts.minimums))
         .transpose()?;
     let mut baseline = Baseline::load(&opts.baseline)?;
+    let durations = Arc::new(durations::Durations::load(&opts.durations)?);
+    let partition = opts.shard.map(|spec| {
+        let selection =
+            shard::Selection { filter: opts.filter.as_ref(), forks: &opts.forks, case: opts.case.as_deref() };
+        Arc::new(shard::Partition::new(spec, &durations, &selection))
+    });
     let compare_with = opts.compare.as_deref().map(report::compare::OldReport::load).transpose()?;
     if let Some(old) = &compare_with {
         if !plan.iter().any(|p| p.suite.name() == old.suite) {
@@ -460,6 +534,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         #[cfg(not(feature = "reference-revm"))]
         reference: false,
         require_all,
+        durations,
+        shard: partition,
     };
 
     let mut failed = false;
@@ -467,6 +543,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut reports = Vec::new();
     for Planned { suite, paths, defaults } in plan {
         let mut report = suite.run(&paths, &run_opts)?;
+        report.shard = opts.shard.map(|s| report::ShardInfo {
+            index: s.index,
+            count: s.count,
+            whole_default_vectors: defaults && whole_selection,
+        });
         if let Some(min) = minimums.as_ref().filter(|_| defaults) {
             if let Err(e) = min.check(suite.name(), report.cases.len(), &opts.minimums) {
                 shrunk.push(e);
@@ -518,6 +599,60 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `conformance merge`: the shards' reports as one run's, judged as one run would be: the
+/// baseline applied to the whole, the minimums checked on suites every shard ran on its whole
+/// default vectors, the same reports written and the same exit status.
+fn merge(dirs: &[PathBuf], opts: &CommonOpts, require_all: bool) -> anyhow::Result<ExitCode> {
+    // Options that select or print cases belong to the shard runs; silently ignoring them here
+    // would give a merged verdict of something else than what was asked.
+    let run_only = [
+        ("--filter", opts.filter.is_some()),
+        ("--fork", !opts.forks.is_empty()),
+        ("--case", opts.case.is_some()),
+        ("--shard", opts.shard.is_some()),
+        ("--json", opts.json),
+        ("--trace", opts.trace),
+        ("--compare", opts.compare.is_some()),
+    ];
+    if let Some((name, _)) = run_only.iter().find(|(_, set)| *set) {
+        anyhow::bail!("{name} applies to the shard runs, not to `conformance merge`");
+    }
+    let merged = report::merge::load(dirs)?;
+    let minimums = (require_all && merged.iter().any(|m| m.whole_default_vectors))
+        .then(|| minimums::Minimums::load(&opts.minimums))
+        .transpose()?;
+    let mut baseline = Baseline::load(&opts.baseline)?;
+    check_report_dir(&opts.report_dir)?;
+    report::set_color(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
+    let (mut failed, mut shrunk, mut reports) = (false, Vec::new(), Vec::new());
+    for report::merge::MergedSuite { suite, mut report, whole_default_vectors } in merged {
+        if let Some(min) = minimums.as_ref().filter(|_| whole_default_vectors) {
+            if let Err(e) = min.check(suite.name(), report.cases.len(), &opts.minimums) {
+                shrunk.push(e);
+            }
+        }
+        if opts.update_baseline {
+            baseline.update_from(&report);
+            baseline.save(&opts.baseline)?;
+        }
+        baseline.apply(&mut report);
+        let path = report.write(&opts.report_dir)?;
+        report.print_summary(&path, opts.quiet);
+        failed |= !report.unexpected.is_empty() || !report.stale_baseline.is_empty();
+        reports.push(report);
+    }
+    let all: Vec<&report::SuiteReport> = reports.iter().collect();
+    report::write_run_reports(&opts.report_dir, &all)?;
+    if all.len() > 1 && !opts.quiet {
+        report::print_run_table(&all);
+    }
+    eprintln!("merged {} shards: index.html, summary.md and junit.xml in {}", dirs.len(), opts.report_dir.display());
+    for e in &shrunk {
+        eprintln!("error: {e}");
+    }
+    Ok(ExitCode::from(if !shrunk.is_empty() { 2 } else { u8::from(failed) }))
 }
 
 /// One suite to run and its vectors.

@@ -14,6 +14,10 @@
 //!            "expected_logs":"0x.."|null,"actual_logs":"0x.."|null,"duration_ms":F}, ...]}
 //! ```
 //!
+//! A shard's report (`--shard K/N`) also holds
+//! `"shard":{"index":K,"count":N,"whole_default_vectors":bool}` (the last: the suite ran on its
+//! whole default vectors, so `conformance merge` checks the merged count against the minimums).
+//!
 //! Cases are sorted by id, one per line. A file that could not be parsed is
 //! one failed case whose id is the file's path and whose `fork` is null; it
 //! counts in the totals but in no `by_fork` entry.
@@ -33,6 +37,7 @@ pub mod compare;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 
 /// Console tables list at most this many forks or groups; past it they list test folders.
 const MAX_TABLE_ROWS: usize = 40;
@@ -153,6 +158,18 @@ pub struct SuiteReport {
     pub stale_baseline: Vec<String>,
     /// What `CaseRecord::fork` groups cases by: "fork" (state tests) or "group" (others).
     pub group_label: &'static str,
+    /// Set when the run was one shard of several (`--shard`).
+    pub shard: Option<ShardInfo>,
+}
+
+/// Which shard a report is of, as its JSON records it for `conformance merge`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    pub index: usize,
+    pub count: usize,
+    /// The suite ran on its whole default vectors (no PATHS, --filter, --fork or --case), so the
+    /// merged count is comparable with the committed minimums.
+    pub whole_default_vectors: bool,
 }
 
 #[derive(Serialize)]
@@ -169,6 +186,8 @@ struct Header<'a> {
     by_fork: Option<BTreeMap<String, Counts>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     by_group: Option<BTreeMap<String, Counts>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<ShardInfo>,
 }
 
 impl SuiteReport {
@@ -234,6 +253,7 @@ impl SuiteReport {
                 wall_time_s: self.wall_time.as_secs_f64(),
                 by_fork: (self.group_label() == "fork").then(|| self.by_fork()),
                 by_group: (self.group_label() != "fork").then(|| self.by_fork()),
+                shard: self.shard,
             };
             // The header object without its closing brace, then the cases one per line.
             let header = serde_json::to_string(&header)?;

@@ -17,7 +17,6 @@ use std::time::Instant;
 
 use bootloader::{execute_transaction, Account, ExecutionLimits, Map, Transaction, WorldState};
 use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, Log, B256, U256};
-use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::panics;
@@ -332,14 +331,15 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
     let start = Instant::now();
     let files = super::json_files::vector_files(paths).map_err(|e| anyhow::anyhow!(e))?;
     opts.progress.begin("cross", files.len());
-    let cases: Vec<CaseRecord> = files
-        .par_iter()
-        .flat_map_iter(|(rel, path)| {
+    let cases: Vec<CaseRecord> = crate::schedule::longest_first(
+        &files,
+        |(rel, path)| crate::schedule::Expected::file(&opts.durations, rel, path),
+        |(rel, path)| {
             let records = run_file(rel, path, opts);
             opts.progress.file_done();
             records
-        })
-        .collect();
+        },
+    );
     opts.progress.finish();
     Ok(SuiteReport::new("cross", cases, start.elapsed()).with_group_label("file"))
 }

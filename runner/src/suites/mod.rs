@@ -35,7 +35,7 @@ pub fn read_vector_file<T: serde::de::DeserializeOwned>(
         .and_then(|text| serde_json::from_str::<T>(&text).map_err(|e| format!("{rel}: {e}")))
         .map_err(|e| {
             let id = format!("{rel}::file");
-            if opts.selects(&id) {
+            if opts.selects(&id) && opts.in_shard(&id) {
                 vec![crate::report::CaseRecord::new(id, Some(rel.to_string()), crate::report::Verdict::Fail, Some(e))]
             } else {
                 Vec::new()
@@ -64,6 +64,10 @@ pub struct RunOptions {
     /// `--require-all` (or CI=true): a case of a fork this build does not know fails instead of
     /// being skipped.
     pub require_all: bool,
+    /// The committed expected duration of each case: the longest start first (`schedule.rs`).
+    pub durations: Arc<crate::durations::Durations>,
+    /// `--shard K/N`: run only the cases of this shard (`shard.rs`).
+    pub shard: Option<Arc<crate::shard::Partition>>,
 }
 
 impl RunOptions {
@@ -73,14 +77,20 @@ impl RunOptions {
             && self.case.as_ref().is_none_or(|id| id.starts_with(&format!("{file_and_test}::")))
     }
 
-    /// Whether the case with this id passes `--case` (the filter and forks apply before).
+    /// Whether the case with this id passes `--case` and is in this run's shard (the filter and
+    /// forks apply before).
     pub fn selects_case(&self, id: &str) -> bool {
-        self.case.as_ref().is_none_or(|c| c == id)
+        self.case.as_ref().is_none_or(|c| c == id) && self.in_shard(id)
+    }
+
+    /// Whether this run's `--shard` (if any) holds the case (or the file error) with this id.
+    pub fn in_shard(&self, id: &str) -> bool {
+        self.shard.as_ref().is_none_or(|p| p.owns(id))
     }
 }
 
 /// The available suites.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SuiteKind {
     /// ethereum/tests `GeneralStateTests` through the bootloader and the EVM.
     State,
@@ -111,6 +121,16 @@ impl SuiteKind {
             SuiteKind::Wasm => "wasm",
             SuiteKind::Cross => "cross",
             SuiteKind::Eravm => "eravm",
+        }
+    }
+
+    /// What the suite's reports group cases by (its `SuiteReport::with_group_label`), for
+    /// reports rebuilt from JSON (`conformance merge`).
+    pub fn group_label(self) -> &'static str {
+        match self {
+            SuiteKind::State | SuiteKind::Eest => "fork",
+            SuiteKind::Wasm | SuiteKind::Riscv => "group",
+            SuiteKind::Cross | SuiteKind::Eravm => "file",
         }
     }
 

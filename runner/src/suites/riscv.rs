@@ -15,7 +15,6 @@ use std::time::Instant;
 use bootloader::{execute_transaction, Account, ExecutionLimits, Transaction, WorldState};
 use ee_api::{Address, BlockEnv, Bytecode, ExitStatus, Fork, U256};
 use ee_riscv::{machine_program_code, tohost_of, TestOutcome};
-use rayon::prelude::*;
 
 use crate::panics;
 use crate::report::{CaseRecord, SuiteReport, Verdict};
@@ -100,10 +99,12 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
     let start = Instant::now();
     let files = collect(paths)?;
     opts.progress.begin("riscv", files.len());
-    let cases: Vec<CaseRecord> = files
-        .par_iter()
-        .filter_map(|file| {
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name_of = |file: &PathBuf| file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let cases: Vec<CaseRecord> = crate::schedule::longest_first(
+        &files,
+        |file| crate::schedule::Expected::file(&opts.durations, &name_of(file), file),
+        |file| {
+            let name = name_of(file);
             let selected = opts.selects(&name) && opts.selects_case(&name);
             let record = selected.then(|| {
                 let token = opts.progress.case_started(&name);
@@ -113,8 +114,8 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
             });
             opts.progress.file_done();
             record
-        })
-        .collect();
+        },
+    );
     opts.progress.finish();
     Ok(SuiteReport::new("riscv", cases, start.elapsed()).with_group_label("group"))
 }

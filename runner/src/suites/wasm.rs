@@ -28,7 +28,6 @@ use bootloader::{execute_transaction_with, Account, ExecutionLimits, Transaction
 use ee_api::{Address, BlockEnv, ExitStatus, Fork, U256};
 use ee_wasm::session::{self, SpecFailure, SpecSession};
 use ee_wasm::Value;
-use rayon::prelude::*;
 use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
 use wast::{QuoteWat, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 
@@ -95,16 +94,20 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
     let start = Instant::now();
     let scripts = collect(paths)?;
     opts.progress.begin("wasm", scripts.len());
-    let cases: Vec<CaseRecord> = scripts
-        .par_iter()
-        .flat_map_iter(|script| {
+    let cases: Vec<CaseRecord> = crate::schedule::longest_first(
+        &scripts,
+        |script| crate::schedule::Expected {
+            secs: opts.durations.file_secs(&script.group),
+            predictor: script.text.as_ref().map_or(0, |t| t.len() as u64),
+        },
+        |script| {
             let token = opts.progress.case_started(&script.group);
             let records = run_script(script, opts);
             opts.progress.case_finished(token);
             opts.progress.file_done();
             records
-        })
-        .collect();
+        },
+    );
     opts.progress.finish();
     Ok(SuiteReport::new("wasm", cases, start.elapsed()).with_group_label("group"))
 }

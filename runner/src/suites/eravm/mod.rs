@@ -52,14 +52,15 @@ pub fn run(paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<SuiteReport> 
     let files = super::json_files::vector_files(paths).map_err(|e| anyhow::anyhow!(e))?;
     let shared = model::Shared::load().map_err(|e| anyhow::anyhow!("{e}"))?;
     opts.progress.begin(SUITE, files.len());
-    let cases: Vec<CaseRecord> = files
-        .par_iter()
-        .flat_map_iter(|(rel, path)| {
+    let cases: Vec<CaseRecord> = crate::schedule::longest_first(
+        &files,
+        |(rel, path)| crate::schedule::Expected::file(&opts.durations, rel, path),
+        |(rel, path)| {
             let records = run_file(rel, path, shared.as_ref(), opts);
             opts.progress.file_done();
             records
-        })
-        .collect();
+        },
+    );
     opts.progress.finish();
     Ok(SuiteReport::new(SUITE, cases, start.elapsed()).with_group_label("file"))
 }

@@ -22,13 +22,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
-use rayon::prelude::*;
-
 use crate::report::{CaseRecord, SuiteReport, Verdict};
+use crate::schedule;
 use crate::suites::RunOptions;
 use crate::trace::{JsonTracer, TraceOptions};
 use crate::vectors::{self, VectorFile};
+use anyhow::Context;
 
 /// The directory name of the state tests inside an ethereum/tests checkout.
 pub const VECTORS_DIR: &str = "GeneralStateTests";
@@ -57,17 +56,17 @@ impl Sources {
     /// in memory; `each` also gets the members that could not be read (and an archive that
     /// broke between members, named by the archive's file name) as an `Err`.
     fn map<T: Send>(&self, opts: &RunOptions, each: &(dyn Fn(&Vector, Bytes) -> Vec<T> + Sync)) -> Vec<T> {
-        let mut out: Vec<T> = self
-            .files
-            .par_iter()
-            .flat_map_iter(|f| {
+        let mut out: Vec<T> = schedule::longest_first(
+            &self.files,
+            |f| schedule::Expected::file(&opts.durations, &f.rel, &f.path),
+            |f| {
                 let bytes = match &f.unreachable {
                     Some(why) => Err(why.clone()),
                     None => std::fs::read(&f.path).map_err(|e| format!("cannot read: {e}")),
                 };
                 each(&Vector::file(f), bytes)
-            })
-            .collect();
+            },
+        );
         // A member's id prefix is its name, so --case rules out every other member unread.
         let wanted = |rel: &str| opts.case.as_ref().is_none_or(|id| id.starts_with(&format!("{rel}::")));
         let bound = 2 * rayon::current_num_threads();
@@ -128,7 +127,7 @@ pub fn run(suite: &str, paths: &[PathBuf], opts: &RunOptions) -> anyhow::Result<
 fn run_vector(vector: &Vector, bytes: Result<Vec<u8>, String>, opts: &RunOptions) -> Vec<CaseRecord> {
     let parsed = match vector.parse(bytes) {
         Ok(p) => p,
-        Err(error) if opts.selects(vector.rel) => {
+        Err(error) if opts.selects(vector.rel) && opts.in_shard(vector.rel) => {
             eprintln!("error: {}: {error}", vector.shown);
             return vec![CaseRecord::new(vector.rel.to_string(), None, Verdict::Fail, Some(error))];
         }
@@ -151,15 +150,24 @@ fn run_vector(vector: &Vector, bytes: Result<Vec<u8>, String>, opts: &RunOptions
         }
         let prepared = case::Prepared::new(test);
         let how = vector.checkout.as_deref().map(|root| case::Explain { ethereum_tests_root: root, test_name: name });
-        let records: Vec<CaseRecord> = specs
-            .par_iter()
-            .map(|spec| {
+        let records: Vec<CaseRecord> = schedule::longest_first(
+            &specs,
+            |spec| schedule::Expected {
+                secs: opts.durations.case_secs(&spec.id),
+                predictor: test
+                    .transaction
+                    .gas_limit
+                    .get(spec.entry.indexes.gas)
+                    .and_then(|g| g.to_u64().ok())
+                    .unwrap_or(0),
+            },
+            |spec| {
                 let token = opts.progress.case_started(&spec.id);
                 let r = case::run(test, &prepared, spec, opts, None, how.as_ref());
                 opts.progress.case_finished(token);
-                r
-            })
-            .collect();
+                [r]
+            },
+        );
         out.extend(records);
     }
     out
