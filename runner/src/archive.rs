@@ -146,6 +146,29 @@ pub fn for_each_item<T: Send>(
 }
 
 #[cfg(test)]
+/// A gzipped tar of `members`, for tests; with `commit`, first the pax global header GitHub's
+/// archives carry (`comment=<commit>`, 40 hex digits).
+pub(crate) fn test_tarball(members: &[(&str, &[u8])], commit: Option<&str>) -> Vec<u8> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+    if let Some(commit) = commit {
+        let comment = format!("52 comment={commit}\n");
+        let mut pax = tar::Header::new_ustar();
+        pax.set_entry_type(tar::EntryType::XGlobalHeader);
+        pax.set_size(comment.len() as u64);
+        pax.set_cksum();
+        tar.append_data(&mut pax, "pax_global_header", comment.as_bytes()).unwrap();
+    }
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, name, *data).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -163,16 +186,7 @@ mod tests {
 
     fn tarball(dir: &Path, members: &[(&str, &[u8])]) -> PathBuf {
         let path = dir.join("v.tar.gz");
-        let gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::fast());
-        let mut tar = tar::Builder::new(gz);
-        for (name, data) in members {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            tar.append_data(&mut h, name, *data).unwrap();
-        }
-        tar.into_inner().unwrap().finish().unwrap();
+        std::fs::write(&path, super::test_tarball(members, None)).unwrap();
         path
     }
 

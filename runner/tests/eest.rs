@@ -63,16 +63,8 @@ fn wrong_reason_eest() -> Value {
 }
 
 fn tarball(path: &Path, members: &[(&str, Vec<u8>)]) {
-    let gz = flate2::write::GzEncoder::new(std::fs::File::create(path).unwrap(), flate2::Compression::default());
-    let mut tar = tar::Builder::new(gz);
-    for (name, data) in members {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, name, data.as_slice()).unwrap();
-    }
-    tar.into_inner().unwrap().finish().unwrap();
+    let members: Vec<(&str, &[u8])> = members.iter().map(|(name, data)| (*name, data.as_slice())).collect();
+    std::fs::write(path, common::tarball(&members, None)).unwrap();
 }
 
 fn vector(name: &str, test: Value) -> Vec<u8> {

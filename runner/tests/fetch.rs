@@ -115,21 +115,7 @@ fn serve(mut stream: TcpStream, requests: &Mutex<Vec<String>>, routes: &Mutex<Ha
 
 /// A gzipped tar of `members`, with a GitHub-style pax global header naming a commit.
 fn tarball(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
-    let comment = b"52 comment=0123456789abcdef0123456789abcdef01234567\n";
-    let mut pax = tar::Header::new_ustar();
-    pax.set_entry_type(tar::EntryType::XGlobalHeader);
-    pax.set_size(comment.len() as u64);
-    pax.set_cksum();
-    tar.append_data(&mut pax, "pax_global_header", &comment[..]).unwrap();
-    for (name, data) in members {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, name, *data).unwrap();
-    }
-    tar.into_inner().unwrap().finish().unwrap()
+    common::tarball(members, Some("0123456789abcdef0123456789abcdef01234567"))
 }
 
 fn add11() -> Vec<u8> {

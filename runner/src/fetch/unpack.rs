@@ -132,22 +132,8 @@ mod tests {
     use super::*;
 
     fn tarball(path: &Path, members: &[(&str, &[u8])]) {
-        let gz = flate2::write::GzEncoder::new(std::fs::File::create(path).unwrap(), flate2::Compression::fast());
-        let mut tar = tar::Builder::new(gz);
-        let mut pax = tar::Header::new_ustar();
-        let comment = b"52 comment=faf33b471465d3c6cdc3d04fbd690895f78d33f2\n";
-        pax.set_entry_type(tar::EntryType::XGlobalHeader);
-        pax.set_size(comment.len() as u64);
-        pax.set_cksum();
-        tar.append_data(&mut pax, "pax_global_header", &comment[..]).unwrap();
-        for (name, data) in members {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            tar.append_data(&mut h, name, *data).unwrap();
-        }
-        tar.into_inner().unwrap().finish().unwrap();
+        let commit = Some("faf33b471465d3c6cdc3d04fbd690895f78d33f2");
+        std::fs::write(path, crate::archive::test_tarball(members, commit)).unwrap();
     }
 
     #[test]
