@@ -10,7 +10,7 @@ use ee_api::{
 };
 
 use crate::gas::{memory_cost, sstore_cost};
-use crate::tables::{op_name, OpTable, STACK_LIMIT};
+use crate::tables::{op_name, OpInfo, OpTable, STACK_LIMIT};
 use crate::MAX_INITCODE_SIZE;
 
 /// Code padded with STOPs (so PUSH data and running off the end need no bounds
@@ -42,8 +42,8 @@ impl Analysis {
 
 /// Memory beyond this is refused (OutOfGas) even when the gas would pay for it.
 const MEMORY_LIMIT: u64 = 1 << 34;
-/// Instructions between polls of [`Host::interrupted`].
-const INTERRUPT_MASK: u32 = 0xFFFF;
+/// Taken jumps between polls of [`Host::interrupted`].
+const INTERRUPT_JUMPS: u32 = 1024;
 
 const SIGN_BIT: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
 
@@ -124,6 +124,32 @@ fn u64_or_oog(v: U256) -> R<u64> {
         Err(HaltReason::OutOfGas)
     } else {
         Ok(l[0])
+    }
+}
+
+/// The offset of a `size`-byte memory access (MLOAD, MSTORE, MSTORE8) as a u64; out of gas
+/// when the range cannot be paid for.
+#[inline(always)]
+fn word_offset(offset: U256, size: u64) -> R<u64> {
+    let offset = u64_or_oog(offset)?;
+    if offset > MEMORY_LIMIT - size {
+        return Err(HaltReason::OutOfGas);
+    }
+    Ok(offset)
+}
+
+/// Why an instruction failed the table's stack check: an undefined opcode, else too few
+/// items, else too many (the order go-ethereum reports them in).
+#[cold]
+#[inline(never)]
+fn precheck_error(op: u8, info: OpInfo, len: usize) -> HaltReason {
+    if !info.valid() {
+        HaltReason::InvalidOpcode(op)
+    } else if len < info.min_stack as usize {
+        HaltReason::StackUnderflow
+    } else {
+        debug_assert!(len > info.max_stack());
+        HaltReason::StackOverflow
     }
 }
 
@@ -248,7 +274,6 @@ pub struct EvmFrame {
     return_data: Bytes,
     /// Memory region (offset, len) awaiting a callee's output.
     ret_region: (usize, usize),
-    steps: u32,
     caller: Address,
     address: Address,
     value: U256,
@@ -277,7 +302,6 @@ impl EvmFrame {
             lent: None,
             return_data: Arc::from(&[][..]),
             ret_region: (0, 0),
-            steps: 0,
             caller: params.caller,
             address: params.address,
             value: params.value,
@@ -333,6 +357,16 @@ impl EvmFrame {
         }
         self.memory.resize(end.div_ceil(32) as usize * 32, 0);
         Ok(())
+    }
+
+    /// The out-of-line part of MLOAD/MSTORE/MSTORE8: pays for and materializes the memory up
+    /// to `end`, given the loop's gas; returns the gas left.
+    #[cold]
+    #[inline(never)]
+    fn grow_memory(&mut self, gas: u64, end: u64) -> R<u64> {
+        self.gas = gas;
+        self.materialize(end)?;
+        Ok(self.gas)
     }
 
     /// Charges for growing the memory to `end` bytes (rounded up to words).
@@ -443,45 +477,109 @@ impl EvmFrame {
         p.stack.extend_from_slice(&self.stack.data[..self.stack.len]);
     }
 
+    /// The dispatch loop. Its state lives in locals (registers): the gas, the stack length and
+    /// a pointer to the stack's bottom. Instructions that need more than that go through
+    /// [`Self::slow_op`], with the locals written back before (`sync_out!`) and read again
+    /// after (`sync_in!`).
+    ///
+    /// Safety of the unchecked stack and code accesses: the stack buffer holds `STACK_LIMIT`
+    /// words, and every instruction runs only after the table's check that the stack length
+    /// lies in `min_stack ..= min_stack + stack_range` (no underflow of the items it reads, no
+    /// push beyond `STACK_LIMIT`); `pc` always points into the padded code, which ends with 33
+    /// STOPs after the last byte (a PUSH's data read stays inside, a jump lands only on a
+    /// JUMPDEST, running off the end reaches a STOP).
     fn interpret<const TRACE: bool>(&mut self, host: &mut dyn Host) -> R<Exit> {
         let analysis = self.analysis.clone();
         let code: &[u8] = &analysis.padded;
         let jumpdests: &[bool] = &analysis.jumpdests;
         let table = self.table;
         let mut pc = self.pc;
+        let mut gas = self.gas;
+        let mut len = self.stack.len;
+        let mut stack_base: *mut U256 = self.stack.data.as_mut_ptr();
+        debug_assert_eq!(self.stack.data.len(), STACK_LIMIT);
+        // Taken jumps since this entry: the host is polled every `INTERRUPT_JUMPS` of them
+        // (every loop passes through a jump; straight-line code is bounded by the code size).
+        let mut jumps: u32 = 0;
 
-        macro_rules! pop {
-            () => {
-                self.stack.pop()
+        macro_rules! sync_out {
+            () => {{
+                self.gas = gas;
+                self.stack.len = len;
+            }};
+        }
+        macro_rules! sync_in {
+            () => {{
+                gas = self.gas;
+                len = self.stack.len;
+                stack_base = self.stack.data.as_mut_ptr();
+            }};
+        }
+        // Ends the run with a halt; a traced run first writes the state back, so the tracer
+        // reports the instruction's cost up to the failure.
+        macro_rules! fail {
+            ($e:expr) => {{
+                if TRACE {
+                    sync_out!();
+                }
+                return Err($e);
+            }};
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => fail!(e),
+                }
             };
+        }
+        macro_rules! charge {
+            ($amount:expr) => {{
+                let amount: u64 = $amount;
+                if gas < amount {
+                    fail!(HaltReason::OutOfGas);
+                }
+                gas -= amount;
+            }};
+        }
+        macro_rules! slot {
+            ($i:expr) => {
+                // SAFETY: see the function's doc comment.
+                unsafe { &mut *stack_base.add($i) }
+            };
+        }
+        macro_rules! pop {
+            () => {{
+                len -= 1;
+                *slot!(len)
+            }};
         }
         macro_rules! push {
             ($v:expr) => {{
                 let v = $v;
-                self.stack.push(v)
+                *slot!(len) = v;
+                len += 1;
             }};
+        }
+        macro_rules! top {
+            () => {
+                slot!(len - 1)
+            };
         }
         macro_rules! binop {
             (|$a:ident, $b:ident| $e:expr) => {{
                 let $a = pop!();
-                let top = self.stack.top();
+                let top = top!();
                 let $b = *top;
                 *top = $e;
             }};
         }
         macro_rules! unop {
             (|$a:ident| $e:expr) => {{
-                let top = self.stack.top();
+                let top = top!();
                 let $a = *top;
                 *top = $e;
             }};
-        }
-        macro_rules! static_guard {
-            () => {
-                if self.is_static {
-                    return Err(HaltReason::StaticStateChange);
-                }
-            };
         }
         macro_rules! jump {
             ($dest:expr) => {{
@@ -489,36 +587,34 @@ impl EvmFrame {
                 if dest < jumpdests.len() as u64 && jumpdests[dest as usize] {
                     pc = dest as usize;
                 } else {
-                    return Err(HaltReason::InvalidJump);
+                    fail!(HaltReason::InvalidJump);
+                }
+                jumps = jumps.wrapping_add(1);
+                if jumps % INTERRUPT_JUMPS == 0 && host.interrupted() {
+                    fail!(HaltReason::Interrupted);
                 }
             }};
         }
 
         loop {
+            // SAFETY: see the function's doc comment.
+            let op = unsafe { *code.get_unchecked(pc) };
             if TRACE {
-                self.trace_begin(host, pc, code[pc]);
+                sync_out!();
+                self.trace_begin(host, pc, op);
             }
-            self.steps = self.steps.wrapping_add(1);
-            if self.steps & INTERRUPT_MASK == 0 && host.interrupted() {
-                return Err(HaltReason::Interrupted);
-            }
-            let op = code[pc];
             let info = table[op as usize];
-            if !info.valid {
-                return Err(HaltReason::InvalidOpcode(op));
+            if len.wrapping_sub(info.min_stack as usize) > info.stack_range as usize {
+                fail!(precheck_error(op, info, len));
             }
-            let len = self.stack.len;
-            if len < info.min_stack as usize {
-                return Err(HaltReason::StackUnderflow);
-            }
-            if len > info.max_stack as usize {
-                return Err(HaltReason::StackOverflow);
-            }
-            self.charge(info.gas as u64)?;
+            charge!(info.gas as u64);
             pc += 1;
 
             match op {
-                0x00 => return Ok(Exit::Done(ExitStatus::Success, Arc::from(&[][..]))),
+                0x00 => {
+                    sync_out!();
+                    return Ok(Exit::Done(ExitStatus::Success, Arc::from(&[][..])));
+                }
                 0x01 => binop!(|a, b| a.wrapping_add(b)),
                 0x02 => binop!(|a, b| a.wrapping_mul(b)),
                 0x03 => binop!(|a, b| a.wrapping_sub(b)),
@@ -537,11 +633,11 @@ impl EvmFrame {
                     unop!(|m| a.mul_mod(b, m));
                 }
                 0x0a => {
-                    let base = pop!();
-                    let exp = *self.stack.top();
+                    let b = pop!();
+                    let exp = *top!();
                     let per_byte = if self.fork >= Fork::SpuriousDragon { 50 } else { 10 };
-                    self.charge(per_byte * exp.byte_len() as u64)?;
-                    *self.stack.top() = base.wrapping_pow(exp);
+                    charge!(per_byte * exp.byte_len() as u64);
+                    *top!() = b.wrapping_pow(exp);
                 }
                 0x0b => binop!(|b, x| signextend(b, x)),
                 0x10 => binop!(|a, b| bool_word(a < b)),
@@ -590,153 +686,38 @@ impl EvmFrame {
                 }),
                 // EIP-7939: 256 for zero.
                 0x1e => unop!(|x| U256::from(x.leading_zeros())),
-                0x20 => {
-                    let offset = pop!();
-                    let size = *self.stack.top();
-                    let (off, n) = self.mem_range(offset, size)?;
-                    self.charge(6 * words(n))?;
-                    let hash = if n == 0 { ee_api::keccak_empty() } else { B256::keccak(&self.memory[off..off + n]) };
-                    *self.stack.top() = hash.to_word();
-                }
-                0x30 => push!(self.address.to_word()),
-                0x31 => {
-                    let addr = Address::from_word(*self.stack.top());
-                    self.access_account(host, addr)?;
-                    *self.stack.top() = host.balance(addr);
-                }
-                0x32 => push!(host.tx().origin.to_word()),
-                0x33 => push!(self.caller.to_word()),
-                0x34 => push!(self.value),
                 0x35 => {
-                    let off = sat_u64(*self.stack.top());
+                    let off = sat_u64(*top!());
                     let mut buf = [0u8; 32];
                     copy_padded(&mut buf, self.input.stored(), off);
-                    *self.stack.top() = U256::from_be_bytes(buf);
+                    *top!() = U256::from_be_bytes(buf);
                 }
-                0x36 => push!(U256::from(self.input.len())),
-                0x37 | 0x39 => {
-                    let dst = pop!();
-                    let src = sat_u64(pop!());
-                    let size = pop!();
-                    let (off, n) = self.mem_range(dst, size)?;
-                    self.charge(3 * words(n))?;
-                    if n > 0 {
-                        let source: &[u8] = if op == 0x37 { self.input.stored() } else { &self.code.bytes };
-                        copy_padded(&mut self.memory[off..off + n], source, src);
-                    }
-                }
-                0x38 => push!(U256::from(self.code.bytes.len())),
-                0x3a => push!(host.tx().gas_price),
-                0x3b => {
-                    let addr = Address::from_word(*self.stack.top());
-                    self.access_account(host, addr)?;
-                    *self.stack.top() = U256::from(host.code(addr).bytes.len());
-                }
-                0x3c => {
-                    let addr = Address::from_word(pop!());
-                    let dst = pop!();
-                    let src = sat_u64(pop!());
-                    let size = pop!();
-                    let (off, n) = self.mem_range(dst, size)?;
-                    self.charge(3 * words(n))?;
-                    self.access_account(host, addr)?;
-                    if n > 0 {
-                        let ext = host.code(addr);
-                        copy_padded(&mut self.memory[off..off + n], &ext.bytes, src);
-                    }
-                }
-                0x3d => push!(U256::from(self.return_data.len())),
-                0x3e => {
-                    let dst = pop!();
-                    let src = pop!();
-                    let size = pop!();
-                    match src.checked_add(size) {
-                        Some(end) if end <= U256::from(self.return_data.len()) => {}
-                        _ => return Err(HaltReason::ReturnDataOutOfBounds),
-                    }
-                    let (off, n) = self.mem_range(dst, size)?;
-                    self.charge(3 * words(n))?;
-                    if n > 0 {
-                        let s = sat_u64(src) as usize;
-                        self.memory[off..off + n].copy_from_slice(&self.return_data[s..s + n]);
-                    }
-                }
-                0x3f => {
-                    let addr = Address::from_word(*self.stack.top());
-                    self.access_account(host, addr)?;
-                    *self.stack.top() =
-                        if host.is_empty_account(addr) { U256::ZERO } else { host.code(addr).hash().to_word() };
-                }
-                0x40 => {
-                    let n = *self.stack.top();
-                    *self.stack.top() = host.block_hash(n).to_word();
-                }
-                0x41 => push!(host.block().coinbase.to_word()),
-                0x42 => push!(host.block().timestamp),
-                0x43 => push!(host.block().number),
-                0x44 => {
-                    let block = host.block();
-                    let v = match block.prevrandao {
-                        Some(r) if self.fork >= Fork::Paris => r.to_word(),
-                        _ => block.difficulty,
-                    };
-                    push!(v)
-                }
-                0x45 => push!(host.block().gas_limit),
-                0x46 => push!(host.block().chain_id),
-                0x47 => push!(host.balance(self.address)),
-                0x48 => push!(host.block().base_fee),
-                0x49 => {
-                    let i = sat_u64(*self.stack.top());
-                    let hashes = &host.tx().blob_hashes;
-                    *self.stack.top() = if i < hashes.len() as u64 { hashes[i as usize].to_word() } else { U256::ZERO };
-                }
-                0x4a => push!(host.block().blob_base_fee),
-                0x50 => {
-                    pop!();
-                }
+                0x50 => len -= 1,
                 0x51 => {
-                    let offset = *self.stack.top();
-                    let (off, _) = self.mem_range(offset, U256::from(32u8))?;
-                    *self.stack.top() = U256::from_be_slice(&self.memory[off..off + 32]);
+                    let off = tri!(word_offset(*top!(), 32));
+                    if off + 32 > self.memory.len() as u64 {
+                        gas = tri!(self.grow_memory(gas, off + 32));
+                    }
+                    let off = off as usize;
+                    let word: [u8; 32] = self.memory[off..off + 32].try_into().expect("32 bytes");
+                    *top!() = U256::from_be_bytes(word);
                 }
                 0x52 => {
-                    let offset = pop!();
+                    let off = tri!(word_offset(pop!(), 32));
                     let v = pop!();
-                    let (off, _) = self.mem_range(offset, U256::from(32u8))?;
+                    if off + 32 > self.memory.len() as u64 {
+                        gas = tri!(self.grow_memory(gas, off + 32));
+                    }
+                    let off = off as usize;
                     self.memory[off..off + 32].copy_from_slice(&v.to_be_bytes::<32>());
                 }
                 0x53 => {
-                    let offset = pop!();
+                    let off = tri!(word_offset(pop!(), 1));
                     let v = pop!();
-                    let (off, _) = self.mem_range(offset, U256::from(1u8))?;
-                    self.memory[off] = v.as_limbs()[0] as u8;
-                }
-                0x54 => {
-                    let key = *self.stack.top();
-                    if self.fork >= Fork::Berlin && host.warm_slot(self.address, key) {
-                        self.charge(2000)?;
+                    if off + 1 > self.memory.len() as u64 {
+                        gas = tri!(self.grow_memory(gas, off + 1));
                     }
-                    *self.stack.top() = host.sload(self.address, key);
-                }
-                0x55 => {
-                    static_guard!();
-                    let key = pop!();
-                    let new = pop!();
-                    if self.fork >= Fork::Istanbul && self.gas <= 2300 {
-                        return Err(HaltReason::OutOfGas);
-                    }
-                    let mut cost = 0;
-                    if self.fork >= Fork::Berlin && host.warm_slot(self.address, key) {
-                        cost += 2100;
-                    }
-                    // Writing before charging is fine: a halt rolls the frame's writes back.
-                    let slot = host.sstore(self.address, key, new);
-                    let (gas, refund) = sstore_cost(self.fork, slot.original, slot.present, new);
-                    self.charge(cost + gas)?;
-                    if refund != 0 {
-                        host.add_refund(refund);
-                    }
+                    self.memory[off as usize] = v.as_limbs()[0] as u8;
                 }
                 0x56 => {
                     let dest = pop!();
@@ -751,29 +732,8 @@ impl EvmFrame {
                 }
                 0x58 => push!(U256::from(pc - 1)),
                 0x59 => push!(U256::from(self.mem_len)),
-                0x5a => push!(U256::from(self.gas)),
+                0x5a => push!(U256::from(gas)),
                 0x5b => {}
-                0x5c => {
-                    let key = *self.stack.top();
-                    *self.stack.top() = host.tload(self.address, key);
-                }
-                0x5d => {
-                    static_guard!();
-                    let key = pop!();
-                    let v = pop!();
-                    host.tstore(self.address, key, v);
-                }
-                0x5e => {
-                    let dst = pop!();
-                    let src = pop!();
-                    let size = pop!();
-                    let (d, n) = self.mem_range(dst, size)?;
-                    let (s, _) = self.mem_range(src, size)?;
-                    self.charge(3 * words(n))?;
-                    if n > 0 {
-                        self.memory.copy_within(s..s + n, d);
-                    }
-                }
                 0x5f => push!(U256::ZERO),
                 0x60 => {
                     push!(U256::from(code[pc]));
@@ -795,95 +755,275 @@ impl EvmFrame {
                 }
                 0x80..=0x8f => {
                     let n = (op - 0x7f) as usize;
-                    let v = self.stack.data[self.stack.len - n];
+                    let v = *slot!(len - n);
                     push!(v);
                 }
                 0x90..=0x9f => {
                     let n = (op - 0x8f) as usize;
-                    let top = self.stack.len - 1;
-                    self.stack.data.swap(top, top - n);
+                    // SAFETY: see the function's doc comment (`len > n`, so both slots are live).
+                    unsafe { std::ptr::swap(stack_base.add(len - 1), stack_base.add(len - 1 - n)) };
                 }
-                0xa0..=0xa4 => {
-                    static_guard!();
-                    let n = (op - 0xa0) as usize;
-                    let offset = pop!();
-                    let size = pop!();
-                    let (off, len) = self.mem_range(offset, size)?;
-                    self.charge(8 * len as u64)?;
-                    let topics = (0..n).map(|_| B256::from_word(pop!())).collect();
-                    let data: Bytes = Arc::from(&self.memory[off..off + len]);
-                    host.log(Log { address: self.address, topics, data });
-                }
-                0xf0 | 0xf5 => {
-                    static_guard!();
-                    let value = pop!();
-                    let offset = pop!();
-                    let size = pop!();
-                    let salt = if op == 0xf5 { Some(B256::from_word(pop!())) } else { None };
-                    let (off, n) = self.mem_range(offset, size)?;
-                    if self.fork >= Fork::Shanghai {
-                        if n > MAX_INITCODE_SIZE {
-                            return Err(HaltReason::InitCodeSizeLimit);
-                        }
-                        self.charge(2 * words(n))?;
+                _ => {
+                    sync_out!();
+                    if let Some(exit) = self.slow_op(host, op, pc)? {
+                        return Ok(exit);
                     }
-                    if salt.is_some() {
-                        self.charge(6 * words(n))?;
-                    }
-                    let child = if self.fork >= Fork::Tangerine { self.gas - self.gas / 64 } else { self.gas };
-                    self.gas -= child;
-                    let init_code: Bytes = Arc::from(&self.memory[off..off + n]);
-                    let scheme = match salt {
-                        Some(salt) => CreateScheme::Create2 { salt },
-                        None => CreateScheme::Create,
-                    };
-                    self.pc = pc;
-                    return Ok(Exit::Deploy(DeploymentRequest {
-                        deployer: self.address,
-                        value,
-                        init_code,
-                        scheme,
-                        gas: child,
-                    }));
+                    sync_in!();
                 }
-                0xf1 | 0xf2 | 0xf4 | 0xfa => {
-                    let req = self.call(host, op)?;
-                    self.pc = pc;
-                    return Ok(Exit::Call(req));
-                }
-                0xf3 | 0xfd => {
-                    let offset = pop!();
-                    let size = pop!();
-                    let (off, n) = self.mem_range(offset, size)?;
-                    let output: Bytes = Arc::from(&self.memory[off..off + n]);
-                    let status = if op == 0xf3 { ExitStatus::Success } else { ExitStatus::Revert };
-                    return Ok(Exit::Done(status, output));
-                }
-                0xff => {
-                    static_guard!();
-                    let beneficiary = Address::from_word(pop!());
-                    if self.fork >= Fork::Berlin && host.warm_account(beneficiary) {
-                        self.charge(2600)?;
-                    }
-                    let new_account = if self.fork >= Fork::SpuriousDragon {
-                        host.is_empty_account(beneficiary) && !host.balance(self.address).is_zero()
-                    } else if self.fork >= Fork::Tangerine {
-                        !host.account_exists(beneficiary)
-                    } else {
-                        false
-                    };
-                    if new_account {
-                        self.charge(25000)?;
-                    }
-                    let already = host.selfdestruct(self.address, beneficiary);
-                    if !already && self.fork < Fork::London {
-                        host.add_refund(24000);
-                    }
-                    return Ok(Exit::Done(ExitStatus::Success, Arc::from(&[][..])));
-                }
-                _ => return Err(HaltReason::InvalidOpcode(op)),
             }
         }
+    }
+
+    /// Instructions that reach the host, copy memory or end the run: out of the hot loop, so
+    /// that the loop stays small and keeps its state in registers. The caller has charged
+    /// the static gas and synchronized `self.gas` and the stack; `pc` points past `op`.
+    /// `None`: go on with the next instruction.
+    #[inline(never)]
+    fn slow_op(&mut self, host: &mut dyn Host, op: u8, pc: usize) -> R<Option<Exit>> {
+        macro_rules! pop {
+            () => {
+                self.stack.pop()
+            };
+        }
+        macro_rules! push {
+            ($v:expr) => {{
+                let v = $v;
+                self.stack.push(v)
+            }};
+        }
+        macro_rules! static_guard {
+            () => {
+                if self.is_static {
+                    return Err(HaltReason::StaticStateChange);
+                }
+            };
+        }
+
+        match op {
+            0x20 => {
+                let offset = pop!();
+                let size = *self.stack.top();
+                let (off, n) = self.mem_range(offset, size)?;
+                self.charge(6 * words(n))?;
+                let hash = if n == 0 { ee_api::keccak_empty() } else { B256::keccak(&self.memory[off..off + n]) };
+                *self.stack.top() = hash.to_word();
+            }
+            0x30 => push!(self.address.to_word()),
+            0x31 => {
+                let addr = Address::from_word(*self.stack.top());
+                self.access_account(host, addr)?;
+                *self.stack.top() = host.balance(addr);
+            }
+            0x32 => push!(host.tx().origin.to_word()),
+            0x33 => push!(self.caller.to_word()),
+            0x34 => push!(self.value),
+            0x36 => push!(U256::from(self.input.len())),
+            0x37 | 0x39 => {
+                let dst = pop!();
+                let src = sat_u64(pop!());
+                let size = pop!();
+                let (off, n) = self.mem_range(dst, size)?;
+                self.charge(3 * words(n))?;
+                if n > 0 {
+                    let source: &[u8] = if op == 0x37 { self.input.stored() } else { &self.code.bytes };
+                    copy_padded(&mut self.memory[off..off + n], source, src);
+                }
+            }
+            0x38 => push!(U256::from(self.code.bytes.len())),
+            0x3a => push!(host.tx().gas_price),
+            0x3b => {
+                let addr = Address::from_word(*self.stack.top());
+                self.access_account(host, addr)?;
+                *self.stack.top() = U256::from(host.code(addr).bytes.len());
+            }
+            0x3c => {
+                let addr = Address::from_word(pop!());
+                let dst = pop!();
+                let src = sat_u64(pop!());
+                let size = pop!();
+                let (off, n) = self.mem_range(dst, size)?;
+                self.charge(3 * words(n))?;
+                self.access_account(host, addr)?;
+                if n > 0 {
+                    let ext = host.code(addr);
+                    copy_padded(&mut self.memory[off..off + n], &ext.bytes, src);
+                }
+            }
+            0x3d => push!(U256::from(self.return_data.len())),
+            0x3e => {
+                let dst = pop!();
+                let src = pop!();
+                let size = pop!();
+                match src.checked_add(size) {
+                    Some(end) if end <= U256::from(self.return_data.len()) => {}
+                    _ => return Err(HaltReason::ReturnDataOutOfBounds),
+                }
+                let (off, n) = self.mem_range(dst, size)?;
+                self.charge(3 * words(n))?;
+                if n > 0 {
+                    let s = sat_u64(src) as usize;
+                    self.memory[off..off + n].copy_from_slice(&self.return_data[s..s + n]);
+                }
+            }
+            0x3f => {
+                let addr = Address::from_word(*self.stack.top());
+                self.access_account(host, addr)?;
+                *self.stack.top() =
+                    if host.is_empty_account(addr) { U256::ZERO } else { host.code(addr).hash().to_word() };
+            }
+            0x40 => {
+                let n = *self.stack.top();
+                *self.stack.top() = host.block_hash(n).to_word();
+            }
+            0x41 => push!(host.block().coinbase.to_word()),
+            0x42 => push!(host.block().timestamp),
+            0x43 => push!(host.block().number),
+            0x44 => {
+                let block = host.block();
+                let v = match block.prevrandao {
+                    Some(r) if self.fork >= Fork::Paris => r.to_word(),
+                    _ => block.difficulty,
+                };
+                push!(v)
+            }
+            0x45 => push!(host.block().gas_limit),
+            0x46 => push!(host.block().chain_id),
+            0x47 => push!(host.balance(self.address)),
+            0x48 => push!(host.block().base_fee),
+            0x49 => {
+                let i = sat_u64(*self.stack.top());
+                let hashes = &host.tx().blob_hashes;
+                *self.stack.top() = if i < hashes.len() as u64 { hashes[i as usize].to_word() } else { U256::ZERO };
+            }
+            0x4a => push!(host.block().blob_base_fee),
+            0x54 => {
+                let key = *self.stack.top();
+                if self.fork >= Fork::Berlin && host.warm_slot(self.address, key) {
+                    self.charge(2000)?;
+                }
+                *self.stack.top() = host.sload(self.address, key);
+            }
+            0x55 => {
+                static_guard!();
+                let key = pop!();
+                let new = pop!();
+                if self.fork >= Fork::Istanbul && self.gas <= 2300 {
+                    return Err(HaltReason::OutOfGas);
+                }
+                let mut cost = 0;
+                if self.fork >= Fork::Berlin && host.warm_slot(self.address, key) {
+                    cost += 2100;
+                }
+                // Writing before charging is fine: a halt rolls the frame's writes back.
+                let slot = host.sstore(self.address, key, new);
+                let (gas, refund) = sstore_cost(self.fork, slot.original, slot.present, new);
+                self.charge(cost + gas)?;
+                if refund != 0 {
+                    host.add_refund(refund);
+                }
+            }
+            0x5c => {
+                let key = *self.stack.top();
+                *self.stack.top() = host.tload(self.address, key);
+            }
+            0x5d => {
+                static_guard!();
+                let key = pop!();
+                let v = pop!();
+                host.tstore(self.address, key, v);
+            }
+            0x5e => {
+                let dst = pop!();
+                let src = pop!();
+                let size = pop!();
+                let (d, n) = self.mem_range(dst, size)?;
+                let (s, _) = self.mem_range(src, size)?;
+                self.charge(3 * words(n))?;
+                if n > 0 {
+                    self.memory.copy_within(s..s + n, d);
+                }
+            }
+            0xa0..=0xa4 => {
+                static_guard!();
+                let n = (op - 0xa0) as usize;
+                let offset = pop!();
+                let size = pop!();
+                let (off, len) = self.mem_range(offset, size)?;
+                self.charge(8 * len as u64)?;
+                let topics = (0..n).map(|_| B256::from_word(pop!())).collect();
+                let data: Bytes = Arc::from(&self.memory[off..off + len]);
+                host.log(Log { address: self.address, topics, data });
+            }
+            0xf0 | 0xf5 => {
+                static_guard!();
+                let value = pop!();
+                let offset = pop!();
+                let size = pop!();
+                let salt = if op == 0xf5 { Some(B256::from_word(pop!())) } else { None };
+                let (off, n) = self.mem_range(offset, size)?;
+                if self.fork >= Fork::Shanghai {
+                    if n > MAX_INITCODE_SIZE {
+                        return Err(HaltReason::InitCodeSizeLimit);
+                    }
+                    self.charge(2 * words(n))?;
+                }
+                if salt.is_some() {
+                    self.charge(6 * words(n))?;
+                }
+                let child = if self.fork >= Fork::Tangerine { self.gas - self.gas / 64 } else { self.gas };
+                self.gas -= child;
+                let init_code: Bytes = Arc::from(&self.memory[off..off + n]);
+                let scheme = match salt {
+                    Some(salt) => CreateScheme::Create2 { salt },
+                    None => CreateScheme::Create,
+                };
+                self.pc = pc;
+                return Ok(Some(Exit::Deploy(DeploymentRequest {
+                    deployer: self.address,
+                    value,
+                    init_code,
+                    scheme,
+                    gas: child,
+                })));
+            }
+            0xf1 | 0xf2 | 0xf4 | 0xfa => {
+                let req = self.call(host, op)?;
+                self.pc = pc;
+                return Ok(Some(Exit::Call(req)));
+            }
+            0xf3 | 0xfd => {
+                let offset = pop!();
+                let size = pop!();
+                let (off, n) = self.mem_range(offset, size)?;
+                let output: Bytes = Arc::from(&self.memory[off..off + n]);
+                let status = if op == 0xf3 { ExitStatus::Success } else { ExitStatus::Revert };
+                return Ok(Some(Exit::Done(status, output)));
+            }
+            0xff => {
+                static_guard!();
+                let beneficiary = Address::from_word(pop!());
+                if self.fork >= Fork::Berlin && host.warm_account(beneficiary) {
+                    self.charge(2600)?;
+                }
+                let new_account = if self.fork >= Fork::SpuriousDragon {
+                    host.is_empty_account(beneficiary) && !host.balance(self.address).is_zero()
+                } else if self.fork >= Fork::Tangerine {
+                    !host.account_exists(beneficiary)
+                } else {
+                    false
+                };
+                if new_account {
+                    self.charge(25000)?;
+                }
+                let already = host.selfdestruct(self.address, beneficiary);
+                if !already && self.fork < Fork::London {
+                    host.add_refund(24000);
+                }
+                return Ok(Some(Exit::Done(ExitStatus::Success, Arc::from(&[][..]))));
+            }
+            _ => return Err(HaltReason::InvalidOpcode(op)),
+        }
+        Ok(None)
     }
 
     /// Prices a CALL-family instruction and builds the request (EIP-150/2929 rules).

@@ -11,22 +11,36 @@ pub(crate) const STACK_LIMIT: usize = 1024;
 pub(crate) struct OpInfo {
     /// Gas charged before the instruction runs (dynamic parts are charged by the handler).
     pub gas: u32,
-    /// Stack items the instruction needs.
+    /// Stack items the instruction needs; `u16::MAX` for an undefined opcode, so that the
+    /// one stack check below also rejects it.
     pub min_stack: u16,
+    /// Stack lengths `min_stack ..= min_stack + stack_range` are the ones at which the
+    /// instruction neither underflows nor overflows: the loop tests both with one unsigned
+    /// comparison, `len - min_stack > stack_range` (wrapping).
+    pub stack_range: u16,
+}
+
+impl OpInfo {
+    /// Whether some fork's instruction set defines this byte (at this table's fork).
+    pub fn valid(&self) -> bool {
+        self.min_stack != u16::MAX
+    }
+
     /// Largest stack length at which the instruction cannot overflow.
-    pub max_stack: u16,
-    pub valid: bool,
+    pub fn max_stack(&self) -> usize {
+        self.min_stack as usize + self.stack_range as usize
+    }
 }
 
 pub(crate) type OpTable = [OpInfo; 256];
 
-const INVALID: OpInfo = OpInfo { gas: 0, min_stack: 0, max_stack: 0, valid: false };
+const INVALID: OpInfo = OpInfo { gas: 0, min_stack: u16::MAX, stack_range: 0 };
 
 fn build(fork: Fork) -> OpTable {
     let mut t = [INVALID; 256];
     let mut set = |op: u8, gas: u32, inputs: u16, outputs: u16| {
         let max = STACK_LIMIT as u16 + inputs - outputs;
-        t[op as usize] = OpInfo { gas, min_stack: inputs, max_stack: max, valid: true };
+        t[op as usize] = OpInfo { gas, min_stack: inputs, stack_range: max - inputs };
     };
     let at = |f: Fork| fork >= f;
     let tangerine = at(Fork::Tangerine);
