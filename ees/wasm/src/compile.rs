@@ -254,6 +254,11 @@ struct Label {
     else_patch: Option<usize>,
     /// The block was entered in unreachable code: nothing inside is emitted.
     dead: bool,
+    /// The rest of this block (of its current arm, for an `if`) cannot run: it follows
+    /// the end of an inner block that nothing leaves (neither falling through nor
+    /// branching to it). The validator still sees it as reachable; nothing is emitted
+    /// or charged until the `else` or the `end`.
+    unreached: bool,
 }
 
 struct Translator<'a> {
@@ -513,7 +518,8 @@ impl<'a> Translator<'a> {
         let temps = num_locals + consts.len() as u32;
         let mut ts = TypeStack::default();
         ts.push_ctrl(FrameKind::Block, vec![], ft.results.to_vec());
-        let labels = vec![Label { loop_start: 0, end_patches: vec![], else_patch: None, dead: false }];
+        let labels =
+            vec![Label { loop_start: 0, end_patches: vec![], else_patch: None, dead: false, unreached: false }];
         let mut t = Translator {
             ctx,
             ts,
@@ -536,7 +542,7 @@ impl<'a> Translator<'a> {
 
     /// Whether emitted code here could ever run.
     fn live(&self) -> bool {
-        !self.ts.is_unreachable() && !self.labels.last().is_some_and(|l| l.dead)
+        !self.ts.is_unreachable() && !self.labels.last().is_some_and(|l| l.dead || l.unreached)
     }
 
     fn emit(&mut self, op: Op) {
@@ -839,7 +845,13 @@ impl<'a> Translator<'a> {
                 }
                 self.ts.push_ctrl(kind, params, results);
                 let loop_start = if live && is_loop { self.start_run() } else { self.pc() };
-                self.labels.push(Label { loop_start, end_patches: vec![], else_patch: None, dead: !live });
+                self.labels.push(Label {
+                    loop_start,
+                    end_patches: vec![],
+                    else_patch: None,
+                    dead: !live,
+                    unreached: false,
+                });
             }
             O::If(bt) => {
                 let (params, results) = ctx.block_type(*bt)?;
@@ -858,7 +870,13 @@ impl<'a> Translator<'a> {
                     None
                 };
                 self.ts.push_ctrl(FrameKind::If, params, results);
-                self.labels.push(Label { loop_start: 0, end_patches: vec![], else_patch, dead: !live });
+                self.labels.push(Label {
+                    loop_start: 0,
+                    end_patches: vec![],
+                    else_patch,
+                    dead: !live,
+                    unreached: false,
+                });
             }
             O::Else => {
                 let height = self.ts.ctrls.last().map_or(0, |f| f.height);
@@ -877,7 +895,11 @@ impl<'a> Translator<'a> {
                         l.end_patches.push(at);
                     }
                 }
-                let else_patch = self.labels.last_mut().and_then(|l| l.else_patch.take());
+                let else_patch = self.labels.last_mut().and_then(|l| {
+                    // The else arm runs whenever the `if` does.
+                    l.unreached = false;
+                    l.else_patch.take()
+                });
                 if let Some(p) = else_patch {
                     let pc = self.start_run();
                     set_target(&mut self.ops[p], pc);
@@ -902,6 +924,18 @@ impl<'a> Translator<'a> {
                 }
                 let label = self.labels.pop().ok_or_else(|| Error::Invalid("unbalanced end".into()))?;
                 let joined = !label.end_patches.is_empty() || label.else_patch.is_some();
+                if live && is_func_end {
+                    // The final `end` costs 1 when falling through to it; a branch to the
+                    // function's label is a return and pays only itself (as `br` does).
+                    self.charge();
+                }
+                if !live && !joined {
+                    // Nothing leaves this block: the code after it, up to the enclosing
+                    // block's end or else, never runs.
+                    if let Some(outer) = self.labels.last_mut() {
+                        outer.unreached = true;
+                    }
+                }
                 if joined {
                     let pc = self.start_run();
                     for p in label.end_patches {
@@ -912,9 +946,9 @@ impl<'a> Translator<'a> {
                     }
                 }
                 if self.ts.ctrls.is_empty() {
-                    // Function end: return the results (the final `end` costs 1 on every path).
+                    // Function end: return the results (the `end` was charged above if
+                    // falling through reaches it).
                     if live || joined {
-                        self.charge();
                         self.ts.push_all(&f.results);
                         if joined {
                             // The values are in the stack slots from 0 on every path.

@@ -483,6 +483,72 @@ mod tests {
         }
     }
 
+    /// Runs the export `name` of `text` with `args` and returns its result and fuel used.
+    fn cost(text: &str, name: &str, args: &[Value]) -> (Result<Vec<Value>, Trap>, u64) {
+        let (mut store, f) = setup(text, name);
+        let mut fuel = 1000;
+        let r = invoke(&mut store, f, args, &mut fuel, StackLimits::default(), &mut |_, _, _| Ok(vec![]));
+        (r, 1000 - fuel)
+    }
+
+    /// A branch to the function's own label is a return: like `br` and `return`, a taken
+    /// `br_if` or `br_table` pays only its own 1, not the final `end`, which costs 1 only
+    /// when execution falls through to it.
+    #[test]
+    fn branches_to_the_function_label_do_not_pay_the_final_end() {
+        let text = r#"(module
+            (func (export "br") (result i32) (br 0 (i32.const 7)) (i32.const 8))
+            (func (export "return") (result i32) (return (i32.const 7)) (i32.const 8))
+            (func (export "br_if") (param i32) (result i32)
+              (br_if 0 (i32.const 7) (local.get 0)) (drop) (i32.const 8))
+            (func (export "br_table") (param i32) (result i32)
+              (block (result i32) (br_table 0 1 (i32.const 7) (local.get 0))) (i32.const 1) (i32.add)))"#;
+        // (export, argument, result, instructions run)
+        let cases = [
+            ("br", None, 7, 2),          // i32.const, br
+            ("return", None, 7, 2),      // i32.const, return
+            ("br_if", Some(1), 7, 3),    // i32.const, local.get, br_if (taken)
+            ("br_if", Some(0), 8, 6),    // the same, not taken; drop, i32.const, end
+            ("br_table", Some(1), 7, 3), // i32.const, local.get, br_table (to the function)
+            ("br_table", Some(0), 8, 6), // the same to the block; i32.const, i32.add, end
+        ];
+        for (name, arg, result, instructions) in cases {
+            let args: Vec<Value> = arg.into_iter().map(Value::I32).collect();
+            assert_eq!(cost(text, name, &args), (Ok(vec![Value::I32(result)]), instructions), "{name}({arg:?})");
+        }
+    }
+
+    /// Code after a block, loop or if that nothing leaves (its end is neither fallen
+    /// through to nor branched to) never runs, so it costs nothing, like code after `br`.
+    #[test]
+    fn code_after_a_block_nothing_leaves_costs_nothing() {
+        let text = r#"(module
+            (func (export "return") (result i32) (block (return (i32.const 1))) (drop (i32.const 2)) (i32.const 3))
+            (func (export "br") (result i32)
+              (block (result i32) (i32.ctz (block (result i32) (br 1 (i32.const 8))))))
+            (func (export "loop") (result i32) (loop (br 1 (i32.const 4))) (i32.const 5))
+            (func (export "if") (param i32) (result i32)
+              (if (local.get 0) (then (return (i32.const 1))) (else (return (i32.const 2))))
+              (i32.const 3))
+            (func (export "then") (param i32) (result i32)
+              (if (local.get 0) (then (block (return (i32.const 1))) (nop)) (else (nop)))
+              (i32.const 3)))"#;
+        // (export, argument, result, instructions run)
+        let cases = [
+            ("return", None, 1, 2),  // i32.const, return
+            ("br", None, 8, 3),      // i32.const, br 1, the final end
+            ("loop", None, 4, 2),    // i32.const, br 1 (to the function)
+            ("if", Some(1), 1, 4),   // local.get, if, i32.const, return
+            ("if", Some(0), 2, 4),   // local.get, if, i32.const, return
+            ("then", Some(1), 1, 4), // local.get, if, i32.const, return
+            ("then", Some(0), 3, 5), // local.get, if, nop, i32.const, end
+        ];
+        for (name, arg, result, instructions) in cases {
+            let args: Vec<Value> = arg.into_iter().map(Value::I32).collect();
+            assert_eq!(cost(text, name, &args), (Ok(vec![Value::I32(result)]), instructions), "{name}({arg:?})");
+        }
+    }
+
     #[test]
     fn running_out_of_fuel_at_a_jump_on_the_accumulator_resumes_right() {
         // The loop's `br_if` tests the value `i32.sub` just computed, so it reads it from
