@@ -1,7 +1,7 @@
 //! The interpreter frame: one `match` dispatch loop that runs until a
 //! preemption point (a call, a deployment, or the frame's end).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ee_api::{
     Address, Bytecode, Bytes, CallInput, CallModifier, CallRequest, CallResult, CreateScheme, DeploymentRequest,
@@ -10,7 +10,7 @@ use ee_api::{
 };
 
 use crate::gas::{memory_cost, sstore_cost};
-use crate::tables::{op_name, OpInfo, OpTable, STACK_LIMIT};
+use crate::tables::{fork_index, op_name, OpInfo, OpTable, STACK_LIMIT};
 use crate::MAX_INITCODE_SIZE;
 
 /// Code padded with STOPs (so PUSH data and running off the end need no bounds
@@ -18,6 +18,9 @@ use crate::MAX_INITCODE_SIZE;
 pub(crate) struct Analysis {
     padded: Box<[u8]>,
     jumpdests: Box<[bool]>,
+    /// Per fork (index in `Fork::ALL`; one code object can run under several forks), the
+    /// cost of each basic block, at its first byte (see [`block_costs`]).
+    blocks: [OnceLock<Box<[OpInfo]>>; Fork::ALL.len()],
 }
 
 impl Analysis {
@@ -36,8 +39,65 @@ impl Analysis {
             }
             i += 1;
         }
-        Analysis { padded: padded.into_boxed_slice(), jumpdests: jumpdests.into_boxed_slice() }
+        Analysis {
+            padded: padded.into_boxed_slice(),
+            jumpdests: jumpdests.into_boxed_slice(),
+            blocks: std::array::from_fn(|_| OnceLock::new()),
+        }
     }
+
+    fn blocks(&self, fork: Fork, table: &OpTable) -> &[OpInfo] {
+        self.blocks[fork_index(fork)].get_or_init(|| block_costs(&self.padded, self.jumpdests.len(), table))
+    }
+}
+
+/// Whether an instruction ends its basic block: it jumps, ends the frame, yields to the
+/// bootloader, is undefined, or reads the gas left (GAS, SSTORE's stipend check, the CALL
+/// and CREATE families' 63/64 rule), which must then be exactly what a per-instruction
+/// charge would leave.
+fn ends_block(op: u8, info: OpInfo) -> bool {
+    !info.valid() || matches!(op, 0x00 | 0x55 | 0x56 | 0x57 | 0x5a | 0xf0..=0xff)
+}
+
+/// The static gas and stack needs of every basic block, stored at the block's first byte
+/// (the rest of the entries stay zero). A block starts at 0, at every JUMPDEST and after
+/// every instruction that [`ends_block`]; running off the code's end runs the padding's STOP.
+/// `gas` sums the instructions' table gas; `min_stack ..= min_stack + stack_range` are the
+/// stack lengths at entry with which no instruction of the block underflows or overflows.
+/// A block that cannot run at all (an undefined opcode, more pushes than the stack holds)
+/// gets `min_stack = u16::MAX`, so its entry check always fails.
+fn block_costs(padded: &[u8], code_len: usize, table: &OpTable) -> Box<[OpInfo]> {
+    let mut out = vec![OpInfo { gas: 0, min_stack: 0, stack_range: 0 }; padded.len()];
+    let mut i = 0;
+    while i <= code_len {
+        let start = i;
+        let (mut gas, mut height, mut lo, mut hi) = (0u64, 0i64, 0i64, STACK_LIMIT as i64);
+        loop {
+            let op = padded[i];
+            let info = table[op as usize];
+            gas += info.gas as u64;
+            if info.valid() {
+                lo = lo.max(info.min_stack as i64 - height);
+                hi = hi.min(info.max_stack() as i64 - height);
+                height += STACK_LIMIT as i64 - info.max_stack() as i64;
+            } else {
+                lo = i64::MAX;
+            }
+            i += 1;
+            if (0x60..=0x7f).contains(&op) {
+                i += (op - 0x5f) as usize;
+            }
+            if ends_block(op, info) || padded.get(i).is_none_or(|&next| next == 0x5b) {
+                break;
+            }
+        }
+        out[start] = if lo > hi || lo >= u16::MAX as i64 {
+            OpInfo { gas: 0, min_stack: u16::MAX, stack_range: 0 }
+        } else {
+            OpInfo { gas: gas.min(u32::MAX as u64) as u32, min_stack: lo as u16, stack_range: (hi - lo) as u16 }
+        };
+    }
+    out.into_boxed_slice()
 }
 
 /// Memory beyond this is refused (OutOfGas) even when the gas would pay for it.
@@ -400,7 +460,8 @@ impl EvmFrame {
 
     fn run(&mut self, host: &mut dyn Host) -> Preemption {
         // Asked once per entry: without a tracer the loop is the untraced instantiation.
-        let result = if host.tracer().is_some() { self.interpret_traced(host) } else { self.interpret::<false>(host) };
+        let result =
+            if host.tracer().is_some() { self.interpret_traced(host) } else { self.interpret::<false, false>(host) };
         match result {
             Ok(Exit::Done(status, output)) => self.outcome(status, output),
             Ok(Exit::Call(req)) => Preemption::Call(req),
@@ -422,7 +483,7 @@ impl EvmFrame {
     }
 
     fn interpret_traced(&mut self, host: &mut dyn Host) -> R<Exit> {
-        let result = self.interpret::<true>(host);
+        let result = self.interpret::<true, true>(host);
         // The instruction that ended the run: its cost is what it took from the frame's
         // gas, less the gas a deployment hands to the constructor (go-ethereum leaves that
         // out of CREATE's cost but counts a call's gas in CALL's).
@@ -488,11 +549,22 @@ impl EvmFrame {
     /// push beyond `STACK_LIMIT`); `pc` always points into the padded code, which ends with 33
     /// STOPs after the last byte (a PUSH's data read stays inside, a jump lands only on a
     /// JUMPDEST, running off the end reaches a STOP).
-    fn interpret<const TRACE: bool>(&mut self, host: &mut dyn Host) -> R<Exit> {
+    ///
+    /// Two modes. `CHECKED` (traced runs, and the fallback below) checks the stack and
+    /// charges the table gas per instruction. Otherwise both are done once per basic block on
+    /// entering it (`enter_block!`, with [`block_costs`]): when the block's check fails, some
+    /// instruction of it would fail, so the block is run again from its start in `CHECKED`
+    /// mode, which halts at that instruction with its own reason. Paying a block's static gas
+    /// up front changes no outcome: blocks end at every instruction that reads the gas left,
+    /// and a dynamic charge the prepaid gas cannot cover means the block's remaining static
+    /// gas could not have been paid either (only the halt's reason may differ then: an out of
+    /// gas reported a few instructions early, with the same result, all gas gone).
+    fn interpret<const TRACE: bool, const CHECKED: bool>(&mut self, host: &mut dyn Host) -> R<Exit> {
         let analysis = self.analysis.clone();
         let code: &[u8] = &analysis.padded;
         let jumpdests: &[bool] = &analysis.jumpdests;
         let table = self.table;
+        let blocks: &[OpInfo] = if CHECKED { &[] } else { analysis.blocks(self.fork, table) };
         let mut pc = self.pc;
         let mut gas = self.gas;
         let mut len = self.stack.len;
@@ -581,11 +653,47 @@ impl EvmFrame {
                 *top = $e;
             }};
         }
+        // Enters the basic block starting at `start` (unchecked mode): checks its stack needs
+        // and pays its static gas, or reruns it instruction by instruction.
+        macro_rules! enter_block {
+            ($start:expr) => {{
+                if !CHECKED {
+                    let start: usize = $start;
+                    let b = blocks[start];
+                    if gas < b.gas as u64 || len.wrapping_sub(b.min_stack as usize) > b.stack_range as usize {
+                        sync_out!();
+                        self.pc = start;
+                        return self.interpret_checked(host);
+                    }
+                    gas -= b.gas as u64;
+                }
+            }};
+        }
+        // Enters the block that starts at `pc` after an instruction that ends one (or at the
+        // run's entry): a JUMPDEST there is its first instruction, paid with it, so it is
+        // stepped over rather than run (running it would enter the block a second time).
+        macro_rules! next_block {
+            () => {{
+                if !CHECKED {
+                    enter_block!(pc);
+                    if code[pc] == 0x5b {
+                        pc += 1;
+                    }
+                }
+            }};
+        }
         macro_rules! jump {
             ($dest:expr) => {{
                 let dest = sat_u64($dest);
                 if dest < jumpdests.len() as u64 && jumpdests[dest as usize] {
-                    pc = dest as usize;
+                    // The JUMPDEST starts a block: unchecked, enter it and step over the
+                    // JUMPDEST (its gas is in the block's); checked, run it.
+                    if CHECKED {
+                        pc = dest as usize;
+                    } else {
+                        enter_block!(dest as usize);
+                        pc = dest as usize + 1;
+                    }
                 } else {
                     fail!(HaltReason::InvalidJump);
                 }
@@ -596,6 +704,9 @@ impl EvmFrame {
             }};
         }
 
+        // Every entry starts a block: the frame's start, or the instruction after a call or
+        // a deployment (which end blocks).
+        next_block!();
         loop {
             // SAFETY: see the function's doc comment.
             let op = unsafe { *code.get_unchecked(pc) };
@@ -603,11 +714,13 @@ impl EvmFrame {
                 sync_out!();
                 self.trace_begin(host, pc, op);
             }
-            let info = table[op as usize];
-            if len.wrapping_sub(info.min_stack as usize) > info.stack_range as usize {
-                fail!(precheck_error(op, info, len));
+            if CHECKED {
+                let info = table[op as usize];
+                if len.wrapping_sub(info.min_stack as usize) > info.stack_range as usize {
+                    fail!(precheck_error(op, info, len));
+                }
+                charge!(info.gas as u64);
             }
-            charge!(info.gas as u64);
             pc += 1;
 
             match op {
@@ -728,12 +841,18 @@ impl EvmFrame {
                     let cond = pop!();
                     if !cond.is_zero() {
                         jump!(dest);
+                    } else {
+                        next_block!();
                     }
                 }
                 0x58 => push!(U256::from(pc - 1)),
                 0x59 => push!(U256::from(self.mem_len)),
-                0x5a => push!(U256::from(gas)),
-                0x5b => {}
+                0x5a => {
+                    push!(U256::from(gas));
+                    next_block!();
+                }
+                // Reached by falling through (a jump steps over it): it starts a block.
+                0x5b => enter_block!(pc - 1),
                 0x5f => push!(U256::ZERO),
                 0x60 => {
                     push!(U256::from(code[pc]));
@@ -769,9 +888,20 @@ impl EvmFrame {
                         return Ok(exit);
                     }
                     sync_in!();
+                    if op == 0x55 {
+                        // SSTORE reads the gas left (EIP-2200's stipend check): it ends a block.
+                        next_block!();
+                    }
                 }
             }
         }
+    }
+
+    /// The per-instruction mode, out of line: the fallback of a block whose entry check failed.
+    #[cold]
+    #[inline(never)]
+    fn interpret_checked(&mut self, host: &mut dyn Host) -> R<Exit> {
+        self.interpret::<false, true>(host)
     }
 
     /// Instructions that reach the host, copy memory or end the run: out of the hot loop, so

@@ -197,12 +197,16 @@ fn build(fork: Fork) -> OpTable {
     t
 }
 
+/// The position of `fork` in `Fork::ALL` (per-fork caches are arrays indexed by it).
+pub(crate) fn fork_index(fork: Fork) -> usize {
+    Fork::ALL.iter().position(|f| *f == fork).expect("every fork is in Fork::ALL")
+}
+
 /// The shared table of `fork`, built on first use.
 pub(crate) fn table(fork: Fork) -> &'static OpTable {
     static TABLES: OnceLock<Vec<OpTable>> = OnceLock::new();
     let tables = TABLES.get_or_init(|| Fork::ALL.iter().map(|f| build(*f)).collect());
-    let idx = Fork::ALL.iter().position(|f| *f == fork).expect("every fork is in Fork::ALL");
-    &tables[idx]
+    &tables[fork_index(fork)]
 }
 
 /// Mnemonic of `op` as go-ethereum prints it in traces (fork-independent except

@@ -711,3 +711,75 @@ fn calls_into_delegated_accounts_pay_for_the_target() {
         assert!(!warmed);
     }
 }
+
+/// Untraced runs pay static gas and check the stack per basic block; traced runs do both per
+/// instruction. Every program, at every gas amount, must end the same way in both (status,
+/// gas left, output; a halt's reason may differ, see `interpret`): hand-written programs
+/// at the block seams (a JUMPDEST right after the entry, a JUMPI not taken, GAS, SSTORE;
+/// underflow, overflow and out of gas inside a block) and seeded random ones.
+#[test]
+fn block_charging_matches_per_instruction_charging() {
+    fn outcome(code: &[u8], gas: u64, traced: bool) -> (bool, ExitStatus, u64, Vec<u8>) {
+        let mut host = MockHost::new(Fork::Cancun);
+        if traced {
+            host.recorder = Some(Recorder::default());
+        }
+        let out = finish(run(Fork::Cancun, &mut host, code, gas));
+        let halted = matches!(out.status, ExitStatus::Halt(_));
+        let status = if halted { ExitStatus::Halt(HaltReason::OutOfGas) } else { out.status };
+        (halted, status, out.gas_left, out.output.to_vec())
+    }
+    let mut programs: Vec<Vec<u8>> = vec![
+        // JUMPDEST first; a loop counting down from 3 with GAS inside; STOP.
+        vec![0x5b, 0x60, 0x03, 0x5b, 0x5a, 0x50, 0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x03, 0x57, 0x00],
+        // JUMPI not taken into a JUMPDEST, then MSTORE and RETURN of 32 bytes.
+        vec![0x60, 0x00, 0x60, 0x09, 0x57, 0x5b, 0x5a, 0x5b, 0x5b, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3],
+        // SSTORE then a JUMPDEST, SLOAD, RETURN.
+        vec![0x60, 0x07, 0x60, 0x01, 0x55, 0x5b, 0x60, 0x01, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3],
+        // Underflow in the middle of a block, after work.
+        vec![0x60, 0x01, 0x60, 0x02, 0x01, 0x01, 0x00],
+        // Memory expansion in a block whose static gas is small.
+        vec![0x60, 0x01, 0x62, 0x01, 0x00, 0x00, 0x52, 0x5a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3],
+        // An undefined opcode after work, and PUSH data running off the end.
+        vec![0x60, 0x01, 0x60, 0x02, 0x0c],
+        vec![0x60, 0x01, 0x7f, 0x01],
+    ];
+    // 1,030 pushes: overflow inside one block.
+    programs.push([0x5f].repeat(1030));
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    const OPS: &[u8] = &[
+        0x01, 0x02, 0x03, 0x04, 0x0a, 0x10, 0x14, 0x15, 0x16, 0x1b, 0x20, 0x50, 0x51, 0x52, 0x54, 0x55, 0x56, 0x57,
+        0x58, 0x59, 0x5a, 0x5b, 0x5b, 0x5f, 0x60, 0x60, 0x60, 0x61, 0x80, 0x81, 0x90, 0x91, 0xa0, 0xf3, 0xfd, 0xfe,
+    ];
+    for _ in 0..300 {
+        let len = 4 + next() % 60;
+        let mut code = Vec::new();
+        for _ in 0..len {
+            let op = OPS[(next() % OPS.len() as u64) as usize];
+            code.push(op);
+            if op == 0x60 {
+                // Small operands, so that jumps often land on a JUMPDEST.
+                code.push((next() % 64) as u8);
+            } else if op == 0x61 {
+                code.extend_from_slice(&[0, (next() % 64) as u8]);
+            }
+        }
+        programs.push(code);
+    }
+    let mut compared = 0;
+    for code in &programs {
+        for gas in (0..200).chain([1_000, 5_000, 25_000, 100_000]) {
+            let plain = outcome(code, gas, false);
+            let traced = outcome(code, gas, true);
+            assert_eq!(plain, traced, "code {code:02x?} with {gas} gas");
+            compared += 1;
+        }
+    }
+    assert!(compared > 60_000);
+}
