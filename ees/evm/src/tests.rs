@@ -783,3 +783,30 @@ fn block_charging_matches_per_instruction_charging() {
     }
     assert!(compared > 60_000);
 }
+
+/// SIGNEXTEND against its definition (bit `8b + 7` copied into every higher bit), for every
+/// byte position, with the sign bit set and clear, across limb boundaries.
+#[test]
+fn signextend_matches_its_definition() {
+    let patterns = [
+        U256::ZERO,
+        U256::MAX,
+        U256::from_limbs([0x8000_0000_0000_0080, 0x7f00_0000_0000_0001, 0x8080_8080_8080_8080, 0x0101_0101_0101_0101]),
+        U256::from_limbs([0x7fff_ffff_ffff_ff7f, 0x8000_0000_0000_0000, 0x7f7f_7f7f_7f7f_7f7f, 0xfefe_fefe_fefe_fefe]),
+    ];
+    for x in patterns {
+        for b in 0..=32u64 {
+            let expected = if b >= 31 {
+                x
+            } else {
+                let bit = b as usize * 8 + 7;
+                let mut e = x;
+                for i in bit + 1..256 {
+                    e.set_bit(i, x.bit(bit));
+                }
+                e
+            };
+            assert_eq!(eval(0x0b, &[u(b), x]), expected, "b = {b}, x = {x:#x}");
+        }
+    }
+}
