@@ -24,7 +24,9 @@
 //! FILTER (a substring of the case name, e.g. `main/`) selects cases for both parts.
 //! Environment: `EVM_BENCHMARKS_DIR` (default `../shared/evm-benchmarks` beside the
 //! repository), `EVM_BENCH_ROUNDS` (alternating rounds for the table, default 11),
-//! `EVM_BENCH_CRITERION=0` (the table only).
+//! `EVM_BENCH_CRITERION=0` (the table only), `EVM_BENCH_PROFILE=ours|revm` (after the
+//! check, only that side's runs for `EVM_BENCH_ROUNDS` rounds, no criterion and no table: a
+//! `perf record` of it shows one side alone).
 
 #[allow(dead_code, unused_imports)]
 #[path = "../src/suites/state/exceptions.rs"]
@@ -261,6 +263,25 @@ fn alternate(case: &Case, rounds: usize) -> (f64, f64) {
     (median(ours), median(revm))
 }
 
+/// `EVM_BENCH_PROFILE`: one side's runs only, each case for `rounds` batches, for a profiler.
+fn profile_one_side(cases: &[Case], side: &str, rounds: usize) {
+    let time: fn(&Case, usize) -> f64 = match side {
+        "ours" => time_ours,
+        "revm" => time_revm,
+        other => {
+            eprintln!("evm_vs_revm: EVM_BENCH_PROFILE={other:?}: expected `ours` or `revm`");
+            std::process::exit(2);
+        }
+    };
+    for case in cases {
+        let probe = Instant::now();
+        time(case, 1);
+        let n = batch_size(probe.elapsed());
+        let per_run = median((0..rounds).map(|_| time(case, n)).collect());
+        println!("{:<40} {side} {:>12}", case.name, format_time(per_run));
+    }
+}
+
 fn format_time(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.3} s")
@@ -309,6 +330,12 @@ fn main() {
     });
     eprintln!("evm_vs_revm: {} of {total} case(s) verified on both sides (post-state root and logs hash)", cases.len());
 
+    let rounds: usize = std::env::var("EVM_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(11).max(1);
+    if let Ok(side) = std::env::var("EVM_BENCH_PROFILE") {
+        profile_one_side(&cases, &side, rounds);
+        return;
+    }
+
     if std::env::var("EVM_BENCH_CRITERION").as_deref() != Ok("0") {
         let mut c = Criterion::default()
             .sample_size(10)
@@ -327,7 +354,6 @@ fn main() {
         }
     }
 
-    let rounds: usize = std::env::var("EVM_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(11).max(1);
     println!("\nmedians of {rounds} alternating rounds (transaction + commit; setup and state root excluded)");
     println!("{:<40} {:>12} {:>12} {:>11}", "case", "ours", "revm 43", "ours/revm");
     for case in &cases {
