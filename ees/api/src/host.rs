@@ -108,6 +108,13 @@ pub trait Host {
     fn code(&mut self, address: Address) -> Arc<Bytecode>;
 
     fn sload(&mut self, address: Address, key: U256) -> U256;
+    /// EIP-2929's SLOAD in one call: marks the slot warm and reads it; returns the value and
+    /// whether the slot was cold. The same as [`Host::warm_slot`] then [`Host::sload`]; the
+    /// EVM's most frequent host call, so a host can do both in one pass.
+    fn sload_warming(&mut self, address: Address, key: U256) -> (U256, bool) {
+        let cold = self.warm_slot(address, key);
+        (self.sload(address, key), cold)
+    }
     /// Writes a slot; returns its original and present value before the write.
     fn sstore(&mut self, address: Address, key: U256, value: U256) -> SstoreSlot;
     fn tload(&mut self, address: Address, key: U256) -> U256;

@@ -474,6 +474,11 @@ impl Host for Context<'_, '_> {
         self.js.sload(&address, &key)
     }
 
+    fn sload_warming(&mut self, address: Address, key: U256) -> (U256, bool) {
+        let cold = self.js.warm_slot(address, key);
+        (self.js.sload(&address, &key), cold)
+    }
+
     fn sstore(&mut self, address: Address, key: U256, value: U256) -> SstoreSlot {
         let original = self.js.original_storage(&address, &key);
         let present = self.js.sstore(address, key, value);

@@ -6,6 +6,7 @@
 //! frame rolls back exactly its own writes and nothing of its parent's.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use ee_api::{Address, Bytecode, Log, B256, U256};
@@ -13,10 +14,79 @@ use ee_api::{Address, Bytecode, Log, B256, U256};
 /// The state's hash map: foldhash, because addresses and words are hashed on
 /// every account access, SLOAD, SSTORE and warm check, where SipHash cost
 /// about a tenth of the run; its per-process random seed still spreads
-/// chosen keys.
-pub type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// chosen keys. [`StateHasher`] feeds it the keys as 64-bit lanes.
+pub type Map<K, V> = HashMap<K, V, StateHash>;
 /// The state's hash set (see [`Map`]).
-pub type Set<K> = HashSet<K, foldhash::fast::RandomState>;
+pub type Set<K> = HashSet<K, StateHash>;
+
+/// Builds [`StateHasher`]s (foldhash's, randomly seeded per process).
+#[derive(Clone, Debug, Default)]
+pub struct StateHash(foldhash::fast::RandomState);
+
+impl BuildHasher for StateHash {
+    type Hasher = StateHasher;
+
+    #[inline(always)]
+    fn build_hasher(&self) -> StateHasher {
+        StateHasher(self.0.build_hasher())
+    }
+}
+
+/// foldhash with the state's keys taken as integers: a word (32 bytes) or an address (20)
+/// arrives as a byte slice, which foldhash's byte path hashes with its long-input loop
+/// (a tenth of an SLOAD-heavy run); as 64-bit lanes its integer path folds two per multiply.
+pub struct StateHasher(foldhash::fast::FoldHasher<'static>);
+
+impl Hasher for StateHasher {
+    #[inline(always)]
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+
+    #[inline(always)]
+    fn write(&mut self, bytes: &[u8]) {
+        if bytes.len() != 32 && bytes.len() != 20 {
+            return self.0.write(bytes);
+        }
+        let mut lanes = bytes.chunks_exact(8);
+        for lane in &mut lanes {
+            self.0.write_u64(u64::from_le_bytes(lane.try_into().expect("8 bytes")));
+        }
+        if let Ok(tail) = <[u8; 4]>::try_from(lanes.remainder()) {
+            self.0.write_u32(u32::from_le_bytes(tail));
+        }
+    }
+
+    #[inline(always)]
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i)
+    }
+
+    #[inline(always)]
+    fn write_u16(&mut self, i: u16) {
+        self.0.write_u16(i)
+    }
+
+    #[inline(always)]
+    fn write_u32(&mut self, i: u32) {
+        self.0.write_u32(i)
+    }
+
+    #[inline(always)]
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i)
+    }
+
+    #[inline(always)]
+    fn write_u128(&mut self, i: u128) {
+        self.0.write_u128(i)
+    }
+
+    #[inline(always)]
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_usize(i)
+    }
+}
 
 /// An account as stored in the world state.
 #[derive(Clone, Debug)]

@@ -1057,10 +1057,15 @@ impl EvmFrame {
             0x4a => push!(host.block().blob_base_fee),
             0x54 => {
                 let key = *self.stack.top();
-                if self.fork >= Fork::Berlin && host.warm_slot(self.address, key) {
-                    self.charge(2000)?;
-                }
-                *self.stack.top() = host.sload(self.address, key);
+                *self.stack.top() = if self.fork >= Fork::Berlin {
+                    let (value, cold) = host.sload_warming(self.address, key);
+                    if cold {
+                        self.charge(2000)?;
+                    }
+                    value
+                } else {
+                    host.sload(self.address, key)
+                };
             }
             0x55 => {
                 static_guard!();
