@@ -157,6 +157,13 @@ impl Drop for Stack {
     }
 }
 
+impl Drop for EvmFrame {
+    fn drop(&mut self) {
+        let written = self.mem_len.min(self.memory.len());
+        crate::memory::give(std::mem::take(&mut self.memory), written);
+    }
+}
+
 /// Why the loop stopped without halting.
 enum Exit {
     Done(ExitStatus, Bytes),
@@ -348,11 +355,15 @@ pub struct EvmFrame {
     pc: usize,
     gas: u64,
     stack: Stack,
-    /// The stored bytes of memory: a prefix of the `mem_len` bytes paid for, materialized as they
-    /// are touched (the rest is zeros). Empty while lent to a callee (see `lent`).
+    /// The stored bytes of memory, a buffer from [`crate::memory`]: every byte the code has not
+    /// written is zero, past `mem_len` too. Taken at the first touch (a range only paid for, such
+    /// as a call's input, is not stored); empty while lent to a callee (see `lent`).
     memory: Vec<u8>,
     /// Memory size as the EVM sees it (MSIZE, gas): a multiple of 32.
     mem_len: usize,
+    /// `min(mem_len, memory.len())`: below it, memory is both paid for and stored, which is all
+    /// MLOAD/MSTORE's fast path needs to know.
+    mem_ready: usize,
     /// The memory, lent to the running callee as its calldata; taken back when the call returns.
     lent: Option<Arc<Vec<u8>>>,
     return_data: Bytes,
@@ -383,6 +394,7 @@ impl EvmFrame {
             stack: Stack::new(),
             memory: Vec::new(),
             mem_len: 0,
+            mem_ready: 0,
             lent: None,
             return_data: Arc::from(&[][..]),
             ret_region: (0, 0),
@@ -417,7 +429,7 @@ impl EvmFrame {
     #[inline(always)]
     fn mem_range(&mut self, offset: U256, size: U256) -> R<(usize, usize)> {
         let (offset, size) = checked_range(offset, size)?;
-        if offset + size > self.memory.len() as u64 {
+        if offset + size > self.mem_ready as u64 {
             self.materialize(offset + size)?;
         }
         Ok((offset as usize, size as usize))
@@ -433,21 +445,46 @@ impl EvmFrame {
         Ok((offset as usize, size as usize))
     }
 
+    /// Pays for memory up to `end` (at most [`MEMORY_LIMIT`]) and stores it: a bigger buffer
+    /// when the one held is too short.
     #[cold]
     #[inline(never)]
     fn materialize(&mut self, end: u64) -> R<()> {
+        let written = self.mem_len.min(self.memory.len());
         if end > self.mem_len as u64 {
             self.expand(end)?;
         }
-        self.memory.resize(end.div_ceil(32) as usize * 32, 0);
+        let end = end as usize;
+        if end > self.memory.len() {
+            let mut bigger = crate::memory::take(end.max(2 * self.memory.len()));
+            bigger[..written].copy_from_slice(&self.memory[..written]);
+            crate::memory::give(std::mem::replace(&mut self.memory, bigger), written);
+        }
+        self.mem_ready = self.mem_len.min(self.memory.len());
         Ok(())
     }
 
-    /// The out-of-line part of MLOAD/MSTORE/MSTORE8: pays for and materializes the memory up
-    /// to `end`, given the loop's gas; returns the gas left.
+    /// MLOAD/MSTORE/MSTORE8 past `mem_ready`: pays for memory up to `end`, given the loop's gas,
+    /// and returns the gas left. Inside the buffer held (the usual case: code that grows its
+    /// memory a word at a time) that is only the charge; else [`Self::materialize`].
+    #[inline(always)]
+    fn grow_memory(&mut self, gas: u64, end: u64) -> R<u64> {
+        if end > self.memory.len() as u64 {
+            return self.grow_buffer(gas, end);
+        }
+        let new_words = end.div_ceil(32);
+        let cost = memory_cost(new_words) - memory_cost(self.mem_len as u64 / 32);
+        if gas < cost {
+            return Err(HaltReason::OutOfGas);
+        }
+        self.mem_len = new_words as usize * 32;
+        self.mem_ready = self.mem_len;
+        Ok(gas - cost)
+    }
+
     #[cold]
     #[inline(never)]
-    fn grow_memory(&mut self, gas: u64, end: u64) -> R<u64> {
+    fn grow_buffer(&mut self, gas: u64, end: u64) -> R<u64> {
         self.gas = gas;
         self.materialize(end)?;
         Ok(self.gas)
@@ -459,12 +496,14 @@ impl EvmFrame {
         let old_words = self.mem_len as u64 / 32;
         self.charge(memory_cost(new_words) - memory_cost(old_words))?;
         self.mem_len = new_words as usize * 32;
+        self.mem_ready = self.mem_len.min(self.memory.len());
         Ok(())
     }
 
     /// Lends the memory to a callee as its input `[offset, offset + len)`, without copying.
     fn lend_memory(&mut self, offset: usize, len: usize) -> CallInput {
         let buf = Arc::new(std::mem::take(&mut self.memory));
+        self.mem_ready = 0;
         self.lent = Some(Arc::clone(&buf));
         CallInput::window(buf, offset, len)
     }
@@ -474,6 +513,7 @@ impl EvmFrame {
     fn reclaim_memory(&mut self) {
         if let Some(buf) = self.lent.take() {
             self.memory = Arc::try_unwrap(buf).unwrap_or_else(|shared| shared.as_ref().clone());
+            self.mem_ready = self.mem_len.min(self.memory.len());
         }
     }
 
@@ -837,7 +877,7 @@ impl EvmFrame {
                 0x50 => len -= 1,
                 0x51 => {
                     let off = tri!(word_offset(*top!(), 32));
-                    if off + 32 > self.memory.len() as u64 {
+                    if off + 32 > self.mem_ready as u64 {
                         gas = tri!(self.grow_memory(gas, off + 32));
                     }
                     let off = off as usize;
@@ -847,7 +887,7 @@ impl EvmFrame {
                 0x52 => {
                     let off = tri!(word_offset(pop!(), 32));
                     let v = pop!();
-                    if off + 32 > self.memory.len() as u64 {
+                    if off + 32 > self.mem_ready as u64 {
                         gas = tri!(self.grow_memory(gas, off + 32));
                     }
                     let off = off as usize;
@@ -856,7 +896,7 @@ impl EvmFrame {
                 0x53 => {
                     let off = tri!(word_offset(pop!(), 1));
                     let v = pop!();
-                    if off + 1 > self.memory.len() as u64 {
+                    if off + 1 > self.mem_ready as u64 {
                         gas = tri!(self.grow_memory(gas, off + 1));
                     }
                     self.memory[off as usize] = v.as_limbs()[0] as u8;

@@ -8,6 +8,7 @@
 pub mod asm;
 mod frame;
 mod gas;
+mod memory;
 mod tables;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

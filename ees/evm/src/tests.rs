@@ -644,7 +644,7 @@ fn call_input_is_lent_memory_with_zero_tail() {
     let mut frame = Evm::new(Fork::Cancun).launch(params(&code, 10_000_000));
     let req = expect_call(frame.start(&mut host));
     assert_eq!(req.input.len(), 0x100000, "the whole paid-for window is the input");
-    assert_eq!(req.input.stored().len(), 32, "only the written word exists");
+    assert!(req.input.stored().len() <= 4096, "the paid-for, never-touched megabyte is not stored");
     assert_eq!(&req.input.stored()[..3], &[0, 0x77, 0]);
     assert!(req.input.to_cow()[32..].iter().all(|b| *b == 0));
     drop(req);
