@@ -288,11 +288,71 @@ fn abs(v: U256) -> U256 {
     }
 }
 
+/// The operands of a division as (numerator as u128, divisor as u64) when the numerator fits
+/// in 128 bits and the divisor in 64 (not zero): fixed-point code divides by small constants,
+/// and a native division beats ruint's general one, whose 16-byte reloads of limbs just
+/// written (by `abs`) stall store forwarding (half of SDIV's time in the snailtracer benchmark).
+#[inline(always)]
+fn narrow_division(a: &U256, b: &U256) -> Option<(u128, u64)> {
+    let [a0, a1, a2, a3] = *a.as_limbs();
+    let [b0, b1, b2, b3] = *b.as_limbs();
+    (b1 | b2 | b3 | a2 | a3 == 0 && b0 != 0).then_some(((a1 as u128) << 64 | a0 as u128, b0))
+}
+
+/// `k` when `b` is 2^k. Code that shifts with DIV and masks with MOD (pre-Constantinople
+/// style, as in the sha1_divs benchmark) divides by powers of two; a shift or a mask skips
+/// the division, and testing limb by limb skips ruint's popcount.
+#[inline(always)]
+fn power_of_two_exponent(b: &U256) -> Option<usize> {
+    let [l0, l1, l2, l3] = *b.as_limbs();
+    let nonzero_limbs = (l0 != 0) as u32 + (l1 != 0) as u32 + (l2 != 0) as u32 + (l3 != 0) as u32;
+    let limb = l0 | l1 | l2 | l3;
+    if nonzero_limbs != 1 || limb & (limb - 1) != 0 {
+        return None;
+    }
+    let base = if l0 != 0 {
+        0
+    } else if l1 != 0 {
+        64
+    } else if l2 != 0 {
+        128
+    } else {
+        192
+    };
+    Some(base + limb.trailing_zeros() as usize)
+}
+
+/// a / b, zero when b is zero.
+#[inline(always)]
+fn udiv(a: U256, b: U256) -> U256 {
+    if let Some(k) = power_of_two_exponent(&b) {
+        return a.wrapping_shr(k);
+    }
+    match narrow_division(&a, &b) {
+        Some((n, d)) if n >> 64 == 0 => U256::from(n as u64 / d),
+        Some((n, d)) => U256::from(n / d as u128),
+        None => a.checked_div(b).unwrap_or(U256::ZERO),
+    }
+}
+
+/// a % b, zero when b is zero.
+#[inline(always)]
+fn urem(a: U256, b: U256) -> U256 {
+    if power_of_two_exponent(&b).is_some() {
+        return a & b.wrapping_sub(U256::ONE);
+    }
+    match narrow_division(&a, &b) {
+        Some((n, d)) if n >> 64 == 0 => U256::from(n as u64 % d),
+        Some((n, d)) => U256::from(n % d as u128),
+        None => a.checked_rem(b).unwrap_or(U256::ZERO),
+    }
+}
+
 fn sdiv(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
     }
-    let q = abs(a) / abs(b);
+    let q = udiv(abs(a), abs(b));
     if is_neg(a) != is_neg(b) {
         negate(q)
     } else {
@@ -304,7 +364,7 @@ fn smod(a: U256, b: U256) -> U256 {
     if b.is_zero() {
         return U256::ZERO;
     }
-    let r = abs(a) % abs(b);
+    let r = urem(abs(a), abs(b));
     if is_neg(a) {
         negate(r)
     } else {
@@ -795,9 +855,9 @@ impl EvmFrame {
                 0x01 => binop!(|a, b| a.wrapping_add(b)),
                 0x02 => binop!(|a, b| a.wrapping_mul(b)),
                 0x03 => binop!(|a, b| a.wrapping_sub(b)),
-                0x04 => binop!(|a, b| a.checked_div(b).unwrap_or(U256::ZERO)),
+                0x04 => binop!(|a, b| udiv(a, b)),
                 0x05 => binop!(|a, b| sdiv(a, b)),
-                0x06 => binop!(|a, b| a.checked_rem(b).unwrap_or(U256::ZERO)),
+                0x06 => binop!(|a, b| urem(a, b)),
                 0x07 => binop!(|a, b| smod(a, b)),
                 0x08 => {
                     let a = pop!();

@@ -810,3 +810,39 @@ fn signextend_matches_its_definition() {
         }
     }
 }
+
+/// DIV, MOD, SDIV and SMOD against ruint's general division, on operands that reach each of
+/// the EVM's shortcuts (powers of two, 64- and 128-bit numerators over 64-bit divisors) and
+/// miss them by one, with both signs, zero and the most negative number.
+#[test]
+fn division_matches_ruint() {
+    let mut operands = vec![U256::ZERO, U256::ONE, U256::MAX, SIGN_BIT_FOR_TESTS];
+    for k in [0usize, 1, 5, 31, 63, 64, 65, 100, 127, 128, 129, 191, 192, 200, 254, 255] {
+        let p: U256 = U256::ONE << k;
+        operands.extend([p, p - U256::ONE, p + U256::ONE, p.wrapping_neg()]);
+    }
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for bits in [16u32, 64, 100, 128, 200, 256] {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let wide = U256::from_limbs([x, x.rotate_left(17), x.rotate_left(31), x.rotate_left(47)]);
+        let v = wide >> (256 - bits as usize);
+        operands.extend([v, v.wrapping_neg()]);
+    }
+    let neg = |v: U256| v.bit(255);
+    let abs = |v: U256| if neg(v) { v.wrapping_neg() } else { v };
+    for &a in &operands {
+        for &b in &operands {
+            let div = a.checked_div(b).unwrap_or_default();
+            let rem = a.checked_rem(b).unwrap_or_default();
+            let q = abs(a).checked_div(abs(b)).unwrap_or_default();
+            let sdiv = if neg(a) != neg(b) { q.wrapping_neg() } else { q };
+            let r = abs(a).checked_rem(abs(b)).unwrap_or_default();
+            let smod = if neg(a) { r.wrapping_neg() } else { r };
+            for (op, expected) in [(0x04, div), (0x06, rem), (0x05, sdiv), (0x07, smod)] {
+                assert_eq!(eval(op, &[a, b]), expected, "op {op:#04x}, a = {a:#x}, b = {b:#x}");
+            }
+        }
+    }
+}
+
+const SIGN_BIT_FOR_TESTS: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
