@@ -128,7 +128,7 @@ impl Stack {
     #[inline(always)]
     fn pop(&mut self) -> U256 {
         self.len -= 1;
-        self.data[self.len]
+        load_word(&self.data[self.len])
     }
     #[inline(always)]
     fn push(&mut self, v: U256) {
@@ -207,6 +207,24 @@ fn store_word(dst: &mut U256, v: U256) {
     for i in 0..4 {
         // SAFETY: both point to four limbs.
         unsafe { std::ptr::write_volatile(dst.add(i), std::ptr::read_volatile(src.add(i))) };
+    }
+}
+
+/// Reads a stack word limb by limb. Words reach the stack as 8-byte stores (results computed
+/// in registers), 16-byte ones (copies) or a mix (PUSH's byte swap); a 16-byte load that
+/// spans two stores cannot be served from the store buffer and stalls, while an 8-byte load
+/// inside any one store can. Volatile, so that the compiler does not merge the limbs back.
+#[inline(always)]
+fn load_word(src: *const U256) -> U256 {
+    let src = src as *const u64;
+    // SAFETY: `src` points to a live stack word: four limbs.
+    unsafe {
+        U256::from_limbs([
+            std::ptr::read_volatile(src),
+            std::ptr::read_volatile(src.add(1)),
+            std::ptr::read_volatile(src.add(2)),
+            std::ptr::read_volatile(src.add(3)),
+        ])
     }
 }
 
@@ -747,7 +765,7 @@ impl EvmFrame {
         macro_rules! pop {
             () => {{
                 len -= 1;
-                *slot!(len)
+                load_word(slot!(len))
             }};
         }
         macro_rules! push {
@@ -766,14 +784,14 @@ impl EvmFrame {
             (|$a:ident, $b:ident| $e:expr) => {{
                 let $a = pop!();
                 let top = top!();
-                let $b = *top;
+                let $b = load_word(top);
                 *top = $e;
             }};
         }
         macro_rules! unop {
             (|$a:ident| $e:expr) => {{
                 let top = top!();
-                let $a = *top;
+                let $a = load_word(top);
                 *top = $e;
             }};
         }
@@ -1003,13 +1021,14 @@ impl EvmFrame {
                 }
                 0x80..=0x8f => {
                     let n = (op - 0x7f) as usize;
-                    let v = *slot!(len - n);
+                    let v = load_word(slot!(len - n));
                     push!(v);
                 }
                 0x90..=0x9f => {
                     let n = (op - 0x8f) as usize;
-                    // SAFETY: see the function's doc comment (`len > n`, so both slots are live).
-                    unsafe { std::ptr::swap(stack_base.add(len - 1), stack_base.add(len - 1 - n)) };
+                    let (a, b) = (load_word(slot!(len - 1)), load_word(slot!(len - 1 - n)));
+                    *slot!(len - 1) = b;
+                    *slot!(len - 1 - n) = a;
                 }
                 _ => {
                     sync_out!();
