@@ -1,6 +1,7 @@
 //! The interpreter frame: one `match` dispatch loop that runs until a
 //! preemption point (a call, a deployment, or the frame's end).
 
+use std::mem::MaybeUninit;
 use std::sync::{Arc, OnceLock};
 
 use ee_api::{
@@ -107,37 +108,51 @@ const INTERRUPT_JUMPS: u32 = 1024;
 
 const SIGN_BIT: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
 
+/// The operand stack. Slots `..len` hold values; the others are uninitialized and never read:
+/// a frame's stack is 32 KiB and most frames use a few slots, so zeroing it cost every call
+/// about a microsecond, and buffers kept zeroed for reuse held every page resident.
 struct Stack {
-    data: Box<[U256]>,
+    data: Box<[MaybeUninit<U256>]>,
     len: usize,
 }
 
+/// Stack buffers kept per thread for the next frames (a few call depths' worth: a buffer holds
+/// only the pages its frames touched, and taking one saves an allocation, not a zeroing).
+const STACK_POOL_LEN: usize = 128;
+
 thread_local! {
-    /// Stack buffers of finished frames, reused so that a call does not pay
-    /// for zeroing 32 KiB (deep call chains launch many frames).
-    static STACK_POOL: std::cell::RefCell<Vec<Box<[U256]>>> = const { std::cell::RefCell::new(Vec::new()) };
+    static STACK_POOL: std::cell::RefCell<Vec<Box<[MaybeUninit<U256>]>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Stack {
     fn new() -> Stack {
-        let data = STACK_POOL
-            .with(|pool| pool.borrow_mut().pop())
-            .unwrap_or_else(|| vec![U256::ZERO; STACK_LIMIT].into_boxed_slice());
+        let data =
+            STACK_POOL.with(|pool| pool.borrow_mut().pop()).unwrap_or_else(|| Box::new_uninit_slice(STACK_LIMIT));
         Stack { data, len: 0 }
     }
     #[inline(always)]
     fn pop(&mut self) -> U256 {
         self.len -= 1;
-        load_word(&self.data[self.len])
+        load_word(self.data[self.len].as_ptr())
     }
     #[inline(always)]
     fn push(&mut self, v: U256) {
-        self.data[self.len] = v;
+        self.data[self.len].write(v);
         self.len += 1;
     }
     #[inline(always)]
     fn top(&mut self) -> &mut U256 {
-        &mut self.data[self.len - 1]
+        // SAFETY: slots below `len` are initialized.
+        unsafe { self.data[self.len - 1].assume_init_mut() }
+    }
+    /// The values, bottom first.
+    fn values(&self) -> &[U256] {
+        // SAFETY: slots below `len` are initialized; MaybeUninit<U256> has U256's layout.
+        unsafe { std::slice::from_raw_parts(self.data.as_ptr() as *const U256, self.len) }
+    }
+    /// The bottom slot, for the interpreter's pointer arithmetic (it reads only below `len`).
+    fn base(&mut self) -> *mut U256 {
+        self.data.as_mut_ptr() as *mut U256
     }
 }
 
@@ -145,11 +160,9 @@ impl Drop for Stack {
     fn drop(&mut self) {
         let data = std::mem::take(&mut self.data);
         if data.len() == STACK_LIMIT {
-            // Bounded by the deepest call chain, so each depth zeroes its buffer once per thread
-            // (recursion tests go 1,024 frames deep, again and again); at most 32 MiB per thread.
             STACK_POOL.with(|pool| {
                 let mut pool = pool.borrow_mut();
-                if pool.len() <= ee_api::MAX_CALL_DEPTH {
+                if pool.len() < STACK_POOL_LEN {
                     pool.push(data);
                 }
             });
@@ -677,7 +690,7 @@ impl EvmFrame {
         p.mem_size = self.mem_len as u64;
         p.refund = refund;
         p.stack.clear();
-        p.stack.extend_from_slice(&self.stack.data[..self.stack.len]);
+        p.stack.extend_from_slice(self.stack.values());
     }
 
     /// The dispatch loop. Its state lives in locals (registers): the gas, the stack length and
@@ -688,7 +701,8 @@ impl EvmFrame {
     /// Safety of the unchecked stack and code accesses: the stack buffer holds `STACK_LIMIT`
     /// words, and every instruction runs only after the table's check that the stack length
     /// lies in `min_stack ..= min_stack + stack_range` (no underflow of the items it reads, no
-    /// push beyond `STACK_LIMIT`); `pc` always points into the padded code, which ends with 33
+    /// push beyond `STACK_LIMIT`), so it reads only slots below `len`, which hold values (the
+    /// others are uninitialized: pushes write them through the pointer); `pc` always points into the padded code, which ends with 33
     /// STOPs after the last byte (a PUSH's data read stays inside, a jump lands only on a
     /// JUMPDEST, running off the end reaches a STOP).
     ///
@@ -710,7 +724,7 @@ impl EvmFrame {
         let mut pc = self.pc;
         let mut gas = self.gas;
         let mut len = self.stack.len;
-        let mut stack_base: *mut U256 = self.stack.data.as_mut_ptr();
+        let mut stack_base: *mut U256 = self.stack.base();
         debug_assert_eq!(self.stack.data.len(), STACK_LIMIT);
         // Taken jumps since this entry: the host is polled every `INTERRUPT_JUMPS` of them
         // (every loop passes through a jump; straight-line code is bounded by the code size).
@@ -726,7 +740,7 @@ impl EvmFrame {
             () => {{
                 gas = self.gas;
                 len = self.stack.len;
-                stack_base = self.stack.data.as_mut_ptr();
+                stack_base = self.stack.base();
             }};
         }
         // Ends the run with a halt; a traced run first writes the state back, so the tracer
@@ -771,7 +785,8 @@ impl EvmFrame {
         macro_rules! push {
             ($v:expr) => {{
                 let v = $v;
-                *slot!(len) = v;
+                // SAFETY: see the function's doc comment; a write, as the slot may be uninitialized.
+                unsafe { stack_base.add(len).write(v) };
                 len += 1;
             }};
         }
