@@ -393,7 +393,7 @@ fn complete_deployment(ctx: &mut Context, done: ActiveFrame, outcome: FrameOutco
             let ee = ctx.ee(kind).expect("the constructor's EE exists");
             match ee.finish_deployment(&outcome.output, outcome.gas_left) {
                 Ok((code, gas_left)) => {
-                    ctx.js.set_code(address, Arc::new(code));
+                    ctx.js.set_deployed_code(address, code);
                     DeploymentResult {
                         status: ExitStatus::Success,
                         gas_left,
