@@ -58,6 +58,14 @@ impl Analysis {
         };
         let mut i = 0;
         while i < code.len() {
+            // STOPs need nothing (no block starts after one), and init code is often mostly
+            // zeros (CREATE of a large zeroed memory region): skip them 32 at a time.
+            if let Some(chunk) = code.get(i..i + 32) {
+                if chunk.iter().all(|&b| b == 0) {
+                    i += 32;
+                    continue;
+                }
+            }
             let op = code[i];
             if op == 0x5b {
                 begin_block(&mut starts, i);
@@ -1488,8 +1496,16 @@ mod tests {
         // A JUMPDEST right after an instruction that goes on is one block, and a call as the
         // last instruction starts a block at the code's end (its padding's STOP).
         assert_eq!(block_starts(&[0x5a, 0x5b, 0xf1]), vec![(0, false), (1, true), (3, false)]);
-        // Code of STOPs is one block, whatever its size.
+        // Code of STOPs is one block, whatever its size; runs of STOPs are skipped 32 at a
+        // time, but only at instruction boundaries (PUSH data of zeros is not code).
         assert_eq!(block_starts(&[0; 24_576]), vec![(0, false)]);
+        let mut code = vec![0; 40];
+        code.extend_from_slice(&[0x5b, 0x7f]);
+        code.extend_from_slice(&[0; 31]);
+        code.extend_from_slice(&[0x5b, 0x5b]);
+        code.extend_from_slice(&[0; 33]);
+        code.push(0x5b);
+        assert_eq!(block_starts(&code), vec![(0, false), (40, true), (74, true), (108, true)]);
     }
 
     #[test]
