@@ -15,6 +15,7 @@ pub use precompiles;
 pub mod rlp;
 pub mod set_code;
 pub mod state;
+mod transient;
 pub mod trie;
 pub mod tx;
 

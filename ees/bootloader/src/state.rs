@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use ee_api::{Address, Bytecode, Log, B256, U256};
 
+use crate::transient::{TransientCheckpoint, TransientStore};
+
 /// The state's hash map: foldhash, because addresses and words are hashed on
 /// every account access, SLOAD, SSTORE and warm check, where SipHash cost
 /// about a tenth of the run; its per-process random seed still spreads
@@ -148,7 +150,6 @@ enum Entry {
     Nonce(Address, u64),
     Code(Address, Arc<Bytecode>),
     Storage(Address, U256, U256),
-    Transient(Address, U256, U256),
     WarmAccount(Address),
     WarmSlot(Address, U256),
     Log,
@@ -162,6 +163,7 @@ enum Entry {
 #[derive(Clone, Copy, Debug)]
 pub struct Checkpoint {
     journal_len: usize,
+    transient: TransientCheckpoint,
 }
 
 /// The world state during one transaction: state plus journal plus the
@@ -172,7 +174,7 @@ pub struct JournaledState<'s> {
     journal: Vec<Entry>,
     warm_accounts: Set<Address>,
     warm_slots: Set<(Address, U256)>,
-    transient: Map<(Address, U256), U256>,
+    transient: TransientStore,
     /// Storage values at the start of the transaction, for slots written since.
     original: Map<(Address, U256), U256>,
     pub logs: Vec<Log>,
@@ -198,7 +200,7 @@ impl<'s> JournaledState<'s> {
             journal: Vec::new(),
             warm_accounts: Set::default(),
             warm_slots: Set::default(),
-            transient: Map::default(),
+            transient: TransientStore::default(),
             original: Map::default(),
             logs: Vec::new(),
             refund: 0,
@@ -210,11 +212,12 @@ impl<'s> JournaledState<'s> {
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
-        Checkpoint { journal_len: self.journal.len() }
+        Checkpoint { journal_len: self.journal.len(), transient: self.transient.checkpoint() }
     }
 
     /// Commits nothing explicitly: entries stay so that an outer revert can undo them.
     pub fn revert_to(&mut self, cp: Checkpoint) {
+        self.transient.revert_to(cp.transient);
         while self.journal.len() > cp.journal_len {
             let entry = self.journal.pop().expect("journal longer than checkpoint");
             match entry {
@@ -229,9 +232,6 @@ impl<'s> JournaledState<'s> {
                 Entry::Code(a, c) => self.account_mut(a).code = c,
                 Entry::Storage(a, k, v) => {
                     self.account_mut(a).storage.insert(k, v);
-                }
-                Entry::Transient(a, k, v) => {
-                    self.transient.insert((a, k), v);
                 }
                 Entry::WarmAccount(a) => {
                     self.warm_accounts.remove(&a);
@@ -373,12 +373,11 @@ impl<'s> JournaledState<'s> {
     }
 
     pub fn tload(&self, a: &Address, key: &U256) -> U256 {
-        self.transient.get(&(*a, *key)).copied().unwrap_or(U256::ZERO)
+        self.transient.get(a, key)
     }
 
     pub fn tstore(&mut self, a: Address, key: U256, value: U256) {
-        let old = self.transient.insert((a, key), value).unwrap_or(U256::ZERO);
-        self.journal.push(Entry::Transient(a, key, old));
+        self.transient.set(a, key, value);
     }
 
     /// Returns true when the account was cold.
