@@ -4,6 +4,8 @@
 //! journal. A frame checkpoint is the journal's length when the frame began;
 //! reverting the frame pops and undoes entries down to it, so a reverted
 //! frame rolls back exactly its own writes and nothing of its parent's.
+//! Transient storage keeps its own undo record (`transient.rs`), and a checkpoint
+//! holds its position too.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
