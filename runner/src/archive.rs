@@ -145,10 +145,10 @@ pub fn for_each_item<T: Send>(
     out
 }
 
-/// The tests' tarball builder: one file, shared with the end-to-end tests (`tests/common`),
+/// The tests' tarball builder: one file, shared with the end-to-end tests (`tests/e2e/common`),
 /// which cannot reach this binary crate's items.
 #[cfg(test)]
-#[path = "../tests/common/tarball.rs"]
+#[path = "../tests/e2e/common/tarball.rs"]
 pub(crate) mod test_tarball_builder;
 #[cfg(test)]
 pub(crate) use test_tarball_builder::tarball as test_tarball;

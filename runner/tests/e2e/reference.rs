@@ -2,7 +2,7 @@
 //!
 //! Reports and the baseline live in a temporary directory, as in `cli.rs`.
 
-mod common;
+use crate::common;
 use common::{fixtures, run};
 
 fn text(bytes: &[u8]) -> String {
@@ -12,7 +12,7 @@ fn text(bytes: &[u8]) -> String {
 /// Paris without `currentRandom`: our PREVRANDAO falls back to the difficulty, revm reads zero,
 /// so the two runs store different values. The expected root is a dummy: the case fails.
 #[cfg(feature = "reference-revm")]
-const NO_RANDOM: &str = include_str!("fixtures/reference/noRandom.json");
+const NO_RANDOM: &str = include_str!("../fixtures/reference/noRandom.json");
 
 #[cfg(feature = "reference-revm")]
 #[test]

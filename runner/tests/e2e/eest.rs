@@ -6,7 +6,7 @@
 //! The vectors are made here: ethereum/tests' `stExample/add11` (a fixture
 //! whose Cancun state root ethereum/tests pins) rewritten in EEST's format.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{fixtures, run};
 
 fn text(bytes: &[u8]) -> String {

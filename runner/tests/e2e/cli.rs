@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{fixtures, run, BIN};
 
 fn stderr(o: &Output) -> String {

@@ -3,7 +3,7 @@
 //! every difference named, the suite skipped (or failing under --require-all) without the
 //! shared contracts, and, when they are there, the committed vectors of zksolc contracts.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -1,7 +1,7 @@
 //! End-to-end tests of the `cross` suite: the committed cross-EE vectors, and a
 //! vector whose expectation is wrong, which must fail with every difference named.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! report and baseline live in a temporary directory (the repository's
 //! `reports/` is never touched).
 
-#![allow(dead_code)] // each test crate uses its own subset
+#![allow(dead_code)] // not every helper is used by every build configuration
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

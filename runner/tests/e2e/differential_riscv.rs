@@ -8,7 +8,7 @@ use std::process::Command;
 use riscv_differential::program::{Item, Program, DATA_BASE, DATA_LEN};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::BIN;
 
 fn have_qemu() -> bool {

@@ -1,7 +1,7 @@
 //! End-to-end tests of the `riscv` suite: the riscv-tests ELFs built by
 //! riscv-tests/build.sh, and bad programs next to good ones.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

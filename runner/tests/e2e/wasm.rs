@@ -1,7 +1,7 @@
 //! End-to-end tests of the `wasm` suite: the built-in core spec scripts through the
 //! bootloader, and `--wast-dir` scripts that pass, fail and do not parse.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! rendered in headless Chromium), --compare, --ee, bad report directories
 //! and the non-terminal progress output.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 //! (one missing, one case in two, another N, other suites, not a shard, a corrupted report) are
 //! refused with exit 2, naming the file.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

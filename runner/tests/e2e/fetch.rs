@@ -7,7 +7,7 @@
 //! submodule route is off (CONFORMANCE_NO_GIT, and an overridden address implies the archive),
 //! proxies and the vector variables are unset, and HOME points into the temporary directory.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
