@@ -11,6 +11,7 @@ use ee_api::{
 };
 
 use crate::gas::{memory_cost, sstore_cost};
+use crate::modular::MulMod;
 use crate::tables::{fork_index, op_name, OpInfo, OpTable, STACK_LIMIT};
 use crate::MAX_INITCODE_SIZE;
 
@@ -521,6 +522,8 @@ pub struct EvmFrame {
     depth: usize,
     /// Only used while a tracer is set: the instruction awaiting its report.
     pending: Option<Box<PendingStep>>,
+    /// MULMOD's Montgomery constants for the modulus in use (`crate::modular`).
+    mul_mod: MulMod,
 }
 
 impl EvmFrame {
@@ -548,6 +551,7 @@ impl EvmFrame {
             is_static: params.is_static,
             depth: params.depth,
             pending: None,
+            mul_mod: MulMod::default(),
         }
     }
 
@@ -951,7 +955,7 @@ impl EvmFrame {
                 0x09 => {
                     let a = pop!();
                     let b = pop!();
-                    unop!(|m| a.mul_mod(b, m));
+                    unop!(|m| self.mul_mod.mul_mod(a, b, m));
                 }
                 0x0a => {
                     let b = pop!();

@@ -9,6 +9,7 @@ pub mod asm;
 mod frame;
 mod gas;
 mod memory;
+mod modular;
 mod tables;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
