@@ -11,7 +11,7 @@ use ee_api::{
 };
 
 use crate::gas::{memory_cost, sstore_cost};
-use crate::modular::MulMod;
+use crate::modular::{add_mod, MulMod};
 use crate::tables::{fork_index, op_name, OpInfo, OpTable, STACK_LIMIT};
 use crate::MAX_INITCODE_SIZE;
 
@@ -950,7 +950,7 @@ impl EvmFrame {
                 0x08 => {
                     let a = pop!();
                     let b = pop!();
-                    unop!(|m| a.add_mod(b, m));
+                    unop!(|m| add_mod(a, b, m));
                 }
                 0x09 => {
                     let a = pop!();
