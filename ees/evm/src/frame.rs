@@ -955,7 +955,8 @@ impl EvmFrame {
                 0x09 => {
                     let a = pop!();
                     let b = pop!();
-                    unop!(|m| self.mul_mod.mul_mod(a, b, m));
+                    // Out of line, so the result comes back through memory: read it limb by limb.
+                    unop!(|m| load_word(&self.mul_mod.mul_mod(a, b, m)));
                 }
                 0x0a => {
                     let b = pop!();

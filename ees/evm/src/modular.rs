@@ -35,6 +35,8 @@ struct Prepared {
     inv: u64,
     /// `R² mod m`.
     r2: [u64; 4],
+    /// An operand `v` and `v·R mod m` (its Montgomery form), from the last conversion.
+    converted: ([u64; 4], [u64; 4]),
 }
 
 impl MulMod {
@@ -45,11 +47,10 @@ impl MulMod {
         let limbs = limbs_of(&m);
         // Entries start as zero and only odd moduli are ever prepared.
         if limbs[0] & 1 == 1 {
-            for (i, entry) in self.prepared.iter().enumerate() {
+            for (i, entry) in self.prepared.iter_mut().enumerate() {
                 if same_word(&entry.modulus, &limbs) {
                     self.recent = i;
-                    let y = montgomery_product(&limbs_of(&b), &entry.r2, &entry.modulus, entry.inv);
-                    return U256::from_limbs(montgomery_product(&limbs_of(&a), &y, &entry.modulus, entry.inv));
+                    return U256::from_limbs(entry.mul_mod(limbs_of(&a), limbs_of(&b)));
                 }
             }
         }
@@ -72,9 +73,7 @@ impl MulMod {
         let slot = 1 - self.recent;
         self.prepared[slot] = Prepared::new(m);
         self.recent = slot;
-        let entry = &self.prepared[slot];
-        let y = montgomery_product(b.as_limbs(), &entry.r2, &entry.modulus, entry.inv);
-        U256::from_limbs(montgomery_product(a.as_limbs(), &y, &entry.modulus, entry.inv))
+        U256::from_limbs(self.prepared[slot].mul_mod(limbs_of(&a), limbs_of(&b)))
     }
 }
 
@@ -89,7 +88,26 @@ impl Prepared {
             inverse = inverse.wrapping_mul(2u64.wrapping_sub(low.wrapping_mul(inverse)));
         }
         let r = U256::ZERO.wrapping_sub(m) % m; // 2²⁵⁶ mod m
-        Prepared { modulus: *m.as_limbs(), inv: inverse.wrapping_neg(), r2: *r.mul_mod(r, m).as_limbs() }
+        let r2 = *r.mul_mod(r, m).as_limbs();
+        // 1·R mod m = R mod m: a correct entry for the operand cache.
+        Prepared { modulus: *m.as_limbs(), inv: inverse.wrapping_neg(), r2, converted: ([1, 0, 0, 0], *r.as_limbs()) }
+    }
+
+    /// `a·b mod m` as two Montgomery products: `y = b·R² ·R⁻¹ = b·R mod m`, then `a·y ·R⁻¹`.
+    /// The first is skipped when either operand is the one converted last (curve code
+    /// multiplies one coordinate by several values in a row).
+    #[inline(always)]
+    fn mul_mod(&mut self, a: [u64; 4], b: [u64; 4]) -> [u64; 4] {
+        let (x, y) = if same_word(&self.converted.0, &b) {
+            (a, self.converted.1)
+        } else if same_word(&self.converted.0, &a) {
+            (b, self.converted.1)
+        } else {
+            let y = montgomery_product(&b, &self.r2, &self.modulus, self.inv);
+            self.converted = (b, y);
+            (a, y)
+        };
+        montgomery_product(&x, &y, &self.modulus, self.inv)
     }
 }
 
@@ -127,7 +145,8 @@ pub(crate) fn add_mod(a: U256, b: U256, m: U256) -> U256 {
         // 2ᵏ divides 2²⁵⁶, so the sum wrapped at 2²⁵⁶ has the right low k bits.
         a.wrapping_add(b) & (m - U256::from(1u8))
     } else {
-        a.add_mod(b, m)
+        // ruint's is out of line: read its result limb by limb (see `limbs_of`).
+        U256::from_limbs(limbs_of(&a.add_mod(b, m)))
     }
 }
 
@@ -229,6 +248,7 @@ mod tests {
         let mut seed = 0x9e37_79b9_7f4a_7c15;
         let mut cache = MulMod::default();
         let mut m = bn254;
+        let mut previous = U256::from(1u8);
         for i in 0..400_000 {
             if i % 7 == 0 || i % 11 == 0 {
                 m = match xorshift(&mut seed) % 5 {
@@ -239,7 +259,13 @@ mod tests {
                     _ => word(&mut seed),
                 };
             }
-            let (a, b) = (word(&mut seed), word(&mut seed));
+            // Operands repeat, as in curve code, to exercise the converted-operand cache.
+            let (a, b) = match xorshift(&mut seed) % 4 {
+                0 => (word(&mut seed), previous),
+                1 => (previous, word(&mut seed)),
+                _ => (word(&mut seed), word(&mut seed)),
+            };
+            previous = if i % 2 == 0 { a } else { b };
             assert_eq!(cache.mul_mod(a, b, m), a.mul_mod(b, m), "{a:#x} * {b:#x} mod {m:#x}");
         }
     }
