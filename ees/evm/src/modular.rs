@@ -1,4 +1,4 @@
-//! MULMOD by Montgomery multiplication when the modulus repeats.
+//! MULMOD by Montgomery multiplication when the modulus repeats; ADDMOD and MULMOD by 2ᵏ.
 //!
 //! Code doing field arithmetic (elliptic curves, pairings, hashes over a prime field) calls
 //! MULMOD with one odd modulus over and over: evmone's weierstrudel benchmark spends about 60%
@@ -115,15 +115,8 @@ impl Prepared {
 /// the carry wrapped around; Solidity and Huff code use this modulus to get a product's high
 /// word (`mulmod(a, b, not(0))`), so it comes often.
 fn mul_mod_all_ones(a: U256, b: U256) -> U256 {
-    let (a, b) = (a.as_limbs(), b.as_limbs());
-    let mut t = [0u64; 8];
-    for i in 0..4 {
-        let mut carry = 0;
-        for j in 0..4 {
-            (t[i + j], carry) = multiply_add(t[i + j], a[j], b[i], carry);
-        }
-        t[i + 4] = carry;
-    }
+    let product = a.widening_mul::<256, 4, 512, 8>(b);
+    let t = product.as_limbs();
     let low = U256::from_limbs([t[0], t[1], t[2], t[3]]);
     let high = U256::from_limbs([t[4], t[5], t[6], t[7]]);
     let (sum, carry) = low.overflowing_add(high);
