@@ -4,7 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use sha3::{Digest, Keccak256};
+use keccak_asm::Keccak256;
 
 pub use ruint::aliases::U256;
 
@@ -209,6 +209,18 @@ mod tests {
     #[test]
     fn keccak_of_empty_matches_constant() {
         assert_eq!(B256::keccak(&[]), keccak_empty());
+    }
+
+    /// The assembly keccak agrees with the portable sha3 crate at every length
+    /// around the 136-byte rate (padding in the same block, the next, or alone).
+    #[test]
+    fn keccak_matches_portable_implementation() {
+        use sha3::{Digest, Keccak256};
+        let data: Vec<u8> = (0..1200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for len in (0..=600).chain([1087, 1088, 1089, 1200]) {
+            let portable: [u8; 32] = Keccak256::digest(&data[..len]).into();
+            assert_eq!(B256::keccak(&data[..len]).0, portable, "length {len}");
+        }
     }
 
     #[test]

@@ -6,7 +6,6 @@
 
 use ee_api::{delegation_designator, Address, Bytecode, B256, U256};
 use ruint::uint;
-use sha3::{Digest, Keccak256};
 use std::sync::Arc;
 
 use crate::rlp;
@@ -86,5 +85,5 @@ pub fn signing_hash(chain_id: U256, address: Address, nonce: U256) -> B256 {
     rlp::encode_u256(&mut payload, &nonce);
     let mut message = vec![MAGIC];
     rlp::encode_list(&mut message, &payload);
-    B256(Keccak256::digest(&message).into())
+    B256::keccak(&message)
 }

@@ -9,7 +9,6 @@
 use crate::rlp;
 use crate::{Account, WorldState};
 use ee_api::{Log, B256, U256};
-use sha3::{Digest, Keccak256};
 
 /// Root of the empty trie: keccak256(rlp("")).
 pub const EMPTY_ROOT: B256 = B256([
@@ -19,7 +18,7 @@ pub const EMPTY_ROOT: B256 = B256([
 
 #[inline]
 fn keccak(data: &[u8]) -> [u8; 32] {
-    Keccak256::digest(data).into()
+    B256::keccak(data).0
 }
 
 /// The `i`-th nibble of `key` (high nibble first).

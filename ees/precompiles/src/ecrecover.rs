@@ -1,7 +1,7 @@
 //! ecrecover (0x01): secp256k1 public-key recovery.
 use super::{padded, PrecompileError, PrecompileOutput, PrecompileResult};
+use ee_api::B256;
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
-use sha3::{Digest, Keccak256};
 
 const GAS: u64 = 3000;
 
@@ -46,7 +46,7 @@ pub fn recover_address(hash: &[u8; 32], y_odd: bool, r: &[u8; 32], s: &[u8; 32])
     }
     let key = VerifyingKey::recover_from_prehash(hash, &sig, RecoveryId::new(y_odd, false)).ok()?;
     let point = key.to_encoded_point(false);
-    let digest = Keccak256::digest(&point.as_bytes()[1..]);
+    let digest = B256::keccak(&point.as_bytes()[1..]).0;
     let mut address = [0u8; 20];
     address.copy_from_slice(&digest[12..]);
     Some(address)

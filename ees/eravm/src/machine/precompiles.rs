@@ -27,8 +27,7 @@
 //!
 //! Any other address outputs nothing, as vm2.
 
-use ee_api::U256;
-use sha3::{Digest, Keccak256};
+use ee_api::{B256, U256};
 
 pub const ECRECOVER: u16 = 0x01;
 pub const SHA256: u16 = 0x02;
@@ -47,7 +46,7 @@ pub fn call(address: u16, read: impl Fn(u32, u32) -> Vec<u8>, offset: u32, lengt
         b.try_into().expect("32 bytes")
     };
     Some(match address {
-        KECCAK256 => vec![U256::from_be_slice(&Keccak256::digest(read(offset, length)))],
+        KECCAK256 => vec![U256::from_be_slice(&B256::keccak(&read(offset, length)).0)],
         SHA256 => {
             if aux == 0 {
                 return Some(Vec::new());
@@ -199,7 +198,7 @@ fn ecrecover(hash: &[u8; 32], v: u8, r: &[u8; 32], s: &[u8; 32]) -> Option<U256>
     let pk = ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, &u1, &ProjectivePoint::from(big_r), &u2);
     let key = VerifyingKey::from_affine(pk.into()).ok()?;
     let point = key.as_affine().to_encoded_point(false);
-    let digest = Keccak256::digest(&point.as_bytes()[1..]);
+    let digest = B256::keccak(&point.as_bytes()[1..]).0;
     let mut address = [0u8; 32];
     address[12..].copy_from_slice(&digest[12..]);
     Some(U256::from_be_bytes(address))

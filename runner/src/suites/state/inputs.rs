@@ -69,10 +69,9 @@ pub(super) fn sender_of(tx: &TxTemplate) -> Result<Address, String> {
 /// The Ethereum address of a secp256k1 secret key: the last 20 bytes of the
 /// keccak256 of the uncompressed public key without its 0x04 prefix.
 pub fn address_of_secret(key: &[u8; 32]) -> Result<Address, String> {
-    use sha3::{Digest, Keccak256};
     let sk = k256::ecdsa::SigningKey::from_slice(key).map_err(|e| format!("invalid secretKey: {e}"))?;
     let point = sk.verifying_key().to_encoded_point(false);
-    let hash = Keccak256::digest(&point.as_bytes()[1..]);
+    let hash = ee_api::B256::keccak(&point.as_bytes()[1..]).0;
     let mut a = [0u8; 20];
     a.copy_from_slice(&hash[12..]);
     Ok(Address(a))
