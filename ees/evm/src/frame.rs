@@ -10,6 +10,7 @@ use ee_api::{
     B256, U256,
 };
 
+use crate::exp::exp;
 use crate::gas::{memory_cost, sstore_cost};
 use crate::modular::{add_mod, MulMod};
 use crate::tables::{fork_index, op_name, OpInfo, OpTable, STACK_LIMIT};
@@ -960,10 +961,10 @@ impl EvmFrame {
                 }
                 0x0a => {
                     let b = pop!();
-                    let exp = *top!();
+                    let exponent = *top!();
                     let per_byte = if self.fork >= Fork::SpuriousDragon { 50 } else { 10 };
-                    charge!(per_byte * exp.byte_len() as u64);
-                    *top!() = b.wrapping_pow(exp);
+                    charge!(per_byte * exponent.byte_len() as u64);
+                    *top!() = exp(b, exponent);
                 }
                 0x0b => {
                     let b = pop!();

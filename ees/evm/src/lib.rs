@@ -6,6 +6,7 @@
 //! recursing, so the bootloader owns the call stack.
 
 pub mod asm;
+mod exp;
 mod frame;
 mod gas;
 mod memory;
