@@ -541,6 +541,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     let mut shrunk = Vec::new();
     let mut reports = Vec::new();
+    // Each `<suite>.json` is written on its own thread while the next suite runs and the
+    // run's other reports are written (a full state report is ~60 MB of JSON); all are
+    // joined, their errors reported, before the exit status is decided.
+    let mut json_writers = Vec::new();
     for Planned { suite, paths, defaults } in plan {
         let mut report = suite.run(&paths, &run_opts)?;
         report.shard = opts.shard.map(|s| report::ShardInfo {
@@ -565,7 +569,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         baseline.apply(&mut report);
-        let path = report.write(&opts.report_dir)?;
+        let report = Arc::new(report);
+        let path = report.path_in(&opts.report_dir);
+        json_writers.push(std::thread::spawn({
+            let (report, dir) = (Arc::clone(&report), opts.report_dir.clone());
+            move || report.write(&dir)
+        }));
         if opts.json || trace_on_stderr {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for case in &report.cases {
@@ -579,8 +588,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         failed |= !report.unexpected.is_empty() || !report.stale_baseline.is_empty();
         reports.push(report);
     }
-    let all: Vec<&report::SuiteReport> = reports.iter().collect();
-    report::write_run_reports(&opts.report_dir, &all)?;
+    let all: Vec<&report::SuiteReport> = reports.iter().map(|r| &**r).collect();
+    let run_reports = report::write_run_reports(&opts.report_dir, &all);
+    for writer in json_writers {
+        writer.join().map_err(|_| anyhow::anyhow!("the report-writing thread panicked"))??;
+    }
+    run_reports?;
     if all.len() > 1 && !opts.quiet && !trace_on_stderr {
         report::print_run_table(&all);
     }
