@@ -37,6 +37,12 @@ struct Prepared {
     r2: [u64; 4],
     /// An operand `v` and `v·R mod m` (its Montgomery form), from the last conversion.
     converted: ([u64; 4], [u64; 4]),
+    /// For products with an operand below 2⁶⁴ ([`Prepared::small_operand`], moduli of four
+    /// limbs): `m << shift` has its top bit set, and `reciprocal` is the 3-by-2 reciprocal of
+    /// its top two limbs.
+    shift: u32,
+    normalized: [u64; 4],
+    reciprocal: u64,
 }
 
 impl MulMod {
@@ -89,8 +95,21 @@ impl Prepared {
         }
         let r = U256::ZERO.wrapping_sub(m) % m; // 2²⁵⁶ mod m
         let r2 = *r.mul_mod(r, m).as_limbs();
-        // 1·R mod m = R mod m: a correct entry for the operand cache.
-        Prepared { modulus: *m.as_limbs(), inv: inverse.wrapping_neg(), r2, converted: ([1, 0, 0, 0], *r.as_limbs()) }
+        let shift = m.leading_zeros() as u32;
+        let normalized = *(m << shift as usize).as_limbs();
+        // ⌊(2¹⁹² - 1) / d⌋ - 2⁶⁴ for the top two limbs d ≥ 2¹²⁷: the quotient is in [2⁶⁴, 2⁶⁵).
+        let top = U256::from_limbs([normalized[2], normalized[3], 0, 0]);
+        let reciprocal = ((U256::MAX >> 64usize) / top).as_limbs()[0];
+        Prepared {
+            modulus: *m.as_limbs(),
+            inv: inverse.wrapping_neg(),
+            r2,
+            // 1·R mod m = R mod m: a correct entry for the operand cache.
+            converted: ([1, 0, 0, 0], *r.as_limbs()),
+            shift,
+            normalized,
+            reciprocal,
+        }
     }
 
     /// `a·b mod m` as two Montgomery products: `y = b·R² ·R⁻¹ = b·R mod m`, then `a·y ·R⁻¹`.
@@ -98,6 +117,9 @@ impl Prepared {
     /// multiplies one coordinate by several values in a row).
     #[inline(always)]
     fn mul_mod(&mut self, a: [u64; 4], b: [u64; 4]) -> [u64; 4] {
+        if let Some(product) = self.small_operand(&a, &b) {
+            return product;
+        }
         let (x, y) = if same_word(&self.converted.0, &b) {
             (a, self.converted.1)
         } else if same_word(&self.converted.0, &a) {
@@ -109,6 +131,110 @@ impl Prepared {
         };
         montgomery_product(&x, &y, &self.modulus, self.inv)
     }
+}
+
+impl Prepared {
+    /// `a·b mod m` when one operand is below 2⁶⁴ and the other below `m` (curve code scales by
+    /// small constants: a third of weierstrudel's Montgomery MULMODs). The product then has five
+    /// limbs and is below `m·2⁶⁴`, so one schoolbook division step reduces it: a quotient limb
+    /// from its top three limbs (normalized) and the divisor's top two, which is right or one
+    /// too large, and one add-back in the second case. About 11 limb multiplications where the
+    /// Montgomery route takes 36 or 72. `None` for other operands.
+    #[inline(always)]
+    fn small_operand(&self, a: &[u64; 4], b: &[u64; 4]) -> Option<[u64; 4]> {
+        // Moduli below 2¹⁹² (a shift of a limb or more) keep the Montgomery route.
+        if self.shift >= 64 {
+            return None;
+        }
+        let (x, y) = if b[1] | b[2] | b[3] == 0 {
+            (a, b[0])
+        } else if a[1] | a[2] | a[3] == 0 {
+            (b, a[0])
+        } else {
+            return None;
+        };
+        if !below(x, &self.modulus) {
+            return None;
+        }
+        let mut t = [0u64; 5];
+        let mut carry = 0;
+        for j in 0..4 {
+            (t[j], carry) = multiply_add(0, x[j], y, carry);
+        }
+        t[4] = carry;
+        // Normalize with the modulus: t·2ˢ < (m·2ˢ)·2⁶⁴ still fits five limbs.
+        let s = self.shift;
+        if s > 0 {
+            for j in (1..5).rev() {
+                t[j] = (t[j] << s) | (t[j - 1] >> (64 - s));
+            }
+            t[0] <<= s;
+        }
+        let n = &self.normalized;
+        // The 3-by-2 step needs the top two limbs below the divisor's; equal is possible but rare.
+        if (t[4], t[3]) >= (n[3], n[2]) {
+            return None;
+        }
+        let q = quotient_3by2([t[4], t[3], t[2]], [n[3], n[2]], self.reciprocal);
+        // t - q·n, over five limbs.
+        let (mut carry, mut borrow) = (0u64, false);
+        for j in 0..4 {
+            let (product, c) = multiply_add(0, q, n[j], carry);
+            carry = c;
+            let (d, b1) = t[j].overflowing_sub(product);
+            let (d, b2) = d.overflowing_sub(borrow as u64);
+            t[j] = d;
+            borrow = b1 | b2;
+        }
+        let (top, b1) = t[4].overflowing_sub(carry);
+        let (_, b2) = top.overflowing_sub(borrow as u64);
+        if b1 | b2 {
+            // q was one too large: add n back (the carry out cancels the borrow).
+            let mut carry = false;
+            for j in 0..4 {
+                let (d, c1) = t[j].overflowing_add(n[j]);
+                let (d, c2) = d.overflowing_add(carry as u64);
+                t[j] = d;
+                carry = c1 | c2;
+            }
+        }
+        // The remainder is below n: four limbs, shifted back.
+        if s > 0 {
+            for j in 0..3 {
+                t[j] = (t[j] >> s) | (t[j + 1] << (64 - s));
+            }
+            t[3] >>= s;
+        }
+        Some([t[0], t[1], t[2], t[3]])
+    }
+}
+
+/// `a < b` for little-endian limbs.
+#[inline(always)]
+fn below(a: &[u64; 4], b: &[u64; 4]) -> bool {
+    (a[3], a[2], a[1], a[0]) < (b[3], b[2], b[1], b[0])
+}
+
+/// ⌊u / d⌋ for a three-limb `u = [u2, u1, u0]` and a two-limb `d = [d1, d0]` with its top bit
+/// set and `[u2, u1] < d`, given `v = ⌊(2¹⁹² - 1) / d⌋ - 2⁶⁴`: Möller and Granlund's division
+/// by an invariant integer ("Improved division by invariant integers", 2011, algorithm 5),
+/// one multiplication estimate and at most two corrections, no hardware division.
+#[inline(always)]
+fn quotient_3by2([u2, u1, u0]: [u64; 3], [d1, d0]: [u64; 2], v: u64) -> u64 {
+    let estimate = (v as u128 * u2 as u128).wrapping_add(((u2 as u128) << 64) | u1 as u128);
+    let (mut q1, q0) = ((estimate >> 64) as u64, estimate as u64);
+    let r1 = u1.wrapping_sub(q1.wrapping_mul(d1));
+    let d = ((d1 as u128) << 64) | d0 as u128;
+    let mut r = (((r1 as u128) << 64) | u0 as u128).wrapping_sub(d0 as u128 * q1 as u128).wrapping_sub(d);
+    q1 = q1.wrapping_add(1);
+    if (r >> 64) as u64 >= q0 {
+        q1 = q1.wrapping_sub(1);
+        r = r.wrapping_add(d);
+    }
+    if r >= d {
+        q1 = q1.wrapping_add(1);
+    }
+    q1
 }
 
 /// `a·b mod (2²⁵⁶ - 1)`. Since 2²⁵⁶ ≡ 1, the product's high half adds to its low half, with
@@ -261,6 +387,46 @@ mod tests {
             previous = if i % 2 == 0 { a } else { b };
             assert_eq!(cache.mul_mod(a, b, m), a.mul_mod(b, m), "{a:#x} * {b:#x} mod {m:#x}");
         }
+    }
+
+    /// The one-step division for an operand below 2⁶⁴, on every modulus shape: top limb full
+    /// (no normalization shift), nearly empty, one limb, low limbs zero or all ones.
+    #[test]
+    fn small_operand_products_agree_with_ruint() {
+        let mut seed = 0x0dd_ba11_cafe_f00d;
+        let (mut asked, mut answered) = (0u64, 0u64);
+        for i in 0..20_000 {
+            let mut m = word(&mut seed) | U256::from(1u8);
+            match i % 5 {
+                0 => m |= U256::from(1u8) << 255,
+                1 => m = U256::from_limbs([xorshift(&mut seed) | 1, 0, 0, 0]),
+                2 => m = U256::from_limbs([1, 0, 0, xorshift(&mut seed) >> (i % 64)]),
+                3 => m = U256::from_limbs([u64::MAX, u64::MAX, 0, 1 + (xorshift(&mut seed) >> 40)]),
+                _ => {}
+            }
+            if m <= U256::from(1u8) {
+                continue;
+            }
+            let prepared = Prepared::new(m);
+            for _ in 0..20 {
+                let x = word(&mut seed) % m;
+                let y = match xorshift(&mut seed) % 3 {
+                    0 => u64::MAX,
+                    1 => xorshift(&mut seed) % 16,
+                    _ => xorshift(&mut seed),
+                };
+                let expected = x.mul_mod(U256::from(y), m);
+                let (xl, yl) = (*x.as_limbs(), [y, 0, 0, 0]);
+                // `None` for moduli below 2¹⁹², and where the top limbs tie with the divisor's
+                // (rare); then the Montgomery path runs.
+                for got in [prepared.small_operand(&xl, &yl), prepared.small_operand(&yl, &xl)].into_iter().flatten() {
+                    assert_eq!(U256::from_limbs(got), expected, "{x:#x} * {y:#x} mod {m:#x}");
+                    answered += 1;
+                }
+                asked += 2;
+            }
+        }
+        assert!(answered * 2 > asked, "the one-step path answered {answered} of {asked}");
     }
 
     #[test]
