@@ -67,6 +67,7 @@ impl<const N: usize> KeyHashCache<N> {
 thread_local! {
     static ADDRESS_HASHES: std::cell::RefCell<KeyHashCache<20>> = std::cell::RefCell::new(KeyHashCache::new());
     static SLOT_HASHES: std::cell::RefCell<KeyHashCache<32>> = std::cell::RefCell::new(KeyHashCache::new());
+    static STORAGE_ROOTS: std::cell::RefCell<StorageRootCache> = const { std::cell::RefCell::new(StorageRootCache { entries: Vec::new() }) };
 }
 
 /// The `i`-th nibble of `key` (high nibble first).
@@ -230,8 +231,9 @@ pub fn trie_root_sorted<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> B25
     Builder { pool: Vec::new() }.root(pairs)
 }
 
-/// An RLP-encoded storage value (at most 33 bytes), kept inline.
-#[derive(Clone, Copy)]
+/// An RLP-encoded storage value (at most 33 bytes), kept inline. Bytes past `len` are zero,
+/// so the derived equality is the encodings' equality.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct SmallRlp {
     buf: [u8; 33],
     len: u8,
@@ -282,7 +284,60 @@ fn storage_root_with(builder: &mut Builder, account: &Account, pairs: &mut Vec<(
     }
     // Hashed keys are distinct.
     pairs.sort_unstable_by_key(|a| a.0);
-    builder.root(pairs)
+    if pairs.len() > STORAGE_CACHE_MAX_SLOTS {
+        return builder.root(pairs);
+    }
+    STORAGE_ROOTS.with_borrow_mut(|cache| cache.root(builder, pairs))
+}
+
+/// Storage tries of at most this many slots are remembered by [`StorageRootCache`].
+const STORAGE_CACHE_MAX_SLOTS: usize = 64;
+/// Entries per thread (a power of two): at most ~1 MiB of remembered slots.
+const STORAGE_CACHE_SLOTS: usize = 256;
+
+/// Storage roots by their tries' contents, remembered per thread.
+///
+/// Why: most accounts of a state test leave its transaction with the storage they came with,
+/// and every case of the file hashes the same storage trie again for its state root. Keyed by
+/// the sorted (hashed slot, value) list itself, compared whole on a hit, so an entry is only
+/// ever used for the very same trie; direct-mapped, a colliding trie replaces the entry.
+struct StorageRootCache {
+    entries: Vec<Option<(Vec<StoragePair>, B256)>>,
+}
+
+/// A storage slot in a trie: keccak(slot) and the value's RLP.
+type StoragePair = ([u8; 32], SmallRlp);
+
+impl StorageRootCache {
+    fn root(&mut self, builder: &mut Builder, pairs: &[StoragePair]) -> B256 {
+        // Hashed slots are uniformly spread; mix in the values so that two versions of one
+        // account's storage (before and after a case writes it) usually keep their own entries.
+        let mut mixed = pairs.len() as u64;
+        for (key, value) in pairs {
+            let key = u64::from_le_bytes(key[..8].try_into().expect("8 bytes"));
+            let value = u64::from_le_bytes(value.buf[..8].try_into().expect("8 bytes")) ^ u64::from(value.len);
+            mixed = (mixed ^ key ^ value.rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        }
+        if self.entries.is_empty() {
+            self.entries.resize_with(STORAGE_CACHE_SLOTS, || None);
+        }
+        let entry = &mut self.entries[(mixed as usize) & (STORAGE_CACHE_SLOTS - 1)];
+        if let Some((cached, root)) = entry {
+            if cached.as_slice() == pairs {
+                return *root;
+            }
+        }
+        let root = builder.root(pairs);
+        match entry {
+            Some((cached, cached_root)) => {
+                cached.clear();
+                cached.extend_from_slice(pairs);
+                *cached_root = root;
+            }
+            None => *entry = Some((pairs.to_vec(), root)),
+        }
+        root
+    }
 }
 
 /// rlp([nonce, balance, storage_root, code_hash]) of an account.
@@ -470,6 +525,42 @@ mod tests {
         let mut acc = Account::default();
         acc.storage.insert(U256::ZERO, U256::from(1));
         assert_eq!(storage_root(&acc), b256("821e2556a290c86405f8160a2d662042a431ba456b9db265c79bb837c04be5f0"));
+    }
+
+    /// Storage roots through the per-thread cache equal the trie's root computed afresh, for
+    /// storages that repeat, change one value, grow, and exceed the cached size.
+    #[test]
+    fn remembered_storage_roots_match_fresh_ones() {
+        let mut seed = 0x5eed_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accounts: Vec<Account> = Vec::new();
+        for round in 0..3_000 {
+            let mut acc = match accounts.len() {
+                n if n > 0 && round % 3 != 0 => accounts[(next() as usize) % n].clone(),
+                _ => Account::default(),
+            };
+            let slots = if round % 50 == 0 {
+                STORAGE_CACHE_MAX_SLOTS + 1 + (next() % 10) as usize
+            } else {
+                1 + (next() % 4) as usize
+            };
+            for _ in 0..slots {
+                acc.storage.insert(U256::from(next() % 64), U256::from(next() % 3));
+            }
+            let mut fresh: Vec<([u8; 32], SmallRlp)> = acc
+                .storage
+                .iter()
+                .filter(|(_, v)| !v.is_zero())
+                .map(|(k, v)| (keccak(&k.to_be_bytes::<32>()), SmallRlp::u256(v)))
+                .collect();
+            assert_eq!(storage_root(&acc), trie_root(&mut fresh), "round {round}");
+            accounts.push(acc);
+        }
     }
 
     #[test]
