@@ -11,6 +11,9 @@
 //! Even moduli (Montgomery needs `m` odd), `m = 1`, zero and a modulus that is neither prepared
 //! nor the previous miss go to ruint, so one-off moduli pay no set-up. `2²⁵⁶ - 1` has its own
 //! path, a product and one addition, and a power of two `2ᵏ` keeps the product's low k bits.
+//! For a prepared four-limb modulus, a product with an operand below 2⁶⁴ (the other below `m`)
+//! skips Montgomery form: one schoolbook division step with a 3-by-2 reciprocal kept with the
+//! modulus ([`Prepared::small_operand`]).
 
 use ee_api::U256;
 
@@ -131,9 +134,7 @@ impl Prepared {
         };
         montgomery_product(&x, &y, &self.modulus, self.inv)
     }
-}
 
-impl Prepared {
     /// `a·b mod m` when one operand is below 2⁶⁴ and the other below `m` (curve code scales by
     /// small constants: a third of weierstrudel's Montgomery MULMODs). The product then has five
     /// limbs and is below `m·2⁶⁴`, so one schoolbook division step reduces it: a quotient limb
